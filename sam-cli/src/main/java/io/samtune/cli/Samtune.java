@@ -1,0 +1,32 @@
+package io.samtune.cli;
+
+import io.samtune.data.cli.DatasetInfoCommand;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code samtune <command> [options]}: every samtune command under one entry point. */
+@Command(name = "samtune", mixinStandardHelpOptions = true, version = "samtune 0.1.0",
+        description = "Fine-tune Segment Anything on brain tumour MRI, in Java.",
+        subcommands = {DatasetInfoCommand.class, CommandLine.HelpCommand.class})
+public final class Samtune implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** Runs a command line; returns its exit code. */
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
+        return new CommandLine(new Samtune()).setOut(out).setErr(err).execute(args);
+    }
+
+    /** Entry point of the {@code samtune} launcher. */
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Samtune()).execute(args));
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command");
+    }
+}

@@ -1,0 +1,49 @@
+package io.samtune.data;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * A MATLAB file that cannot be used: unreadable, not a MAT-file, or with a missing or malformed
+ * variable. The message names the file, the field (for example {@code cjdata.tumorMask}) and the
+ * problem, and says what to do where that helps.
+ */
+public class MatFileException extends IOException {
+    private static final long serialVersionUID = 1L;
+
+    private final transient Path file;
+    private final String field;
+    private final String problem;
+
+    /**
+     * @param file the offending file
+     * @param field the MATLAB field, e.g. {@code cjdata.image}, or null when the whole file is bad
+     * @param problem what is wrong and, where it helps, what to do
+     */
+    public MatFileException(Path file, String field, String problem) {
+        this(file, field, problem, null);
+    }
+
+    /** As {@link #MatFileException(Path, String, String)}, keeping the low-level cause. */
+    public MatFileException(Path file, String field, String problem, Throwable cause) {
+        super(file + ": " + (field == null ? "" : field + ": ") + problem, cause);
+        this.file = file;
+        this.field = field;
+        this.problem = problem;
+    }
+
+    /** The offending file. */
+    public Path file() {
+        return file;
+    }
+
+    /** The MATLAB field at fault, e.g. {@code cjdata.label}, or null for the whole file. */
+    public String field() {
+        return field;
+    }
+
+    /** The problem, without the file and field. */
+    public String problem() {
+        return problem;
+    }
+}

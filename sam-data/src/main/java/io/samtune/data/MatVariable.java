@@ -1,0 +1,104 @@
+package io.samtune.data;
+
+/**
+ * One MATLAB array read from a MAT-file, independent of the file format. Numeric data come back
+ * flat in MATLAB's column-major order: element {@code (row, col)} at {@code row + col * rows()}.
+ */
+interface MatVariable {
+
+    /** The file the variable was read from. */
+    java.nio.file.Path file();
+
+    /** Dotted MATLAB path, e.g. {@code cjdata.image}. */
+    String path();
+
+    /** MATLAB class name: {@code double}, {@code int16}, {@code char}, {@code logical}, {@code struct}, ... */
+    String matlabClass();
+
+    /** MATLAB dimensions, {@code [rows, cols, ...]}; all zero-free unless {@link #isEmpty()}. */
+    int[] dimensions();
+
+    /** True for a MATLAB empty array ({@code []} or {@code ''}). */
+    boolean isEmpty();
+
+    /** Number of rows (first MATLAB dimension). */
+    default int rows() {
+        return dimensions()[0];
+    }
+
+    /** Number of columns (second MATLAB dimension; 1 for a column vector). */
+    default int cols() {
+        int[] d = dimensions();
+        return d.length > 1 ? d[1] : 1;
+    }
+
+    /** True for a numeric or logical class. */
+    default boolean isNumeric() {
+        return switch (matlabClass()) {
+            case "double", "single", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
+                    "logical" -> true;
+            default -> false;
+        };
+    }
+
+    /** Column-major values of a numeric array, as doubles. */
+    double[] doubles() throws MatFileException;
+
+    /** Column-major values of an int16 array. */
+    short[] int16s() throws MatFileException;
+
+    /** Column-major values of a logical or numeric array, true where non-zero. */
+    boolean[] logicals() throws MatFileException;
+
+    /** The text of a char array (a row vector). */
+    String text() throws MatFileException;
+
+    /** An int16 matrix in row-major order: element {@code (row, col)} at {@code row * cols() + col}. */
+    default short[] int16sRowMajor() throws MatFileException {
+        short[] colMajor = int16s();
+        int h = rows();
+        int w = cols();
+        requireElements(colMajor.length);
+        short[] out = new short[colMajor.length];
+        for (int c0 = 0; c0 < w; c0 += TILE) {
+            for (int r0 = 0; r0 < h; r0 += TILE) {
+                for (int r = r0, rEnd = Math.min(h, r0 + TILE); r < rEnd; r++) {
+                    for (int c = c0, cEnd = Math.min(w, c0 + TILE); c < cEnd; c++) {
+                        out[r * w + c] = colMajor[c * h + r];
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** A logical matrix in row-major order: element {@code (row, col)} at {@code row * cols() + col}. */
+    default boolean[] logicalsRowMajor() throws MatFileException {
+        boolean[] colMajor = logicals();
+        int h = rows();
+        int w = cols();
+        requireElements(colMajor.length);
+        boolean[] out = new boolean[colMajor.length];
+        for (int c0 = 0; c0 < w; c0 += TILE) {
+            for (int r0 = 0; r0 < h; r0 += TILE) {
+                for (int r = r0, rEnd = Math.min(h, r0 + TILE); r < rEnd; r++) {
+                    for (int c = c0, cEnd = Math.min(w, c0 + TILE); c < cEnd; c++) {
+                        out[r * w + c] = colMajor[c * h + r];
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Checks that the decoded data fill the declared 2-D shape. */
+    private void requireElements(int n) throws MatFileException {
+        if (dimensions().length != 2 || n != (long) rows() * cols()) {
+            throw new MatFileException(file(), path(), "holds " + n + " values for shape " + rows() + "x" + cols()
+                    + "; the file is truncated or corrupt - re-download it");
+        }
+    }
+
+    /** Side of the square blocks a transpose copies, small enough to stay in the L1 cache. */
+    int TILE = 64;
+}
