@@ -132,11 +132,16 @@ public record BoxPrompt(double x0, double y0, double x1, double y1) {
 
     @Override
     public String toString() {
-        return "BoxPrompt" + format(x0, y0, x1, y1);
+        return "BoxPrompt[" + corners() + "]";
+    }
+
+    /** The corners as {@code (x0, y0)-(x1, y1)}. */
+    public String corners() {
+        return format(x0, y0, x1, y1);
     }
 
     private static String format(double x0, double y0, double x1, double y1) {
-        return "[(" + num(x0) + ", " + num(y0) + ")-(" + num(x1) + ", " + num(y1) + ")]";
+        return "(" + num(x0) + ", " + num(y0) + ")-(" + num(x1) + ", " + num(y1) + ")";
     }
 
     static String num(double v) {

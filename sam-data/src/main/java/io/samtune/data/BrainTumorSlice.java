@@ -106,7 +106,7 @@ public record BrainTumorSlice(Path source, MatFormat format, TumorType label, St
 
     @Override
     public String toString() {
-        String where = mask.isEmpty() ? "empty mask" : "box " + box() + ", mask area " + maskArea();
+        String where = mask.isEmpty() ? "empty mask" : "box " + box().corners() + ", mask area " + maskArea();
         return "BrainTumorSlice[" + fileName() + " (" + format + "), " + label.displayName() + ", patient "
                 + patientId + ", " + height + "x" + width + ", " + where + "]";
     }
