@@ -1,0 +1,186 @@
+package io.samtune.core.checkpoint;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
+import net.razorvine.pickle.PickleException;
+
+/**
+ * Reads a {@code torch.save} file in the zip format: {@code <archive>/data.pkl} (the pickled state
+ * dict, unpickled by {@link RestrictedUnpickler}) and {@code <archive>/data/<key>} (one raw
+ * little-endian storage per key). The archive folder's name varies and is found, not assumed.
+ */
+final class TorchZip {
+
+    /** Largest accepted pickle, checked before reading it. */
+    private static final long MAX_PICKLE_BYTES = 256L << 20;
+
+    private TorchZip() {
+    }
+
+    static StateDict read(Path file, NDManager manager) throws CheckpointException {
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            ZipEntry pkl = zip.stream().filter(e -> e.getName().endsWith("data.pkl")
+                    && e.getName().indexOf('/') == e.getName().length() - "data.pkl".length() - 1)
+                    .findFirst().orElse(null);
+            if (pkl == null) {
+                throw new CheckpointException(file, "zip file without <archive>/data.pkl: not a torch.save checkpoint");
+            }
+            String prefix = pkl.getName().substring(0, pkl.getName().length() - "data.pkl".length());
+            if (pkl.getSize() > MAX_PICKLE_BYTES) {
+                throw new CheckpointException(file, "data.pkl is " + pkl.getSize() + " bytes, too large for a state dict");
+            }
+            Object root;
+            RestrictedUnpickler unpickler = new RestrictedUnpickler();
+            try (InputStream in = zip.getInputStream(pkl)) {
+                root = unpickler.load(in);
+            } catch (PickleException e) {
+                throw new CheckpointException(file, "unsafe or malformed pickle in " + pkl.getName() + ": "
+                        + e.getMessage() + ". Only plain state dicts (torch.save(model.state_dict(), f)) can be loaded", e);
+            } finally {
+                unpickler.close();
+            }
+            Map<Object, Object> entries;
+            try {
+                entries = RestrictedUnpickler.stateDictOf(root);
+            } catch (PickleException e) {
+                throw new CheckpointException(file, e.getMessage());
+            }
+            Map<String, ByteBuffer> storages = new HashMap<>();
+            StateDict sd = new StateDict(manager);
+            try {
+                for (Map.Entry<Object, Object> e : entries.entrySet()) {
+                    String name = String.valueOf(e.getKey());
+                    if (!(e.getValue() instanceof RestrictedUnpickler.TensorRef t)) {
+                        continue; // e.g. metadata entries beside the tensors
+                    }
+                    ByteBuffer storage = storages.get(t.storage().key());
+                    if (storage == null) {
+                        storage = readStorage(zip, file, prefix, t.storage());
+                        storages.put(t.storage().key(), storage);
+                    }
+                    sd.put(name, toFloatArray(storage, t.storage().dtype(), t.storage().numel(), t.offset(), t.size(),
+                            t.stride(), sd.manager()));
+                }
+            } catch (CheckpointException | RuntimeException ex) {
+                sd.close();
+                if (ex instanceof CheckpointException ce) {
+                    throw ce;
+                }
+                throw new CheckpointException(file, "malformed tensor: " + ex.getMessage(), ex);
+            }
+            if (sd.size() == 0) {
+                sd.close();
+                throw new CheckpointException(file, "holds no tensors");
+            }
+            return sd;
+        } catch (ZipException e) {
+            throw new CheckpointException(file, "corrupt or truncated zip archive (" + e.getMessage()
+                    + "); download or save the checkpoint again", e);
+        } catch (IOException e) {
+            if (e instanceof CheckpointException ce) {
+                throw ce;
+            }
+            throw new CheckpointException(file, "cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    private static ByteBuffer readStorage(ZipFile zip, Path file, String prefix, RestrictedUnpickler.StorageRef ref)
+            throws IOException {
+        String name = prefix + "data/" + ref.key();
+        ZipEntry entry = zip.getEntry(name);
+        if (entry == null) {
+            throw new CheckpointException(file, "storage " + name + " is missing; the file is truncated or corrupt");
+        }
+        long expected = Math.multiplyExact(ref.numel(), ref.dtype().bytes);
+        if (entry.getSize() >= 0 && entry.getSize() != expected) {
+            throw new CheckpointException(file, "storage " + name + " holds " + entry.getSize() + " bytes, expected "
+                    + expected + " (" + ref.numel() + " x " + ref.dtype() + ")");
+        }
+        ByteBuffer buf = ByteBuffer.allocateDirect(Math.toIntExact(expected)).order(ByteOrder.LITTLE_ENDIAN);
+        byte[] chunk = new byte[1 << 16];
+        try (InputStream in = zip.getInputStream(entry)) {
+            int n;
+            while ((n = in.read(chunk)) > 0) {
+                if (n > buf.remaining()) {
+                    throw new CheckpointException(file, "storage " + name + " is longer than its " + expected + " bytes");
+                }
+                buf.put(chunk, 0, n);
+            }
+        }
+        if (buf.hasRemaining()) {
+            throw new CheckpointException(file, "storage " + name + " ends after " + buf.position() + " of "
+                    + expected + " bytes; the file is truncated");
+        }
+        buf.flip();
+        return buf;
+    }
+
+    /**
+     * A float32 NDArray from a storage view. Contiguous float32 data are copied straight; anything
+     * else (other dtypes, strides) element by element.
+     *
+     * @param stride element strides, or null for contiguous
+     */
+    static NDArray toFloatArray(ByteBuffer storage, TorchDType dtype, long numel, long offset, long[] size,
+                                long[] stride, NDManager manager) {
+        Shape shape = new Shape(size);
+        long n = shape.size();
+        long[] st = stride == null ? contiguousStrides(size) : stride;
+        long extent = offset;
+        for (int i = 0; i < size.length; i++) {
+            if (size[i] < 0 || st[i] < 0) {
+                throw new IllegalArgumentException("negative size or stride " + shape);
+            }
+            extent += size[i] == 0 ? 0 : (size[i] - 1) * st[i];
+        }
+        if (n > 0 && (extent >= numel || offset < 0)) {
+            throw new IllegalArgumentException("view " + shape + " at offset " + offset + " exceeds its storage of "
+                    + numel + " elements");
+        }
+        boolean contiguous = java.util.Arrays.equals(st, contiguousStrides(size));
+        if (dtype == TorchDType.FLOAT32 && contiguous) {
+            ByteBuffer slice = storage.duplicate().order(ByteOrder.LITTLE_ENDIAN);
+            slice.position(Math.toIntExact(offset * 4));
+            slice.limit(Math.toIntExact((offset + n) * 4));
+            return manager.create(slice.slice().order(ByteOrder.LITTLE_ENDIAN), shape, DataType.FLOAT32);
+        }
+        float[] out = new float[Math.toIntExact(n)];
+        long[] idx = new long[size.length];
+        for (int i = 0; i < out.length; i++) {
+            long at = offset;
+            for (int d = 0; d < size.length; d++) {
+                at += idx[d] * st[d];
+            }
+            out[i] = dtype.get(storage, at);
+            for (int d = size.length - 1; d >= 0; d--) {
+                if (++idx[d] < size[d]) {
+                    break;
+                }
+                idx[d] = 0;
+            }
+        }
+        return manager.create(out, shape);
+    }
+
+    private static long[] contiguousStrides(long[] size) {
+        long[] st = new long[size.length];
+        long s = 1;
+        for (int i = size.length - 1; i >= 0; i--) {
+            st[i] = s;
+            s *= size[i];
+        }
+        return st;
+    }
+}
