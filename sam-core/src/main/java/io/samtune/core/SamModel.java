@@ -1,0 +1,248 @@
+package io.samtune.core;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.samtune.core.checkpoint.CheckpointException;
+import io.samtune.core.checkpoint.SamCheckpoint;
+import io.samtune.core.checkpoint.StateDict;
+import io.samtune.core.image.ImagePreprocessor;
+import io.samtune.core.image.IntensityWindow;
+import io.samtune.core.image.RgbImage;
+import io.samtune.core.model.ImageEncoder;
+import io.samtune.core.model.MaskDecoder;
+import io.samtune.core.model.PromptEncoder;
+import io.samtune.data.BrainTumorSlice;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A Segment Anything model: frozen image and prompt encoders and a trainable mask decoder, with
+ * its weights on one device. Load one with {@link #load(Path)}; predict with {@link #newPredictor()}.
+ * Holds native memory: close it (try-with-resources).
+ */
+public final class SamModel implements AutoCloseable {
+
+    private final SamConfig config;
+    private final NDManager manager;
+    private final StateDict weights;
+    private final ImageEncoder imageEncoder;
+    private final PromptEncoder promptEncoder;
+    private final MaskDecoder maskDecoder;
+    private final ImagePreprocessor preprocessor;
+    private final Path source;
+
+    private SamModel(SamConfig config, NDManager manager, StateDict weights, Path source) {
+        this.config = config;
+        this.manager = manager;
+        this.weights = weights;
+        this.source = source;
+        boolean hasEncoder = weights.keys().stream().anyMatch(k -> k.startsWith("image_encoder."));
+        this.imageEncoder = hasEncoder ? new ImageEncoder(config, weights) : null;
+        this.promptEncoder = new PromptEncoder(config, weights);
+        this.maskDecoder = new MaskDecoder(config, weights);
+        this.preprocessor = new ImagePreprocessor(config.imageSize());
+    }
+
+    /** Loads a checkpoint on the best device ({@code auto}), inferring the sizes from its tensors. */
+    public static SamModel load(Path checkpoint) throws CheckpointException {
+        return load(checkpoint, null, Engines.device("auto"));
+    }
+
+    /**
+     * Loads a checkpoint ({@code .pth} or {@code .safetensors}).
+     *
+     * @param config the sizes, or null to infer them from the tensors' shapes
+     * @param device where the weights and computations live
+     * @throws CheckpointException if the file cannot be read or does not fit the sizes: every
+     *     missing, unexpected or mis-shaped tensor is named
+     */
+    public static SamModel load(Path checkpoint, SamConfig config, Device device) throws CheckpointException {
+        Engines.pytorch();
+        NDManager manager = NDManager.newBaseManager(device, Engines.PYTORCH);
+        try {
+            StateDict sd = SamCheckpoint.load(checkpoint, manager);
+            SamConfig c;
+            try {
+                c = config != null ? config : SamConfig.inferFrom(sd);
+            } catch (IllegalArgumentException e) {
+                throw new CheckpointException(checkpoint, "not a SAM checkpoint: " + e.getMessage());
+            }
+            boolean hasEncoder = sd.keys().stream().anyMatch(k -> k.startsWith("image_encoder."));
+            Map<String, Shape> expected = c.expectedShapes();
+            if (!hasEncoder) {
+                expected.keySet().removeIf(k -> k.startsWith("image_encoder."));
+            }
+            checkShapes(sd, expected, checkpoint, c);
+            return new SamModel(c, manager, sd, checkpoint);
+        } catch (CheckpointException | RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Replaces the mask decoder's weights with those of a decoder file (a fine-tuned
+     * {@code decoder-best.safetensors}, or any checkpoint holding {@code mask_decoder.*}); other
+     * tensors in the file are ignored.
+     *
+     * @throws CheckpointException if the file's decoder does not fit this model
+     */
+    public void loadDecoder(Path file) throws CheckpointException {
+        try (StateDict sd = SamCheckpoint.load(file, manager)) {
+            StateDict decoder = sd.subset("mask_decoder.", manager);
+            try {
+                if (decoder.size() == 0) {
+                    throw new CheckpointException(file, "holds no mask_decoder.* tensors; expected a decoder saved by"
+                            + " samtune train or a full SAM checkpoint");
+                }
+                checkShapes(decoder, config.decoderShapes(), file, config);
+                weights.putAll(decoder);
+            } finally {
+                decoder.close();
+            }
+        }
+    }
+
+    private static void checkShapes(StateDict sd, Map<String, Shape> expected, Path file, SamConfig config)
+            throws CheckpointException {
+        List<String> problems = new ArrayList<>();
+        expected.forEach((k, shape) -> {
+            Shape actual = sd.shape(k);
+            if (actual == null) {
+                problems.add("missing " + k + " " + shape);
+            } else if (!actual.equals(shape)) {
+                problems.add("shape of " + k + ": expected " + shape + ", found " + actual);
+            }
+        });
+        for (String k : sd.keys()) {
+            if (!expected.containsKey(k)) {
+                problems.add("unexpected " + k + " " + sd.shape(k));
+            }
+        }
+        if (!problems.isEmpty()) {
+            StringBuilder sb = new StringBuilder("does not fit the model (").append(problems.size())
+                    .append(" problems) - is it a checkpoint of another architecture? Model: ").append(config);
+            problems.stream().limit(40).forEach(p -> sb.append(System.lineSeparator()).append("  ").append(p));
+            if (problems.size() > 40) {
+                sb.append(System.lineSeparator()).append("  ... and ").append(problems.size() - 40).append(" more");
+            }
+            sb.append(System.lineSeparator()).append("Pass the matching --config (or model) for this checkpoint.");
+            throw new CheckpointException(file, sb.toString());
+        }
+    }
+
+    /** The model's sizes. */
+    public SamConfig config() {
+        return config;
+    }
+
+    /** The manager (and device) of the weights. */
+    public NDManager manager() {
+        return manager;
+    }
+
+    /** The device the model computes on. */
+    public Device device() {
+        return manager.getDevice();
+    }
+
+    /** Every tensor, by SAM's state-dict name. */
+    public StateDict weights() {
+        return weights;
+    }
+
+    /** The checkpoint this model was loaded from. */
+    public Path source() {
+        return source;
+    }
+
+    /** True when the checkpoint had an image encoder (decoder-only files have none). */
+    public boolean hasImageEncoder() {
+        return imageEncoder != null;
+    }
+
+    /**
+     * The image encoder.
+     *
+     * @throws IllegalStateException if the checkpoint had none
+     */
+    public ImageEncoder imageEncoder() {
+        if (imageEncoder == null) {
+            throw new IllegalStateException("the checkpoint " + source + " has no image encoder (image_encoder.*);"
+                    + " load a full SAM checkpoint to encode images");
+        }
+        return imageEncoder;
+    }
+
+    /** The prompt encoder. */
+    public PromptEncoder promptEncoder() {
+        return promptEncoder;
+    }
+
+    /** The mask decoder. */
+    public MaskDecoder maskDecoder() {
+        return maskDecoder;
+    }
+
+    /** The preprocessing of this model's input size. */
+    public ImagePreprocessor preprocessor() {
+        return preprocessor;
+    }
+
+    /** The mask decoder's parameters by state-dict name: what fine-tuning trains. */
+    public Map<String, NDArray> decoderParameters() {
+        return maskDecoder.parameters();
+    }
+
+    /**
+     * Runs the image encoder on one image.
+     *
+     * @param target the manager that will own the embedding
+     */
+    public ImageEmbedding embed(RgbImage image, NDManager target) {
+        ImageEncoder encoder = imageEncoder();
+        try (NDManager scope = manager.newSubManager()) {
+            ImagePreprocessor.ModelInput input = preprocessor.prepare(image, scope);
+            NDArray embedding = encoder.forward(input.pixels());
+            embedding.attach(target);
+            return new ImageEmbedding(embedding, input.inputHeight(), input.inputWidth(), input.originalHeight(),
+                    input.originalWidth());
+        }
+    }
+
+    /** Runs the image encoder on a slice windowed to 8 bits and replicated to RGB. */
+    public ImageEmbedding embed(BrainTumorSlice slice, IntensityWindow window, NDManager target) {
+        return embed(toRgb(slice, window), target);
+    }
+
+    /** A slice as the RGB image SAM sees: windowed to 8 bits, gray replicated to three channels. */
+    public static RgbImage toRgb(BrainTumorSlice slice, IntensityWindow window) {
+        return RgbImage.fromGray(slice.height(), slice.width(), window.apply(slice.image()));
+    }
+
+    /** A predictor: set an image once, then prompt it any number of times. */
+    public SamPredictor newPredictor() {
+        return new SamPredictor(this);
+    }
+
+    @Override
+    public void close() {
+        if (imageEncoder != null) {
+            imageEncoder.close();
+        }
+        weights.close();
+        manager.close();
+    }
+
+    @Override
+    public String toString() {
+        return "SamModel[" + (source == null ? "" : source.getFileName() + ", ") + config.encoderEmbedDim() + "-wide ViT x "
+                + config.encoderDepth() + (imageEncoder == null ? " (no encoder)" : "") + ", image " + config.imageSize()
+                + ", " + String.format(java.util.Locale.ROOT, "%,d", weights.parameterCount()) + " parameters, on "
+                + device() + "]";
+    }
+}

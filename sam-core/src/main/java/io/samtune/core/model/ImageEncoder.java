@@ -1,0 +1,178 @@
+package io.samtune.core.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.samtune.core.SamConfig;
+import io.samtune.core.checkpoint.StateDict;
+
+/**
+ * SAM's image encoder: a ViT (patch embedding, absolute position embedding, blocks with windowed or
+ * global attention and decomposed relative positions) and a convolutional neck to the image
+ * embedding. Frozen: it never takes part in training.
+ */
+public final class ImageEncoder implements AutoCloseable {
+
+    private static final String P = "image_encoder.";
+
+    private final SamConfig config;
+    private final StateDict weights;
+    /** Per block: the relative-position tables gathered for its query/key sizes, (q, k, C) each. */
+    private final NDArray[] relH;
+    private final NDArray[] relW;
+    private final NDManager tables;
+
+    /**
+     * @param config model sizes
+     * @param weights a state dict holding every {@code image_encoder.*} tensor
+     */
+    public ImageEncoder(SamConfig config, StateDict weights) {
+        this.config = config;
+        this.weights = weights;
+        this.tables = weights.manager().newSubManager();
+        int depth = config.encoderDepth();
+        relH = new NDArray[depth];
+        relW = new NDArray[depth];
+        for (int i = 0; i < depth; i++) {
+            int side = config.isGlobal(i) ? config.embeddingSize() : config.windowSize();
+            relH[i] = relativePositions(side, side, w("blocks." + i + ".attn.rel_pos_h"));
+            relW[i] = relativePositions(side, side, w("blocks." + i + ".attn.rel_pos_w"));
+        }
+    }
+
+    /**
+     * {@code get_rel_pos}: the embedding of each query/key offset, resizing the table linearly when
+     * the checkpoint was trained for another size.
+     *
+     * @return (q, k, C), with the model's weights as its parent manager
+     */
+    private NDArray relativePositions(int q, int k, NDArray relPos) {
+        int maxDist = 2 * Math.max(q, k) - 1;
+        NDArray table = relPos;
+        if (relPos.getShape().get(0) != maxDist) {
+            // F.interpolate(mode="linear") along the length = bilinear on a (1, C, L, 1) image
+            long len = relPos.getShape().get(0);
+            long c = relPos.getShape().get(1);
+            NDArray img = relPos.transpose(1, 0).reshape(1, c, len, 1);
+            table = img.getNDArrayInternal().interpolation(new long[] {maxDist, 1}, 1, false)
+                    .reshape(c, maxDist).transpose(1, 0);
+        }
+        float[] t = table.toType(DataType.FLOAT32, false).toFloatArray();
+        int c = (int) table.getShape().get(1);
+        float[] out = new float[q * k * c];
+        float qScale = (float) Math.max((double) k / q, 1.0);
+        float kScale = (float) Math.max((double) q / k, 1.0);
+        for (int i = 0; i < q; i++) {
+            for (int j = 0; j < k; j++) {
+                int idx = (int) (i * qScale - j * kScale + (k - 1) * kScale);
+                System.arraycopy(t, idx * c, out, (i * k + j) * c, c);
+            }
+        }
+        return tables.create(out, new Shape(q, k, c));
+    }
+
+    /**
+     * Encodes images.
+     *
+     * @param x normalised, padded model input (B, 3, S, S), S = the config's image size
+     * @return the image embedding (B, D, S/16, S/16)
+     */
+    public NDArray forward(NDArray x) {
+        NDArray h = Layers.conv2d(x, w("patch_embed.proj.weight"), w("patch_embed.proj.bias"), config.patchSize(), 0)
+                .transpose(0, 2, 3, 1);
+        h = h.add(w("pos_embed"));
+        for (int i = 0; i < config.encoderDepth(); i++) {
+            h = block(h, i);
+        }
+        NDArray n = h.transpose(0, 3, 1, 2);
+        double eps = config.layerNormEps();
+        n = Layers.conv2d(n, w("neck.0.weight"), null, 1, 0);
+        n = Layers.layerNorm2d(n, w("neck.1.weight"), w("neck.1.bias"), eps);
+        n = Layers.conv2d(n, w("neck.2.weight"), null, 1, 1);
+        return Layers.layerNorm2d(n, w("neck.3.weight"), w("neck.3.bias"), eps);
+    }
+
+    private NDArray block(NDArray x, int i) {
+        String p = "blocks." + i + ".";
+        double eps = config.layerNormEps();
+        NDArray h = Layers.layerNorm(x, w(p + "norm1.weight"), w(p + "norm1.bias"), eps);
+        if (config.isGlobal(i)) {
+            h = attention(h, i);
+        } else {
+            long[] s = h.getShape().getShape();
+            int ws = config.windowSize();
+            long padH = (ws - s[1] % ws) % ws;
+            long padW = (ws - s[2] % ws) % ws;
+            NDArray windows = partition(h, ws, padH, padW);
+            h = unpartition(attention(windows, i), ws, s[0], s[1] + padH, s[2] + padW, s[1], s[2]);
+        }
+        NDArray y = x.add(h);
+        NDArray m = Layers.layerNorm(y, w(p + "norm2.weight"), w(p + "norm2.bias"), eps);
+        m = Layers.linear(Layers.gelu(Layers.linear(m, w(p + "mlp.lin1.weight"), w(p + "mlp.lin1.bias"))),
+                w(p + "mlp.lin2.weight"), w(p + "mlp.lin2.bias"));
+        return y.add(m);
+    }
+
+    private static NDArray partition(NDArray x, int ws, long padH, long padW) {
+        long[] s = x.getShape().getShape();
+        NDArray p = padH > 0 || padW > 0 ? x.pad(new Shape(0, 0, 0, padW, 0, padH), 0) : x;
+        long hp = s[1] + padH;
+        long wp = s[2] + padW;
+        return p.reshape(s[0], hp / ws, ws, wp / ws, ws, s[3]).transpose(0, 1, 3, 2, 4, 5).reshape(-1, ws, ws, s[3]);
+    }
+
+    private static NDArray unpartition(NDArray windows, int ws, long b, long hp, long wp, long h, long w) {
+        long c = windows.getShape().get(3);
+        NDArray x = windows.reshape(b, hp / ws, wp / ws, ws, ws, c).transpose(0, 1, 3, 2, 4, 5).reshape(b, hp, wp, c);
+        if (hp > h || wp > w) {
+            x = x.get(new NDIndex(":, :{}, :{}, :", h, w));
+        }
+        return x;
+    }
+
+    private NDArray attention(NDArray x, int i) {
+        String p = "blocks." + i + ".attn.";
+        long[] s = x.getShape().getShape();
+        long b = s[0];
+        long h = s[1];
+        long wd = s[2];
+        int heads = config.encoderNumHeads();
+        long bh = b * heads;
+        NDArray qkv = Layers.linear(x, w(p + "qkv.weight"), w(p + "qkv.bias"))
+                .reshape(b, h * wd, 3, heads, -1).transpose(2, 0, 3, 1, 4).reshape(3, bh, h * wd, -1);
+        NDArray q = qkv.get(0);
+        NDArray k = qkv.get(1);
+        NDArray v = qkv.get(2);
+        long hd = q.getShape().get(2);
+        NDArray attn = q.mul(Math.pow(hd, -0.5)).matMul(k.transpose(0, 2, 1));
+
+        // decomposed relative positions (mvitv2)
+        NDArray rq = q.reshape(bh, h, wd, hd);
+        NDArray relHeight = rq.matMul(Layers.local(rq, relH[i].transpose(0, 2, 1)));
+        NDArray relWidth = rq.transpose(0, 2, 1, 3).matMul(Layers.local(rq, relW[i].transpose(0, 2, 1)))
+                .transpose(0, 2, 1, 3);
+        attn = attn.reshape(bh, h, wd, h, wd).add(relHeight.expandDims(4)).add(relWidth.expandDims(3))
+                .reshape(bh, h * wd, h * wd);
+
+        NDArray out = attn.softmax(-1).matMul(v).reshape(b, heads, h, wd, hd).transpose(0, 2, 3, 1, 4)
+                .reshape(b, h, wd, heads * hd);
+        return Layers.linear(out, w(p + "proj.weight"), w(p + "proj.bias"));
+    }
+
+    private NDArray w(String name) {
+        return weights.get(P + name);
+    }
+
+    @Override
+    public void close() {
+        tables.close();
+    }
+
+    @Override
+    public String toString() {
+        return "ImageEncoder[ViT " + config.encoderEmbedDim() + " x " + config.encoderDepth() + " blocks, global "
+                + config.encoderGlobalAttnIndexes() + ", window " + config.windowSize() + "]";
+    }
+}

@@ -1,0 +1,49 @@
+package io.samtune.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import io.samtune.data.Fixtures;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** The official PyTorch SAM's outputs in {@code testdata/reference} and the tolerance they are held to. */
+public final class Reference {
+
+    /** Max |java - reference| for every float array. */
+    public static final double TOLERANCE = 1e-4;
+
+    private Reference() {
+    }
+
+    /** A file of {@code testdata/reference}. */
+    public static Path file(String name) {
+        return Fixtures.root().resolve("testdata/reference").resolve(name);
+    }
+
+    /** Reads an {@code .npz} archive; arrays are named after their entries. */
+    public static NDList npz(String name, NDManager manager) throws IOException {
+        try (InputStream in = Files.newInputStream(file(name))) {
+            return NDList.decode(manager, in);
+        }
+    }
+
+    /** Largest absolute difference, as float64. */
+    public static double maxAbsDiff(NDArray actual, NDArray expected) {
+        assertThat(actual.getShape()).as("shape of " + expected.getName()).isEqualTo(expected.getShape());
+        NDArray a = actual.toType(DataType.FLOAT64, false);
+        NDArray e = expected.toDevice(actual.getDevice(), false).toType(DataType.FLOAT64, false);
+        return a.sub(e).abs().max().getDouble();
+    }
+
+    /** Asserts {@code max |actual - expected| <= TOLERANCE}. */
+    public static void assertClose(NDArray actual, NDArray expected) {
+        double d = maxAbsDiff(actual, expected);
+        assertThat(d).as("max |java - reference| for " + expected.getName()).isLessThanOrEqualTo(TOLERANCE);
+    }
+}
