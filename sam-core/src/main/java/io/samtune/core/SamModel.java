@@ -107,31 +107,71 @@ public final class SamModel implements AutoCloseable {
         }
     }
 
+    /** Metadata key naming what wrote a safetensors file. */
+    public static final String FORMAT_KEY = "format";
+    /** Metadata key of the file format's version. */
+    public static final String FORMAT_VERSION_KEY = "format_version";
+    /** The decoder file format written by {@link #saveDecoder}. */
+    public static final String DECODER_FORMAT = "samtune-mask-decoder";
+    /** Current version of {@link #DECODER_FORMAT}. */
+    public static final String DECODER_FORMAT_VERSION = "1";
+
+    /**
+     * Writes the mask decoder's weights as safetensors (keys {@code mask_decoder.<param>}, float32),
+     * atomically. The file loads back with {@link #loadDecoder} and in Python with
+     * {@code sam.load_state_dict(safetensors.torch.load_file(f), strict=False)}.
+     *
+     * @param metadata extra string entries for the file's {@code __metadata__}; may be empty
+     */
+    public void saveDecoder(Path file, Map<String, String> metadata) throws java.io.IOException {
+        Map<String, String> meta = new java.util.LinkedHashMap<>();
+        meta.put(FORMAT_KEY, DECODER_FORMAT);
+        meta.put(FORMAT_VERSION_KEY, DECODER_FORMAT_VERSION);
+        meta.put("config", config.toJson().toString());
+        meta.putAll(metadata);
+        io.samtune.core.checkpoint.Safetensors.write(decoderParameters(), meta, file, false);
+    }
+
     private static void checkShapes(StateDict sd, Map<String, Shape> expected, Path file, SamConfig config)
             throws CheckpointException {
-        List<String> problems = new ArrayList<>();
+        List<String> missing = new ArrayList<>();
+        List<String> unexpected = new ArrayList<>();
+        List<String> reshaped = new ArrayList<>();
         expected.forEach((k, shape) -> {
             Shape actual = sd.shape(k);
             if (actual == null) {
-                problems.add("missing " + k + " " + shape);
+                missing.add(k + " " + shape);
             } else if (!actual.equals(shape)) {
-                problems.add("shape of " + k + ": expected " + shape + ", found " + actual);
+                reshaped.add(k + ": expected " + shape + ", found " + actual);
             }
         });
         for (String k : sd.keys()) {
             if (!expected.containsKey(k)) {
-                problems.add("unexpected " + k + " " + sd.shape(k));
+                unexpected.add(k + " " + sd.shape(k));
             }
         }
-        if (!problems.isEmpty()) {
-            StringBuilder sb = new StringBuilder("does not fit the model (").append(problems.size())
-                    .append(" problems) - is it a checkpoint of another architecture? Model: ").append(config);
-            problems.stream().limit(40).forEach(p -> sb.append(System.lineSeparator()).append("  ").append(p));
-            if (problems.size() > 40) {
-                sb.append(System.lineSeparator()).append("  ... and ").append(problems.size() - 40).append(" more");
-            }
-            sb.append(System.lineSeparator()).append("Pass the matching --config (or model) for this checkpoint.");
-            throw new CheckpointException(file, sb.toString());
+        if (missing.isEmpty() && unexpected.isEmpty() && reshaped.isEmpty()) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder("does not fit the model: ").append(missing.size()).append(" missing, ")
+                .append(unexpected.size()).append(" unexpected, ").append(reshaped.size())
+                .append(" of another shape - is it a checkpoint of another architecture?")
+                .append(System.lineSeparator()).append("Model: ").append(config);
+        appendList(sb, "missing", missing);
+        appendList(sb, "unexpected", unexpected);
+        appendList(sb, "shape of", reshaped);
+        sb.append(System.lineSeparator()).append("Pass the matching --config (or model) for this checkpoint.");
+        throw new CheckpointException(file, sb.toString());
+    }
+
+    private static void appendList(StringBuilder sb, String label, List<String> items) {
+        int shown = Math.min(items.size(), 12);
+        for (int i = 0; i < shown; i++) {
+            sb.append(System.lineSeparator()).append("  ").append(label).append(' ').append(items.get(i));
+        }
+        if (items.size() > shown) {
+            sb.append(System.lineSeparator()).append("  ... and ").append(items.size() - shown).append(" more ")
+                    .append(label.equals("shape of") ? "of another shape" : label);
         }
     }
 
