@@ -47,6 +47,26 @@ public final class SamModel implements AutoCloseable {
         this.preprocessor = new ImagePreprocessor(config.imageSize());
     }
 
+    /**
+     * A model of the given sizes with random weights (normal, std 0.02; LayerNorm scales 1, biases
+     * 0): for benchmarks and tests, no checkpoint needed.
+     */
+    public static SamModel random(SamConfig config, long seed, Device device) {
+        Engines.pytorch();
+        NDManager manager = NDManager.newBaseManager(device, Engines.PYTORCH);
+        StateDict sd = new StateDict(manager);
+        java.util.Random rng = new java.util.Random(seed);
+        config.expectedShapes().forEach((k, shape) -> {
+            float[] v = new float[Math.toIntExact(shape.size())];
+            boolean norm = k.matches(".*(norm\\d*|norm_final_attn|neck\\.[13]|upscaling\\.1|downscaling\\.[14])\\.(weight|bias)");
+            for (int i = 0; i < v.length; i++) {
+                v[i] = norm ? (k.endsWith("weight") ? 1f : 0f) : (float) (rng.nextGaussian() * 0.02);
+            }
+            sd.put(k, sd.manager().create(v, shape));
+        });
+        return new SamModel(config, manager, sd, null);
+    }
+
     /** Loads a checkpoint on the best device ({@code auto}), inferring the sizes from its tensors. */
     public static SamModel load(Path checkpoint) throws CheckpointException {
         return load(checkpoint, null, Engines.device("auto"));

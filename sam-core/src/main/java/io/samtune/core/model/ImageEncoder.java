@@ -1,6 +1,8 @@
 package io.samtune.core.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
@@ -16,6 +18,8 @@ import io.samtune.core.checkpoint.StateDict;
 public final class ImageEncoder implements AutoCloseable {
 
     private static final String P = "image_encoder.";
+    /** Largest attention map computed at once by default, in elements (32 MB of float32). */
+    static final long DEFAULT_ATTENTION_CHUNK = 8L << 20;
 
     private final SamConfig config;
     private final StateDict weights;
@@ -23,12 +27,19 @@ public final class ImageEncoder implements AutoCloseable {
     private final NDArray[] relH;
     private final NDArray[] relW;
     private final NDManager tables;
+    private final long attentionChunk;
 
     /**
      * @param config model sizes
      * @param weights a state dict holding every {@code image_encoder.*} tensor
      */
     public ImageEncoder(SamConfig config, StateDict weights) {
+        this(config, weights, DEFAULT_ATTENTION_CHUNK);
+    }
+
+    /** As {@link #ImageEncoder(SamConfig, StateDict)}, with the attention chunk size in elements. */
+    ImageEncoder(SamConfig config, StateDict weights, long attentionChunk) {
+        this.attentionChunk = attentionChunk;
         this.config = config;
         this.weights = weights;
         this.tables = weights.manager().newSubManager();
@@ -84,7 +95,7 @@ public final class ImageEncoder implements AutoCloseable {
                 .transpose(0, 2, 3, 1);
         h = h.add(w("pos_embed"));
         for (int i = 0; i < config.encoderDepth(); i++) {
-            h = block(h, i);
+            h = blockScoped(h, i);
         }
         NDArray n = h.transpose(0, 3, 1, 2);
         double eps = config.layerNormEps();
@@ -92,6 +103,20 @@ public final class ImageEncoder implements AutoCloseable {
         n = Layers.layerNorm2d(n, w("neck.1.weight"), w("neck.1.bias"), eps);
         n = Layers.conv2d(n, w("neck.2.weight"), null, 1, 1);
         return Layers.layerNorm2d(n, w("neck.3.weight"), w("neck.3.bias"), eps);
+    }
+
+    /**
+     * Runs a block in its own manager so its intermediates (a global block of ViT-B makes several
+     * 800 MB attention maps) are freed as soon as the block is done, not when the whole pass is.
+     */
+    private NDArray blockScoped(NDArray x, int i) {
+        NDManager parent = x.getManager();
+        try (NDManager scope = parent.newSubManager()) {
+            x.tempAttach(scope);
+            NDArray y = block(x, i);
+            y.attach(parent);
+            return y;
+        }
     }
 
     private NDArray block(NDArray x, int i) {
@@ -146,18 +171,37 @@ public final class ImageEncoder implements AutoCloseable {
         NDArray k = qkv.get(1);
         NDArray v = qkv.get(2);
         long hd = q.getShape().get(2);
-        NDArray attn = q.mul(Math.pow(hd, -0.5)).matMul(k.transpose(0, 2, 1));
-
         // decomposed relative positions (mvitv2)
         NDArray rq = q.reshape(bh, h, wd, hd);
         NDArray relHeight = rq.matMul(Layers.local(rq, relH[i].transpose(0, 2, 1)));
         NDArray relWidth = rq.transpose(0, 2, 1, 3).matMul(Layers.local(rq, relW[i].transpose(0, 2, 1)))
                 .transpose(0, 2, 1, 3);
-        attn = attn.reshape(bh, h, wd, h, wd).add(relHeight.expandDims(4)).add(relWidth.expandDims(3))
-                .reshape(bh, h * wd, h * wd);
-
-        NDArray out = attn.softmax(-1).matMul(v).reshape(b, heads, h, wd, hd).transpose(0, 2, 3, 1, 4)
-                .reshape(b, h, wd, heads * hd);
+        NDArray kt = k.transpose(0, 2, 1);
+        NDArray qs = q.mul(Math.pow(hd, -0.5));
+        // A global block of ViT-B has a heads x 4096 x 4096 attention map (800 MB). Going through
+        // the queries a few grid rows at a time keeps each map small enough for the allocator to
+        // reuse its memory, instead of faulting in fresh pages for every temporary.
+        long rowsPerChunk = Math.max(1, attentionChunk / (bh * wd * h * wd));
+        NDList outs = new NDList();
+        for (long y0 = 0; y0 < h; y0 += rowsPerChunk) {
+            long y1 = Math.min(h, y0 + rowsPerChunk);
+            long n = (y1 - y0) * wd;
+            NDArray attn = qs.get(new NDIndex(":, {}:{}, :", y0 * wd, y1 * wd)).matMul(kt);
+            NDArray view = attn.reshape(bh, y1 - y0, wd, h, wd);
+            // added in place: the encoder is frozen, so no autograd needs the map before the bias
+            view.addi(relHeight.get(new NDIndex(":, {}:{}", y0, y1)).expandDims(4))
+                    .addi(relWidth.get(new NDIndex(":, {}:{}", y0, y1)).expandDims(3));
+            NDArray probs = attn.softmax(-1);
+            attn.close();
+            view.close();
+            outs.add(probs.matMul(v));
+            probs.close();
+            if (n == h * wd) {
+                break;
+            }
+        }
+        NDArray out = outs.size() == 1 ? outs.get(0) : NDArrays.concat(outs, 1);
+        out = out.reshape(b, heads, h, wd, hd).transpose(0, 2, 3, 1, 4).reshape(b, h, wd, heads * hd);
         return Layers.linear(out, w(p + "proj.weight"), w(p + "proj.bias"));
     }
 

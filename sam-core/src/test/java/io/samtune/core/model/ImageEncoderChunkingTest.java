@@ -1,0 +1,33 @@
+package io.samtune.core.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import io.samtune.core.Engines;
+import io.samtune.core.Reference;
+import io.samtune.core.SamConfig;
+import io.samtune.core.checkpoint.SamCheckpoint;
+import io.samtune.core.checkpoint.StateDict;
+import org.junit.jupiter.api.Test;
+
+/** Global attention computed a grid row at a time gives the reference embedding too. */
+class ImageEncoderChunkingTest {
+
+    @Test
+    void rowByRowAttentionMatchesTheReference() throws Exception {
+        Engines.pytorch();
+        try (NDManager m = NDManager.newBaseManager(Device.cpu(), Engines.PYTORCH);
+             StateDict sd = SamCheckpoint.load(Reference.file("tiny-sam.pth"), m)) {
+            SamConfig c = SamConfig.fromJson(Reference.file("tiny-sam-config.json"));
+            NDList cases = Reference.npz("tiny-sam-cases.npz", m);
+            try (ImageEncoder rowByRow = new ImageEncoder(c, sd, 1)) {
+                NDArray emb = rowByRow.forward(cases.get("model_input"));
+                Reference.assertClose(emb, cases.get("image_embedding"));
+                assertThat(emb.getManager()).isSameAs(cases.get("model_input").getManager());
+            }
+        }
+    }
+}
