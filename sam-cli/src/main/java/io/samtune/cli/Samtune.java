@@ -1,5 +1,6 @@
 package io.samtune.cli;
 
+import io.samtune.core.cli.PredictCommand;
 import io.samtune.data.cli.DatasetInfoCommand;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -8,7 +9,7 @@ import picocli.CommandLine.Command;
 /** {@code samtune <command> [options]}: every samtune command under one entry point. */
 @Command(name = "samtune", mixinStandardHelpOptions = true, version = "samtune 0.1.0",
         description = "Fine-tune Segment Anything on brain tumour MRI, in Java.",
-        subcommands = {DatasetInfoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DatasetInfoCommand.class, PredictCommand.class, CommandLine.HelpCommand.class})
 public final class Samtune implements Runnable {
 
     @CommandLine.Spec

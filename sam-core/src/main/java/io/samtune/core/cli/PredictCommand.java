@@ -1,0 +1,192 @@
+package io.samtune.core.cli;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.samtune.core.Engines;
+import io.samtune.core.Prediction;
+import io.samtune.core.Prompt;
+import io.samtune.core.SamModel;
+import io.samtune.core.SamPredictor;
+import io.samtune.core.checkpoint.AtomicFiles;
+import io.samtune.core.image.IntensityWindow;
+import io.samtune.core.image.RgbImage;
+import io.samtune.data.BoxPrompt;
+import io.samtune.data.MatFileException;
+import io.samtune.data.MatSliceReader;
+import io.samtune.data.PointPrompt;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code samtune predict}: one image, one prompt (points plus at most one box) or a batch of
+ * boxes, masks written to an {@code .npz}.
+ */
+@Command(name = "predict", mixinStandardHelpOptions = true,
+        description = "Predict masks for one image with SAM and write them to an .npz file.",
+        footer = {"", "Points plus at most one box form one prompt; several --box options (no points) form a batch.",
+            "OUT.npz holds mask_logits (B, C, H, W), iou_predictions (B, C) and low_res_logits (B, C, h, w), float32;",
+            "C = 3 with --multimask, else 1. Exit codes: 0 done; 1 unreadable input; 2 bad options."})
+public final class PredictCommand implements Callable<Integer> {
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Mixin
+    ModelOptions model = new ModelOptions();
+
+    @Option(names = "--image", required = true, paramLabel = "FILE", description = "PNG/JPEG (pixels used as they are) or a slice .mat (windowed to 8 bits).")
+    Path image;
+
+    @Option(names = "--box", paramLabel = "x0,y0,x1,y1", description = "A box in image pixels (0-based, x = column); repeat for a batch.")
+    List<String> boxes = new ArrayList<>();
+
+    @Option(names = "--point", paramLabel = "x,y[,label]", description = "A point in image pixels; label 1 foreground (default) or 0 background.")
+    List<String> points = new ArrayList<>();
+
+    @Option(names = "--mask-input", paramLabel = "FILE.npy", description = "Low-res mask logits (h, w) or (1, h, w) from an earlier prediction.")
+    Path maskInput;
+
+    @Option(names = "--multimask", description = "Predict three candidate masks per prompt.")
+    boolean multimask;
+
+    @Option(names = "--window", paramLabel = "minmax|LOW,HIGH", description = "Intensity window for .mat slices: minmax or percentiles (default: ${DEFAULT-VALUE}).")
+    String window = "minmax";
+
+    @Option(names = "--out", required = true, paramLabel = "OUT.npz", description = "Where to write the masks.")
+    Path out;
+
+    /** Runs the command; returns its exit code. */
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
+        return new CommandLine(new PredictCommand()).setOut(out).setErr(err).execute(args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        List<BoxPrompt> boxList = new ArrayList<>();
+        List<PointPrompt> pointList = new ArrayList<>();
+        float[] mask = null;
+        IntensityWindow win;
+        try {
+            for (String b : boxes) {
+                double[] v = numbers(b, 4, 4, "--box");
+                boxList.add(new BoxPrompt(v[0], v[1], v[2], v[3]));
+            }
+            for (String p : points) {
+                double[] v = numbers(p, 2, 3, "--point");
+                if (v.length == 3 && v[2] != 0 && v[2] != 1) {
+                    throw new IllegalArgumentException("--point label must be 0 or 1, got " + p);
+                }
+                pointList.add(new PointPrompt(v[0], v[1], v.length < 3 || v[2] == 1));
+            }
+            if (boxList.isEmpty() && pointList.isEmpty() && maskInput == null) {
+                throw new IllegalArgumentException("give a prompt: --box, --point or --mask-input");
+            }
+            if (boxList.size() > 1 && (!pointList.isEmpty() || maskInput != null)) {
+                throw new IllegalArgumentException("several --box options form a batch and cannot be combined with"
+                        + " --point or --mask-input; give one box with points");
+            }
+            win = IntensityWindow.parse(window);
+            Engines.device(model.device());
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        RgbImage rgb;
+        try {
+            rgb = readImage(image, win);
+        } catch (IOException e) {
+            err.println("error: " + e.getMessage());
+            return 1;
+        }
+        try (SamModel sam = model.load(); SamPredictor predictor = sam.newPredictor()) {
+            if (maskInput != null) {
+                mask = readMaskInput(maskInput, sam);
+            }
+            predictor.setImage(rgb);
+            Prediction p = boxList.size() > 1 ? predictor.predictBoxes(boxList, multimask)
+                    : predictor.predict(new Prompt(pointList, boxList.isEmpty() ? null : boxList.get(0), mask), multimask);
+            write(p, out, sam.manager());
+            spec.commandLine().getOut().printf(Locale.ROOT, "%s -> %s%n", p, out);
+            return 0;
+        } catch (IOException e) {
+            err.println("error: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    static RgbImage readImage(Path file, IntensityWindow window) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(file + ": image file not found");
+        }
+        if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".mat")) {
+            try {
+                return SamModel.toRgb(MatSliceReader.read(file), window);
+            } catch (MatFileException e) {
+                throw e;
+            }
+        }
+        return RgbImage.read(file);
+    }
+
+    private static float[] readMaskInput(Path file, SamModel sam) throws IOException {
+        try (NDManager m = sam.manager().newSubManager(); InputStream in = Files.newInputStream(file)) {
+            NDArray a;
+            try {
+                a = NDList.decode(m, in).singletonOrThrow();
+            } catch (IllegalArgumentException e) {
+                throw new IOException(file + ": not a .npy array: " + e.getMessage(), e);
+            }
+            int side = sam.config().lowResMaskSize();
+            if (a.size() != (long) side * side) {
+                throw new IOException(file + ": mask input has shape " + a.getShape() + ", expected (" + side + ", "
+                        + side + ") low-res logits for this model");
+            }
+            return a.toType(DataType.FLOAT32, false).toFloatArray();
+        }
+    }
+
+    static void write(Prediction p, Path file, NDManager parent) throws IOException {
+        try (NDManager m = parent.newSubManager()) {
+            NDArray logits = m.create(p.maskLogits(), new Shape(p.batch(), p.channels(), p.height(), p.width()));
+            logits.setName("mask_logits");
+            NDArray iou = m.create(p.iouPredictions(), new Shape(p.batch(), p.channels()));
+            iou.setName("iou_predictions");
+            NDArray low = m.create(p.lowResLogits(), new Shape(p.batch(), p.channels(), p.lowResSize(), p.lowResSize()));
+            low.setName("low_res_logits");
+            NDList list = new NDList(logits, iou, low);
+            AtomicFiles.write(file, os -> list.encode(os, NDList.Encoding.NPZ));
+        }
+    }
+
+    private static double[] numbers(String s, int min, int max, String option) {
+        String[] parts = s.split(",");
+        if (parts.length < min || parts.length > max) {
+            throw new IllegalArgumentException(option + " takes " + (min == max ? min : min + " or " + max)
+                    + " comma-separated numbers, got '" + s + "'");
+        }
+        double[] v = new double[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                v[i] = Double.parseDouble(parts[i].trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(option + " '" + s + "': '" + parts[i] + "' is not a number");
+            }
+        }
+        return v;
+    }
+}

@@ -1,0 +1,181 @@
+package io.samtune.core.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import io.samtune.core.Engines;
+import io.samtune.core.Reference;
+import io.samtune.core.image.RgbImage;
+import io.samtune.data.Fixtures;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code samtune predict} reproduces {@code tiny-sam-cases.npz} from the command line. */
+class PredictCommandTest {
+
+    static NDManager manager;
+    static NDList cases;
+
+    @TempDir
+    Path tmp;
+
+    record Result(int exit, String out, String err) {
+    }
+
+    @BeforeAll
+    static void load() throws Exception {
+        Engines.pytorch();
+        manager = NDManager.newBaseManager(Device.cpu(), Engines.PYTORCH);
+        cases = Reference.npz("tiny-sam-cases.npz", manager);
+    }
+
+    @AfterAll
+    static void close() {
+        manager.close();
+    }
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = PredictCommand.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Result(exit, out.toString(), err.toString());
+    }
+
+    private Path png() throws Exception {
+        NDArray img = cases.get("image");
+        long[] s = img.getShape().getShape();
+        RgbImage rgb = new RgbImage((int) s[0], (int) s[1], img.toType(DataType.UINT8, false).toByteArray());
+        Path p = tmp.resolve("image.png");
+        ImageIO.write(rgb.toBufferedImage(), "png", p.toFile());
+        return p;
+    }
+
+    private List<String> base(Path image, Path out) {
+        return new ArrayList<>(List.of("--checkpoint", Reference.file("tiny-sam.pth").toString(), "--config",
+                Reference.file("tiny-sam-config.json").toString(), "--device", "cpu", "--image", image.toString(),
+                "--out", out.toString()));
+    }
+
+    private static String csv(NDArray a) {
+        double[] v = a.toType(DataType.FLOAT64, false).toDoubleArray();
+        StringBuilder sb = new StringBuilder();
+        for (double d : v) {
+            sb.append(sb.length() == 0 ? "" : ",").append(String.format(Locale.ROOT, "%.17g", d));
+        }
+        return sb.toString();
+    }
+
+    private NDList read(Path npz) throws Exception {
+        try (InputStream in = Files.newInputStream(npz)) {
+            return NDList.decode(manager, in);
+        }
+    }
+
+    @Test
+    void boxPointAndBatchCasesFromTheCommandLine() throws Exception {
+        Path image = png();
+        Path out = tmp.resolve("box.npz");
+        List<String> args = base(image, out);
+        args.addAll(List.of("--box", csv(cases.get("box_point.box")), "--multimask"));
+        double[] pc = cases.get("box_point.point_coords").toType(DataType.FLOAT64, false).toDoubleArray();
+        double[] pl = cases.get("box_point.point_labels").toType(DataType.FLOAT64, false).toDoubleArray();
+        for (int i = 0; i < pl.length; i++) {
+            args.addAll(List.of("--point", pc[2 * i] + "," + pc[2 * i + 1] + "," + (int) pl[i]));
+        }
+        Result r = run(args.toArray(String[]::new));
+        assertThat(r.exit).as(r.err).isZero();
+        NDList got = read(out);
+        Reference.assertClose(got.get("mask_logits").squeeze(0), cases.get("box_point_multi.mask_logits"));
+        Reference.assertClose(got.get("iou_predictions").squeeze(0), cases.get("box_point_multi.iou_predictions"));
+        Reference.assertClose(got.get("low_res_logits").squeeze(0), cases.get("box_point_multi.low_res_logits"));
+
+        Path batch = tmp.resolve("boxes3.npz");
+        List<String> bargs = base(image, batch);
+        double[] b = cases.get("boxes3.boxes").toType(DataType.FLOAT64, false).toDoubleArray();
+        for (int i = 0; i < 3; i++) {
+            bargs.addAll(List.of("--box", b[4 * i] + "," + b[4 * i + 1] + "," + b[4 * i + 2] + "," + b[4 * i + 3]));
+        }
+        assertThat(run(bargs.toArray(String[]::new)).exit).isZero();
+        NDList g3 = read(batch);
+        assertThat(g3.get("mask_logits").getShape().getShape()).containsExactly(3, 1, 96, 80);
+        Reference.assertClose(g3.get("mask_logits"), cases.get("boxes3.mask_logits"));
+        Reference.assertClose(g3.get("iou_predictions"), cases.get("boxes3.iou_predictions"));
+    }
+
+    @Test
+    void maskInputFromAnNpyFile() throws Exception {
+        Path image = png();
+        Path npy = tmp.resolve("mask.npy");
+        NDArray m = cases.get("box_mask.mask_input");
+        Files.write(npy, npyBytes(m));
+        Path out = tmp.resolve("mask.npz");
+        List<String> args = base(image, out);
+        args.addAll(List.of("--box", csv(cases.get("box.box")), "--mask-input", npy.toString()));
+        Result r = run(args.toArray(String[]::new));
+        assertThat(r.exit).as(r.err).isZero();
+        Reference.assertClose(read(out).get("mask_logits").squeeze(0), cases.get("box_mask.mask_logits"));
+    }
+
+    /** The {@code .npy} bytes of an array (the single entry of an {@code .npz}). */
+    private static byte[] npyBytes(NDArray a) throws Exception {
+        java.io.ByteArrayOutputStream bos = new java.io.ByteArrayOutputStream();
+        new NDList(a).encode(bos, NDList.Encoding.NPZ);
+        try (var zin = new java.util.zip.ZipInputStream(new java.io.ByteArrayInputStream(bos.toByteArray()))) {
+            zin.getNextEntry();
+            return zin.readAllBytes();
+        }
+    }
+
+    @Test
+    void sliceMatFileEndToEnd() throws Exception {
+        Path out = tmp.resolve("slice.npz");
+        List<String> args = base(Fixtures.phantoms().resolve("8.mat"), out);
+        args.addAll(List.of("--box", "119,136,167,187"));
+        Result r = run(args.toArray(String[]::new));
+        assertThat(r.exit).as(r.err).isZero();
+        assertThat(r.out).contains("Prediction[1 prompt(s) x 1 mask(s), 256x256");
+        assertThat(read(out).get("mask_logits").getShape().getShape()).containsExactly(1, 1, 256, 256);
+    }
+
+    @Test
+    void badInputsGetClearErrors() throws Exception {
+        Path image = png();
+        Path out = tmp.resolve("x.npz");
+        List<String> a = base(image, out);
+        a.addAll(List.of("--box", "1,2,3"));
+        Result bad = run(a.toArray(String[]::new));
+        assertThat(bad.exit).isEqualTo(2);
+        assertThat(bad.err).contains("--box takes 4 comma-separated numbers, got '1,2,3'");
+
+        List<String> none = base(image, out);
+        assertThat(run(none.toArray(String[]::new)).err).contains("give a prompt");
+
+        List<String> missing = base(tmp.resolve("nope.png"), out);
+        missing.addAll(List.of("--box", "1,2,3,4"));
+        Result m = run(missing.toArray(String[]::new));
+        assertThat(m.exit).isEqualTo(1);
+        assertThat(m.err).contains("nope.png: image file not found");
+
+        List<String> ckpt = new ArrayList<>(List.of("--checkpoint", tmp.resolve("absent.pth").toString(), "--image",
+                image.toString(), "--out", out.toString(), "--box", "1,2,3,4", "--device", "cpu"));
+        Result c = run(ckpt.toArray(String[]::new));
+        assertThat(c.exit).isEqualTo(1);
+        assertThat(c.err).contains("absent.pth: checkpoint file not found");
+        assertThat(out).doesNotExist();
+    }
+}
