@@ -72,6 +72,22 @@ public record BinaryMask(int height, int width, boolean[] pixels) {
         return n;
     }
 
+    /**
+     * Dice overlap with a reference mask: {@code 2|A and B| / (|A| + |B|)}; 1 when both are empty.
+     */
+    public double dice(BinaryMask reference) {
+        int inter = intersection(reference);
+        int sum = area() + reference.area();
+        return sum == 0 ? 1.0 : 2.0 * inter / sum;
+    }
+
+    /** Intersection over union with a reference mask; 1 when both are empty. */
+    public double iou(BinaryMask reference) {
+        int inter = intersection(reference);
+        int union = area() + reference.area() - inter;
+        return union == 0 ? 1.0 : (double) inter / union;
+    }
+
     private void requireSameSize(BinaryMask other) {
         if (other.height != height || other.width != width) {
             throw new IllegalArgumentException("masks differ in size: " + height + "x" + width

@@ -189,7 +189,7 @@ public final class Safetensors {
                 b.clear();
             }
             if (float16) {
-                b.putShort(TorchDType.floatToHalf(v));
+                b.putShort(Half.fromFloat(v));
             } else {
                 b.putFloat(v);
             }

@@ -1,0 +1,250 @@
+package io.samtune.core.cache;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import io.samtune.core.ImageEmbedding;
+import io.samtune.core.SamModel;
+import io.samtune.core.checkpoint.AtomicFiles;
+import io.samtune.core.checkpoint.Half;
+import io.samtune.core.image.IntensityWindow;
+import io.samtune.data.MatFileException;
+import io.samtune.data.MatSliceReader;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.Locale;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.zip.CRC32;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Image embeddings of slice files, computed once and kept on disk. An entry's key is a hash of
+ * the encoder's weights, the preprocessing (model input size, intensity window) and the slice
+ * file's content, so a change to any of them makes a new entry instead of reusing a stale one.
+ * Entries are float16 by default (float32 as an option), written atomically, and carry their key
+ * and a CRC32: a corrupt, truncated or mismatched entry is detected, logged and recomputed, never
+ * used.
+ *
+ * <p>Only the image embedding is cached; prompts and their jitter are applied after it.
+ */
+public final class EmbeddingCache {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddingCache.class);
+    private static final int MAGIC = 0x53414d45; // "SAME"
+    private static final int VERSION = 1;
+
+    private final Path root;
+    private final SamModel model;
+    private final IntensityWindow window;
+    private final boolean float16;
+    private final String encoderHash;
+    private final AtomicLong hits = new AtomicLong();
+    private final AtomicLong misses = new AtomicLong();
+    private final AtomicLong corrupt = new AtomicLong();
+
+    /**
+     * @param dir the cache folder (created when needed); entries go to a sub-folder per encoder
+     * @param model the model whose image encoder computes missing entries
+     * @param window how slices are windowed to 8 bits
+     * @param float16 store float16 (half the disk, ~1e-3 relative error) instead of float32
+     */
+    public EmbeddingCache(Path dir, SamModel model, IntensityWindow window, boolean float16) {
+        this.model = model;
+        this.window = window;
+        this.float16 = float16;
+        this.encoderHash = encoderHash(model);
+        this.root = dir.resolve(encoderHash.substring(0, 16));
+    }
+
+    /** The folder holding this encoder's entries. */
+    public Path folder() {
+        return root;
+    }
+
+    /** The hash of the model's image-encoder weights (hex SHA-256). */
+    public String encoderHash() {
+        return encoderHash;
+    }
+
+    /** Counts of entries read, computed, and found corrupt or stale so far. */
+    public record Stats(long hits, long misses, long corrupt) {
+    }
+
+    /** What has happened so far. */
+    public Stats stats() {
+        return new Stats(hits.get(), misses.get(), corrupt.get());
+    }
+
+    /**
+     * The embedding of a slice file: read from the cache, or computed with the model's encoder and
+     * stored.
+     *
+     * @param target the manager that will own the embedding
+     * @throws MatFileException if the slice cannot be read
+     * @throws IOException if the cache folder cannot be written
+     */
+    public ImageEmbedding get(Path sliceFile, NDManager target) throws IOException {
+        byte[] content;
+        try {
+            content = Files.readAllBytes(sliceFile);
+        } catch (NoSuchFileException e) {
+            throw new MatFileException(sliceFile, null, "file not found", e);
+        }
+        String key = key(content);
+        Path entry = root.resolve(key.substring(0, 2)).resolve(key + ".emb");
+        if (Files.exists(entry)) {
+            try {
+                ImageEmbedding e = read(entry, key, target);
+                hits.incrementAndGet();
+                return e;
+            } catch (IOException | RuntimeException e) {
+                corrupt.incrementAndGet();
+                LOG.warn("cache entry {} for {} is unusable ({}); recomputing it", entry, sliceFile, e.getMessage());
+            }
+        }
+        misses.incrementAndGet();
+        ImageEmbedding e = model.embed(MatSliceReader.read(sliceFile), window, target);
+        write(entry, key, e);
+        return e;
+    }
+
+    private String key(byte[] sliceContent) {
+        MessageDigest d = sha256();
+        d.update((encoderHash + "|image=" + model.config().imageSize() + "|window=" + window + "|dtype="
+                + (float16 ? "f16" : "f32") + "|").getBytes(StandardCharsets.UTF_8));
+        d.update(sha256().digest(sliceContent));
+        return HexFormat.of().formatHex(d.digest());
+    }
+
+    private void write(Path entry, String key, ImageEmbedding e) throws IOException {
+        long[] shape = e.embedding().getShape().getShape();
+        float[] values = e.embedding().toType(DataType.FLOAT32, false).toFloatArray();
+        ByteBuffer data = ByteBuffer.allocate(values.length * (float16 ? 2 : 4)).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            if (float16) {
+                data.putShort(Half.fromFloat(v));
+            } else {
+                data.putFloat(v);
+            }
+        }
+        CRC32 crc = new CRC32();
+        crc.update(data.array());
+        AtomicFiles.write(entry, os -> {
+            DataOutputStream out = new DataOutputStream(os);
+            out.writeInt(MAGIC);
+            out.writeInt(VERSION);
+            out.writeUTF(key);
+            out.writeBoolean(float16);
+            out.writeInt(shape.length);
+            for (long s : shape) {
+                out.writeLong(s);
+            }
+            out.writeInt(e.inputHeight());
+            out.writeInt(e.inputWidth());
+            out.writeInt(e.originalHeight());
+            out.writeInt(e.originalWidth());
+            out.writeLong(crc.getValue());
+            out.writeInt(data.capacity());
+            out.write(data.array());
+            out.flush();
+        });
+    }
+
+    private static ImageEmbedding read(Path entry, String key, NDManager target) throws IOException {
+        ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(entry));
+        try {
+            if (b.getInt() != MAGIC || b.getInt() != VERSION) {
+                throw new IOException("not an embedding cache entry of this version");
+            }
+            int keyLen = b.getShort() & 0xffff;
+            String stored = new String(b.array(), b.position(), keyLen, StandardCharsets.UTF_8);
+            b.position(b.position() + keyLen);
+            if (!stored.equals(key)) {
+                throw new IOException("entry is for another key");
+            }
+            boolean half = b.get() != 0;
+            int dims = b.getInt();
+            if (dims != 4) {
+                throw new IOException("expected a 4-D embedding, found " + dims + " dimensions");
+            }
+            long[] shape = new long[dims];
+            long n = 1;
+            for (int i = 0; i < dims; i++) {
+                shape[i] = b.getLong();
+                n *= shape[i];
+            }
+            int ih = b.getInt();
+            int iw = b.getInt();
+            int oh = b.getInt();
+            int ow = b.getInt();
+            long crcStored = b.getLong();
+            int len = b.getInt();
+            if (len != n * (half ? 2 : 4) || len != b.remaining()) {
+                throw new IOException("data length " + len + " does not match shape or file (truncated?)");
+            }
+            CRC32 crc = new CRC32();
+            crc.update(b.array(), b.position(), len);
+            if (crc.getValue() != crcStored) {
+                throw new IOException("checksum mismatch");
+            }
+            ByteBuffer data = b.slice().order(ByteOrder.LITTLE_ENDIAN);
+            float[] values = new float[(int) n];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = half ? Half.toFloat(data.getShort()) : data.getFloat();
+            }
+            NDArray arr = target.create(values, new Shape(shape));
+            return new ImageEmbedding(arr, ih, iw, oh, ow);
+        } catch (java.nio.BufferUnderflowException e) {
+            throw new IOException("entry is truncated", e);
+        }
+    }
+
+    /** A hex SHA-256 over the model's {@code image_encoder.*} tensors (names and float32 values). */
+    public static String encoderHash(SamModel model) {
+        MessageDigest d = sha256();
+        TreeMap<String, NDArray> sorted = new TreeMap<>();
+        model.weights().tensors().forEach((k, v) -> {
+            if (k.startsWith("image_encoder.")) {
+                sorted.put(k, v);
+            }
+        });
+        if (sorted.isEmpty()) {
+            throw new IllegalStateException("the model has no image encoder to cache embeddings of");
+        }
+        sorted.forEach((k, v) -> {
+            d.update(k.getBytes(StandardCharsets.UTF_8));
+            float[] f = v.toType(DataType.FLOAT32, false).toFloatArray();
+            ByteBuffer bb = ByteBuffer.allocate(f.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+            bb.asFloatBuffer().put(f);
+            d.update(bb.array());
+        });
+        return HexFormat.of().formatHex(d.digest());
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        Stats s = stats();
+        return String.format(Locale.ROOT, "EmbeddingCache[%s, %s, %d read, %d computed, %d recomputed]", root,
+                float16 ? "float16" : "float32", s.hits(), s.misses(), s.corrupt());
+    }
+}

@@ -1,0 +1,25 @@
+package io.samtune.eval;
+
+import io.samtune.data.TumorType;
+import java.util.Locale;
+
+/**
+ * How well one slice was segmented.
+ *
+ * @param file the slice's name in its dataset folder
+ * @param label tumour type
+ * @param patientId patient
+ * @param dice Dice of the predicted mask against the tumour mask (1 when both are empty)
+ * @param iou intersection over union (1 when both are empty)
+ * @param predictedArea pixels in the predicted mask
+ * @param trueArea pixels in the tumour mask
+ * @param intersection pixels in both
+ */
+public record SliceScore(String file, TumorType label, String patientId, double dice, double iou, int predictedArea,
+                         int trueArea, int intersection) {
+
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT, "SliceScore[%s, %s, Dice %.4f, IoU %.4f]", file, label.displayName(), dice, iou);
+    }
+}

@@ -1,0 +1,80 @@
+package io.samtune.train;
+
+import ai.djl.ndarray.NDManager;
+import io.samtune.core.ImageEmbedding;
+import io.samtune.core.PromptMode;
+import io.samtune.core.cache.EmbeddingCache;
+import io.samtune.data.BrainTumorSlice;
+import io.samtune.data.SliceInfo;
+import java.io.IOException;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Training samples from slice files: the embedding from the {@link EmbeddingCache} (computed on
+ * first use), the mask from the file, the prompt from the mask (with optional box jitter).
+ */
+public final class SliceTrainingData implements TrainingData {
+
+    private final List<SliceInfo> slices;
+    private final EmbeddingCache cache;
+    private final PromptMode prompt;
+    private final int boxJitter;
+
+    /**
+     * @param slices the training part of a split
+     * @param cache embeddings of the model being trained
+     * @param prompt prompt kind
+     * @param boxJitter largest move of each box side, pixels (0 for none)
+     */
+    public SliceTrainingData(List<SliceInfo> slices, EmbeddingCache cache, PromptMode prompt, int boxJitter) {
+        if (slices.isEmpty()) {
+            throw new IllegalArgumentException("no slices to train on");
+        }
+        this.slices = List.copyOf(slices);
+        this.cache = cache;
+        this.prompt = prompt;
+        this.boxJitter = boxJitter;
+    }
+
+    @Override
+    public int size() {
+        return slices.size();
+    }
+
+    @Override
+    public String name(int index) {
+        return slices.get(index).name();
+    }
+
+    /** The slices, in index order. */
+    public List<SliceInfo> slices() {
+        return slices;
+    }
+
+    @Override
+    public TrainingExample load(int index, NDManager manager, Random rng) throws IOException {
+        SliceInfo info = slices.get(index);
+        BrainTumorSlice slice = info.load();
+        ImageEmbedding e = cache.get(info.file(), manager);
+        return new TrainingExample(info.name(), e, slice.mask(), prompt.promptFor(slice, boxJitter, rng));
+    }
+
+    /** Encodes every slice not yet in the cache, reporting progress. */
+    public void warmCache(NDManager manager, java.util.function.IntConsumer progress) throws IOException {
+        for (int i = 0; i < slices.size(); i++) {
+            try (NDManager m = manager.newSubManager()) {
+                cache.get(slices.get(i).file(), m);
+            }
+            if (progress != null) {
+                progress.accept(i + 1);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "SliceTrainingData[" + slices.size() + " slices, " + prompt + " prompt"
+                + (boxJitter > 0 ? ", box jitter " + boxJitter + " px" : "") + "]";
+    }
+}
