@@ -96,7 +96,7 @@ public final class DecoderTrainer implements AutoCloseable {
             try (GradientCollector gc = Engine.getEngine(model.manager().getEngine().getEngineName())
                     .newGradientCollector()) {
                 NDArray loss = batchLoss(batch, step);
-                gc.backward(loss.mul(scale));
+                gc.backward(scale == 1.0 ? loss : loss.mul(DiceLoss.constant(loss, (float) scale)));
                 return loss.getFloat();
             }
         }
@@ -209,7 +209,8 @@ public final class DecoderTrainer implements AutoCloseable {
             }
             losses.add(loss.reshape(1));
         }
-        return NDArrays.concat(losses, 0).mean();
+        // NDArrays.concat copies a single array detached from the graph: only concatenate several
+        return losses.size() == 1 ? losses.get(0).mean() : NDArrays.concat(losses, 0).mean();
     }
 
     private static float[] toFloats(BinaryMask m) {

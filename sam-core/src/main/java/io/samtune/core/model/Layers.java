@@ -18,6 +18,16 @@ final class Layers {
     private Layers() {
     }
 
+    /**
+     * A float32 scalar in {@code like}'s manager, alive until that manager closes. DJL's
+     * {@code mul(Number)} / {@code div(Number)} close their scalar right after the operation, but
+     * autograd keeps it for the backward pass, which then reads freed memory: every scalar on a
+     * trainable path must come from here.
+     */
+    static NDArray scalar(NDArray like, double value) {
+        return like.getManager().create((float) value).toDevice(like.getDevice(), false);
+    }
+
     /** {@code x @ w^T + b} over the last axis; {@code w} is (out, in). */
     static NDArray linear(NDArray x, NDArray w, NDArray b) {
         return Linear.linear(x, w, b).singletonOrThrow();
@@ -81,8 +91,11 @@ final class Layers {
         return y.transpose(0, 5, 1, 2, 3, 4).reshape(b, cout, 2 * h, 2 * wd);
     }
 
-    /** Concatenates along an axis. */
+    /**
+     * Concatenates along an axis. One array is returned as it is: {@code NDArrays.concat} would
+     * return a copy cut off from autograd.
+     */
     static NDArray concat(int axis, NDArray... arrays) {
-        return NDArrays.concat(new NDList(arrays), axis);
+        return arrays.length == 1 ? arrays[0] : NDArrays.concat(new NDList(arrays), axis);
     }
 }

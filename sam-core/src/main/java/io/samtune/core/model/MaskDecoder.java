@@ -140,7 +140,8 @@ public final class MaskDecoder {
         NDArray kh = separateHeads(Layers.linear(k, w(p + "k_proj.weight"), w(p + "k_proj.bias")), heads);
         NDArray vh = separateHeads(Layers.linear(v, w(p + "v_proj.weight"), w(p + "v_proj.bias")), heads);
         long c = qh.getShape().get(3);
-        NDArray attn = qh.matMul(kh.transpose(0, 1, 3, 2)).div(Math.sqrt(c)).softmax(-1);
+        NDArray attn = qh.matMul(kh.transpose(0, 1, 3, 2));
+        attn = attn.div(Layers.scalar(attn, Math.sqrt(c))).softmax(-1);
         NDArray out = attn.matMul(vh);
         long[] os = out.getShape().getShape();
         out = out.transpose(0, 2, 1, 3).reshape(os[0], os[2], os[1] * os[3]);
