@@ -1,0 +1,133 @@
+package io.samtune.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import com.google.gson.JsonObject;
+import io.samtune.core.checkpoint.SamCheckpoint;
+import io.samtune.core.checkpoint.StateDict;
+import io.samtune.data.Fixtures;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainCommandTest {
+
+    @TempDir
+    Path tmp;
+
+    record Result(int exit, String out, String err) {
+    }
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = Train.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Result(exit, out.toString(), err.toString());
+    }
+
+    private List<String> args(Path out, String... extra) {
+        List<String> a = new ArrayList<>(List.of("--data", Fixtures.phantoms().toString(),
+                "--checkpoint", TinySamTrainReferenceTest.reference("tiny-sam.pth").toString(),
+                "--config", TinySamTrainReferenceTest.reference("tiny-sam-config.json").toString(),
+                "--cache", tmp.resolve("cache").toString(), "--device", "cpu", "--out", out.toString(),
+                "--batch-size", "2", "--lr", "3e-3", "--seed", "11", "--box-jitter", "3"));
+        a.addAll(List.of(extra));
+        return a;
+    }
+
+    @Test
+    void resumeAfterSigkillEndsWithTheSameWeights() throws Exception {
+        Path a = tmp.resolve("uninterrupted");
+        Result full = run(args(a, "--steps", "40").toArray(String[]::new));
+        assertThat(full.exit).as(full.err).isZero();
+        assertThat(full.out).contains("TrainingResult[40 steps");
+
+        Path b = tmp.resolve("killed");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "-Dai.djl.offline=true",
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "io.samtune.train.Train"));
+        cmd.addAll(args(b, "--steps", "40", "--checkpoint-every", "1"));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile())
+                .start();
+        Path metrics = b.resolve(RunDirectory.METRICS);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        while (System.nanoTime() < deadline && p.isAlive()
+                && (!Files.exists(metrics) || Files.readAllLines(metrics).size() < 7)) {
+            Thread.sleep(5);
+        }
+        assertThat(p.isAlive()).as("the child is still training when killed; log:%n%s",
+                Files.exists(tmp.resolve("child.log")) ? Files.readString(tmp.resolve("child.log")) : "").isTrue();
+        p.destroyForcibly(); // SIGKILL
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isEqualTo(137);
+
+        Result fresh = run(args(b, "--steps", "40", "--checkpoint-every", "1").toArray(String[]::new));
+        assertThat(fresh.exit).isEqualTo(1);
+        assertThat(fresh.err).contains("already holds a training run").contains("--resume");
+
+        Result resumed = run(args(b, "--steps", "40", "--checkpoint-every", "1", "--resume").toArray(String[]::new));
+        assertThat(resumed.exit).as(resumed.err).isZero();
+        assertThat(resumed.err).contains("resuming at step");
+        assertThat(resumed.out).contains("TrainingResult[40 steps");
+
+        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+             StateDict x = SamCheckpoint.load(a.resolve(RunDirectory.DECODER_LAST), m);
+             StateDict y = SamCheckpoint.load(b.resolve(RunDirectory.DECODER_LAST), m)) {
+            assertThat(y.keys()).isEqualTo(x.keys());
+            double worst = 0;
+            for (String k : x.keys()) {
+                worst = Math.max(worst, x.get(k).sub(y.get(k)).abs().max().getFloat());
+            }
+            assertThat(worst).as("max |uninterrupted - resumed|").isLessThanOrEqualTo(1e-6);
+        }
+        List<JsonObject> lines = new RunDirectory(b).readMetrics();
+        assertThat(lines.stream().filter(o -> o.has("loss")).map(o -> o.get("step").getAsLong()).toList())
+                .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 40).boxed().toList());
+        JsonObject run = new RunDirectory(b).readRunInfo();
+        assertThat(run.get("seed").getAsLong()).isEqualTo(11);
+        assertThat(run.getAsJsonArray("train").get(0).getAsJsonObject().get("sha256").getAsString()).hasSize(64);
+        assertThat(run.get("checkpointSha256").getAsString()).hasSize(64);
+    }
+
+    @Test
+    void optionsAndInputsAreValidated() throws Exception {
+        Path out = tmp.resolve("run");
+        Result missing = run("--data", tmp.resolve("nope").toString(), "--out", out.toString(), "--device", "cpu");
+        assertThat(missing.exit).isEqualTo(1);
+        assertThat(missing.err).contains("nope").contains("does not exist");
+
+        List<String> wrong = args(out, "--steps", "1");
+        wrong.set(wrong.indexOf("--config") + 1, tmp.resolve("vitb.json").toString());
+        Files.writeString(tmp.resolve("vitb.json"), io.samtune.core.SamConfig.vitB().toJson().toString());
+        Result arch = run(wrong.toArray(String[]::new));
+        assertThat(arch.exit).isEqualTo(1);
+        assertThat(arch.err).contains("tiny-sam.pth").contains("does not fit the model");
+
+        Result unknown = run("--frobnicate");
+        assertThat(unknown.exit).isEqualTo(2);
+        assertThat(unknown.err).contains("Unknown option: '--frobnicate'");
+
+        Result both = run(args(out, "--epochs", "2", "--steps", "3").toArray(String[]::new));
+        assertThat(both.exit).isEqualTo(2);
+        assertThat(both.err).contains("give --epochs or --steps, not both");
+
+        List<String> negative = args(out);
+        negative.set(negative.indexOf("--lr") + 1, "-1");
+        Result lr = run(negative.toArray(String[]::new));
+        assertThat(lr.exit).isEqualTo(2);
+        assertThat(lr.err).contains("learningRate must be positive");
+
+        Result nothing = run(args(out, "--resume").toArray(String[]::new));
+        assertThat(nothing.exit).isEqualTo(1);
+        assertThat(nothing.err).contains("nothing to resume");
+        assertThat(out).doesNotExist();
+    }
+}
