@@ -2,6 +2,7 @@ package io.samtune.cli;
 
 import io.samtune.core.cli.PredictCommand;
 import io.samtune.data.cli.DatasetInfoCommand;
+import io.samtune.eval.TestAccuracy;
 import io.samtune.train.Train;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -10,7 +11,7 @@ import picocli.CommandLine.Command;
 /** {@code samtune <command> [options]}: every samtune command under one entry point. */
 @Command(name = "samtune", mixinStandardHelpOptions = true, version = "samtune 0.1.0",
         description = "Fine-tune Segment Anything on brain tumour MRI, in Java.",
-        subcommands = {Train.class, DatasetInfoCommand.class, PredictCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {Train.class, TestAccuracy.class, DatasetInfoCommand.class, PredictCommand.class, CommandLine.HelpCommand.class})
 public final class Samtune implements Runnable {
 
     @CommandLine.Spec

@@ -91,6 +91,19 @@ class TrainCommandTest {
         List<JsonObject> lines = new RunDirectory(b).readMetrics();
         assertThat(lines.stream().filter(o -> o.has("loss")).map(o -> o.get("step").getAsLong()).toList())
                 .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 40).boxed().toList());
+        // the fine-tuned decoder scores differently from the zero-shot one on the same test slices
+        StringWriter so = new StringWriter();
+        StringWriter se = new StringWriter();
+        int exit = io.samtune.eval.TestAccuracy.run(new PrintWriter(so, true), new PrintWriter(se, true), "--data",
+                Fixtures.phantoms().toString(), "--checkpoint", TinySamTrainReferenceTest.reference("tiny-sam.pth").toString(),
+                "--config", TinySamTrainReferenceTest.reference("tiny-sam-config.json").toString(), "--cache",
+                tmp.resolve("cache").toString(), "--device", "cpu", "--seed", "11", "--decoder", a.toString(), "--out",
+                tmp.resolve("report").toString());
+        assertThat(exit).as(se.toString()).isZero();
+        com.google.gson.JsonArray results = com.google.gson.JsonParser.parseString(
+                Files.readString(tmp.resolve("report/report.json"))).getAsJsonObject().getAsJsonArray("results");
+        assertThat(results.get(1).getAsJsonObject().get("meanDice").getAsDouble())
+                .isNotEqualTo(results.get(0).getAsJsonObject().get("meanDice").getAsDouble());
         JsonObject run = new RunDirectory(b).readRunInfo();
         assertThat(run.get("seed").getAsLong()).isEqualTo(11);
         assertThat(run.getAsJsonArray("train").get(0).getAsJsonObject().get("sha256").getAsString()).hasSize(64);

@@ -1,0 +1,111 @@
+package io.samtune.eval;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import io.samtune.core.checkpoint.AtomicFiles;
+import io.samtune.data.TumorType;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Checkpoints compared on the same slices and prompts: a table, {@code report.json} and
+ * {@code per-slice.csv}. Pictures are drawn by {@link ReportFigures}.
+ *
+ * @param results one entry per checkpoint, the base model first
+ * @param prompt the prompt kind used
+ * @param split the part of the dataset scored
+ */
+public record DiceReport(List<CheckpointScores> results, String prompt, String split) {
+
+    /** Copies the list. */
+    public DiceReport {
+        results = List.copyOf(results);
+    }
+
+    /** The report as a fixed-width table, one row per checkpoint. */
+    public String table() {
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "%-24s %6s  %-17s %7s  %10s %8s %9s%n", "checkpoint", "slices",
+                "mean Dice +- std", "global", "meningioma", "glioma", "pituitary"));
+        for (CheckpointScores r : results) {
+            Map<TumorType, double[]> pc = r.perClass();
+            sb.append(String.format(Locale.ROOT, "%-24s %6d  %.4f +- %.4f  %7.4f  %10s %8s %9s%n", shorten(r.name()),
+                    r.slices(), r.meanDice(), r.stdDice(), r.globalDice(), fmt(pc.get(TumorType.MENINGIOMA)[1]),
+                    fmt(pc.get(TumorType.GLIOMA)[1]), fmt(pc.get(TumorType.PITUITARY)[1])));
+        }
+        return sb.toString();
+    }
+
+    private static String shorten(String s) {
+        return s.length() <= 24 ? s : "..." + s.substring(s.length() - 21);
+    }
+
+    private static String fmt(double d) {
+        return Double.isNaN(d) ? "-" : String.format(Locale.ROOT, "%.4f", d);
+    }
+
+    /** The report as the JSON object of {@code report.json}. */
+    public JsonObject toJson() {
+        JsonObject o = new JsonObject();
+        JsonArray arr = new JsonArray();
+        for (CheckpointScores r : results) {
+            JsonObject e = new JsonObject();
+            e.addProperty("name", r.name());
+            if (r.decoder() == null) {
+                e.add("decoder", com.google.gson.JsonNull.INSTANCE);
+            } else {
+                e.addProperty("decoder", r.decoder().toString());
+            }
+            e.addProperty("slices", r.slices());
+            e.addProperty("meanDice", r.meanDice());
+            e.addProperty("stdDice", r.stdDice());
+            e.addProperty("globalDice", r.globalDice());
+            e.addProperty("meanIoU", r.meanIoU());
+            JsonObject pc = new JsonObject();
+            r.perClass().forEach((t, v) -> {
+                JsonObject c = new JsonObject();
+                c.addProperty("slices", (int) v[0]);
+                if (Double.isNaN(v[1])) {
+                    c.add("meanDice", com.google.gson.JsonNull.INSTANCE);
+                } else {
+                    c.addProperty("meanDice", v[1]);
+                }
+                pc.add(t.displayName(), c);
+            });
+            e.add("perClass", pc);
+            arr.add(e);
+        }
+        o.add("results", arr);
+        o.addProperty("prompt", prompt);
+        o.addProperty("split", split);
+        return o;
+    }
+
+    /** The rows of {@code per-slice.csv}: {@code file,label,pid,checkpoint,dice,iou}. */
+    public String csv() {
+        StringBuilder sb = new StringBuilder("file,label,pid,checkpoint,dice,iou\n");
+        for (CheckpointScores r : results) {
+            for (SliceScore s : r.scores()) {
+                sb.append(csvField(s.file())).append(',').append(s.label().code()).append(',').append(csvField(s.patientId()))
+                        .append(',').append(csvField(r.name())).append(',').append(s.dice()).append(',').append(s.iou())
+                        .append('\n');
+            }
+        }
+        return sb.toString();
+    }
+
+    private static String csvField(String s) {
+        return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
+    }
+
+    /** Writes {@code report.json} and {@code per-slice.csv} into a folder. */
+    public void write(Path dir) throws IOException {
+        AtomicFiles.writeString(dir.resolve("report.json"),
+                new GsonBuilder().setPrettyPrinting().serializeNulls().serializeSpecialFloatingPointValues().create().toJson(toJson()) + "\n");
+        AtomicFiles.writeString(dir.resolve("per-slice.csv"), csv());
+    }
+}

@@ -1,0 +1,251 @@
+package io.samtune.eval;
+
+import io.samtune.core.Prediction;
+import io.samtune.core.Prompt;
+import io.samtune.core.PromptMode;
+import io.samtune.core.SamModel;
+import io.samtune.core.SamPredictor;
+import io.samtune.core.cache.EmbeddingCache;
+import io.samtune.core.checkpoint.CheckpointException;
+import io.samtune.core.checkpoint.StateDict;
+import io.samtune.core.cli.ModelOptions;
+import io.samtune.core.image.IntensityWindow;
+import io.samtune.data.BrainTumorSlice;
+import io.samtune.data.DataSplit;
+import io.samtune.data.DatasetException;
+import io.samtune.data.MatFileException;
+import io.samtune.data.SliceIndex;
+import io.samtune.data.SliceInfo;
+import io.samtune.data.cli.SplitOptions;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code samtune test-accuracy}: scores the base checkpoint (zero-shot) and any number of
+ * fine-tuned decoders by Dice on the same slices and prompts, prints a table and writes a report
+ * folder. With no options it scores the bundled tiny model and the latest {@code samtune train} run
+ * on the bundled demo slices.
+ */
+@Command(name = "test-accuracy", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Score SAM checkpoints by Dice on brain tumour slices and write a report.",
+        footer = {"", "The split options are those of train: the same options give the same test part.",
+            "Writes report.json, per-slice.csv, overlay-*.png (best and worst slices) and dice-per-type.png.",
+            "Exit codes: 0 done; 1 bad data, checkpoint or empty split; 2 bad options."})
+public final class TestAccuracy implements Callable<Integer> {
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Folder of slice .mat files (default: the bundled demo slices).")
+    Path data;
+
+    @Mixin
+    ModelOptions model = new ModelOptions();
+
+    @Option(names = "--decoder", paramLabel = "FILE|RUN_DIR", description = "A fine-tuned decoder, or a train run folder (its decoder-best); repeatable.")
+    List<Path> decoders = new ArrayList<>();
+
+    @Option(names = "--prompt", paramLabel = "box|point|box+point", description = "Prompt made from each mask (default: ${DEFAULT-VALUE}).")
+    String prompt = "box";
+
+    @Option(names = "--split", paramLabel = "test|val|all", description = "Part of the dataset to score (default: ${DEFAULT-VALUE}).")
+    String part = "test";
+
+    @Mixin
+    SplitOptions split = new SplitOptions();
+
+    @Option(names = "--cache", paramLabel = "DIR", description = "Embedding cache folder (default: ~/.cache/samtune/embeddings).")
+    Path cache;
+
+    @Option(names = "--window", paramLabel = "minmax|LOW,HIGH", description = "Intensity window (default: ${DEFAULT-VALUE}).")
+    String window = "minmax";
+
+    @Option(names = "--skip-invalid", description = "Leave invalid slice files out (listed) instead of failing.")
+    boolean skipInvalid;
+
+    @Option(names = "--out", paramLabel = "REPORT_DIR", description = "Report folder (default: reports/test-accuracy-<date-time>).")
+    Path out;
+
+    /** Runs the command; returns the exit code. */
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
+        return new CommandLine(new TestAccuracy()).setOut(out).setErr(err).execute(args);
+    }
+
+    /** Entry point. */
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new TestAccuracy()).execute(args));
+    }
+
+    static Path root() {
+        String r = System.getProperty("samtune.root");
+        return r != null ? Path.of(r) : Path.of("").toAbsolutePath();
+    }
+
+    static Path defaultCache() {
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        return base.resolve("samtune").resolve("embeddings");
+    }
+
+    /** The newest {@code runs/*} folder holding a best decoder, or null. */
+    static Path latestRun(Path runs) throws IOException {
+        if (!Files.isDirectory(runs)) {
+            return null;
+        }
+        try (Stream<Path> s = Files.list(runs)) {
+            return s.filter(p -> Files.isRegularFile(p.resolve("decoder-best.safetensors")))
+                    .max(Comparator.comparing(p -> p.resolve("decoder-best.safetensors").toFile().lastModified()))
+                    .orElse(null);
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter o = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        boolean demo = model.checkpoint() == null;
+        if (demo) {
+            model.defaultCheckpoint(root().resolve("testdata/reference/tiny-sam.pth"));
+            model.defaultConfig(root().resolve("testdata/reference/tiny-sam-config.json"));
+            if (decoders.isEmpty()) {
+                Path latest = latestRun(Path.of("runs"));
+                if (latest != null) {
+                    decoders.add(latest);
+                    o.println("scoring the latest train run too: " + latest);
+                } else {
+                    o.println("no train run in ./runs yet: scoring the base model only (run samtune train first)");
+                }
+            }
+        }
+        if (data == null) {
+            data = root().resolve("testdata/demo");
+        }
+        if (out == null) {
+            out = Path.of("reports", "test-accuracy-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        }
+        PromptMode mode;
+        DataSplit.Part which;
+        IntensityWindow win;
+        try {
+            mode = PromptMode.parse(prompt);
+            which = DataSplit.Part.parse(part);
+            win = IntensityWindow.parse(window);
+            split.toSpec();
+            io.samtune.core.Engines.device(model.device());
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        List<Path> decoderFiles = new ArrayList<>();
+        for (Path d : decoders) {
+            Path f = Files.isDirectory(d) ? d.resolve("decoder-best.safetensors") : d;
+            if (!Files.isRegularFile(f)) {
+                err.println("error: " + (Files.isDirectory(d) ? d + " is not a train run folder: it has no decoder-best.safetensors"
+                        : "decoder file " + d + " not found"));
+                return 1;
+            }
+            decoderFiles.add(f);
+        }
+        try {
+            SliceIndex index = SliceIndex.scan(data, skipInvalid);
+            index.skipped().forEach(e -> err.println("skipped: " + e.getMessage()));
+            List<SliceInfo> slices = split.toSpec().split(index).part(which);
+            if (slices.isEmpty()) {
+                err.println("error: the " + part + " part of " + data + " is empty with " + split.toSpec()
+                        + "; choose --split all or other fractions");
+                return 1;
+            }
+            o.printf(Locale.ROOT, "scoring %d %s slices of %s with the %s prompt%n", slices.size(), part, data, mode);
+            try (SamModel sam = model.load()) {
+                EmbeddingCache embeddings = new EmbeddingCache(cache != null ? cache : defaultCache(), sam, win, true);
+                DiceScorer scorer = new DiceScorer(sam, embeddings, mode, win);
+                List<CheckpointScores> results = new ArrayList<>();
+                try (StateDict baseDecoder = sam.weights().subset("mask_decoder.", sam.manager())) {
+                    results.add(score(sam, scorer, "zero-shot", null, slices, err));
+                    for (Path f : decoderFiles) {
+                        sam.loadDecoder(f);
+                        results.add(score(sam, scorer, nameOf(f), f, slices, err));
+                        sam.weights().putAll(baseDecoder);
+                    }
+                }
+                DiceReport report = new DiceReport(results, mode.label(), part);
+                Files.createDirectories(out);
+                report.write(out);
+                drawFigures(sam, report, slices, decoderFiles, mode, win, out);
+                o.print(report.table());
+                o.println("report in " + out.toAbsolutePath() + ": report.json, per-slice.csv, overlay-*.png,"
+                        + " dice-per-type.png");
+                return 0;
+            }
+        } catch (DatasetException | MatFileException | CheckpointException e) {
+            err.println("error: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private static String nameOf(Path decoderFile) {
+        Path parent = decoderFile.toAbsolutePath().getParent();
+        String file = decoderFile.getFileName().toString();
+        return (parent == null ? "" : parent.getFileName() + "/") + file.replace(".safetensors", "");
+    }
+
+    private static CheckpointScores score(SamModel sam, DiceScorer scorer, String name, Path decoder,
+                                          List<SliceInfo> slices, PrintWriter err) throws IOException {
+        boolean terminal = System.console() != null;
+        List<SliceScore> s = scorer.score(slices, i -> {
+            if (terminal) {
+                err.printf(Locale.ROOT, "\r%s: %d/%d slices", name, i, slices.size());
+                err.flush();
+            }
+        });
+        if (terminal) {
+            err.println();
+        }
+        return new CheckpointScores(name, decoder, s);
+    }
+
+    /** Overlays of the best and worst slice of every checkpoint, and the bar chart. */
+    private static void drawFigures(SamModel sam, DiceReport report, List<SliceInfo> slices, List<Path> decoderFiles,
+                                    PromptMode mode, IntensityWindow win, Path out) throws IOException {
+        ReportFigures.writePng(ReportFigures.barChart(report), out.resolve("dice-per-type.png"));
+        try (StateDict baseDecoder = sam.weights().subset("mask_decoder.", sam.manager());
+             SamPredictor predictor = sam.newPredictor()) {
+            for (int i = 0; i < report.results().size(); i++) {
+                CheckpointScores r = report.results().get(i);
+                if (i > 0) {
+                    sam.loadDecoder(decoderFiles.get(i - 1));
+                }
+                List<SliceScore> sorted = new ArrayList<>(r.scores());
+                sorted.sort(Comparator.comparingDouble(SliceScore::dice));
+                String safe = r.name().replaceAll("[^A-Za-z0-9._-]+", "_");
+                for (String which : List.of("best", "worst")) {
+                    SliceScore s = which.equals("best") ? sorted.get(sorted.size() - 1) : sorted.get(0);
+                    SliceInfo info = slices.stream().filter(x -> x.name().equals(s.file())).findFirst().orElseThrow();
+                    BrainTumorSlice slice = info.load();
+                    predictor.setImage(slice, win);
+                    Prompt p = mode.promptFor(slice);
+                    Prediction pred = predictor.predict(p, false);
+                    String caption = String.format(Locale.ROOT, "%s | %s %s | Dice %.3f",
+                            r.name(), s.file(), s.label().displayName(), s.dice());
+                    ReportFigures.writePng(ReportFigures.overlay(slice, pred.mask(), p, caption),
+                            out.resolve("overlay-" + safe + "-" + which + ".png"));
+                }
+                sam.weights().putAll(baseDecoder);
+            }
+        }
+    }
+}
