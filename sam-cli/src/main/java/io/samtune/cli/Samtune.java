@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
 /** {@code samtune <command> [options]}: every samtune command under one entry point. */
 @Command(name = "samtune", mixinStandardHelpOptions = true, version = "samtune 0.1.0",
         description = "Fine-tune Segment Anything on brain tumour MRI, in Java.",
-        subcommands = {Train.class, TestAccuracy.class, DatasetInfoCommand.class, PredictCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {Train.class, TestAccuracy.class, DatasetInfoCommand.class, PredictCommand.class, BenchmarkCommand.class,
+            CommandLine.HelpCommand.class})
 public final class Samtune implements Runnable {
 
     @CommandLine.Spec

@@ -154,6 +154,12 @@ final class V5MatContainer extends MatContainer {
                 throw error(path, "is " + matlabClass() + ", expected int16");
             }
             short[] out = new short[s.getSize()];
+            java.nio.ByteBuffer raw = s.getRealByteBuffer();
+            if (raw != null && raw.capacity() == out.length * 2) {
+                // one bulk copy instead of a boxed Short per pixel
+                raw.duplicate().order(raw.order()).rewind().asShortBuffer().get(out);
+                return out;
+            }
             for (int i = 0; i < out.length; i++) {
                 out[i] = s.get(i);
             }
@@ -167,6 +173,14 @@ final class V5MatContainer extends MatContainer {
             }
             MLNumericArray<?> n = numeric();
             boolean[] out = new boolean[n.getSize()];
+            java.nio.ByteBuffer raw = n.getRealByteBuffer();
+            if (n.getType() == MLArray.mxUINT8_CLASS && raw != null && raw.capacity() == out.length) {
+                java.nio.ByteBuffer b = raw.duplicate().rewind();
+                for (int i = 0; i < out.length; i++) {
+                    out[i] = b.get(i) != 0;
+                }
+                return out;
+            }
             for (int i = 0; i < out.length; i++) {
                 out[i] = n.get(i).doubleValue() != 0;
             }
