@@ -67,6 +67,11 @@ public final class SamModel implements AutoCloseable {
         return new SamModel(config, manager, sd, null);
     }
 
+    /** Loads a checkpoint of the given sizes on the best device ({@code auto}). */
+    public static SamModel load(Path checkpoint, SamConfig config) throws CheckpointException {
+        return load(checkpoint, config, Engines.device("auto"));
+    }
+
     /** Loads a checkpoint on the best device ({@code auto}), inferring the sizes from its tensors. */
     public static SamModel load(Path checkpoint) throws CheckpointException {
         return load(checkpoint, null, Engines.device("auto"));

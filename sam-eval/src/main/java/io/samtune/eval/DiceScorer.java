@@ -72,6 +72,11 @@ public final class DiceScorer {
         return out;
     }
 
+    /** Scores every slice and summarises them under a name (e.g. {@code "before"}). */
+    public CheckpointScores evaluate(String name, List<SliceInfo> slices) throws IOException {
+        return new CheckpointScores(name, null, score(slices, null));
+    }
+
     /** Mean Dice over slices; NaN for none. */
     public static double meanDice(List<SliceScore> scores) {
         return scores.stream().mapToDouble(SliceScore::dice).average().orElse(Double.NaN);

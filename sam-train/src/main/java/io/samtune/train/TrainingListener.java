@@ -14,6 +14,16 @@ public interface TrainingListener {
     record EpochEvent(int epoch, long step, double meanLoss, double valDice, boolean best, double seconds) {
     }
 
+    /** A listener that calls {@code callback} after every optimizer step, e.g. to print progress. */
+    static TrainingListener onStep(java.util.function.Consumer<StepEvent> callback) {
+        return new TrainingListener() {
+            @Override
+            public void onStep(StepEvent event) {
+                callback.accept(event);
+            }
+        };
+    }
+
     /** Called once before the first step, with the plan. */
     default void onStart(TrainingPlan plan) {
     }
@@ -28,6 +38,7 @@ public interface TrainingListener {
     /** Called after each optimizer step. */
     default void onStep(StepEvent event) {
     }
+
 
     /** Called after each epoch (and its validation). */
     default void onEpochEnd(EpochEvent event) {
