@@ -15,6 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.zip.DataFormatException;
+import java.util.zip.Inflater;
 
 /**
  * A MATLAB v7.3 file: HDF5 after a 512-byte header. MATLAB writes arrays transposed (HDF5
@@ -24,6 +26,7 @@ import java.util.List;
 final class HdfMatContainer extends MatContainer {
 
     private static final long IN_MEMORY_LIMIT = 64L << 20;
+    private static final ThreadLocal<Inflater> INFLATER = ThreadLocal.withInitial(Inflater::new);
 
     private final HdfFile hdf;
 
@@ -352,9 +355,11 @@ final class HdfMatContainer extends MatContainer {
             }
             try {
                 // Inflating dominates the cost of a slice; chunks are independent, so use every core.
+                boolean deflateOnly = isDeflateOnly(cd);
+                int chunkBytes = c0 * c1 * elementSize;
                 boolean complete = offsets.parallelStream().allMatch(o -> {
-                    byte[] b = cd.getDecompressedChunk(o);
-                    if (b.length < c0 * c1 * elementSize) {
+                    byte[] b = deflateOnly ? inflate(cd.getRawChunkBuffer(o), chunkBytes) : cd.getDecompressedChunk(o);
+                    if (b == null || b.length < chunkBytes) {
                         return false;
                     }
                     copyTransposed(b, o[0], o[1], Math.min(c0, w - o[0]), Math.min(c1, h - o[1]), c1, w,
@@ -368,6 +373,47 @@ final class HdfMatContainer extends MatContainer {
                 throw corrupt(path, e);
             }
             return out;
+        }
+
+        /** True when the chunks are compressed by deflate alone (what MATLAB writes). */
+        private static boolean isDeflateOnly(ChunkedDataset cd) {
+            var filters = cd.getFilters();
+            return filters.size() == 1 && filters.get(0).getId() == 1;
+        }
+
+        /**
+         * Inflates one chunk straight into an array of its known size with a per-thread Inflater,
+         * skipping jHDF's growing output buffers; null when the data do not inflate to that size.
+         */
+        private static byte[] inflate(ByteBuffer compressed, int size) {
+            Inflater inflater = INFLATER.get();
+            inflater.reset();
+            byte[] in;
+            int off;
+            int len = compressed.remaining();
+            if (compressed.hasArray()) {
+                in = compressed.array();
+                off = compressed.arrayOffset() + compressed.position();
+            } else {
+                in = new byte[len];
+                compressed.duplicate().get(in);
+                off = 0;
+            }
+            inflater.setInput(in, off, len);
+            byte[] out = new byte[size];
+            try {
+                int n = 0;
+                while (n < size) {
+                    int k = inflater.inflate(out, n, size - n);
+                    if (k == 0 && (inflater.finished() || inflater.needsInput() || inflater.needsDictionary())) {
+                        break;
+                    }
+                    n += k;
+                }
+                return n == size ? out : null;
+            } catch (DataFormatException e) {
+                throw new io.jhdf.exceptions.HdfException("corrupt deflate stream: " + e.getMessage(), e);
+            }
         }
 
         /**

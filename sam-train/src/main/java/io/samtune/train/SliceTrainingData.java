@@ -3,6 +3,8 @@ package io.samtune.train;
 import ai.djl.ndarray.NDManager;
 import io.samtune.core.ImageEmbedding;
 import io.samtune.core.PromptMode;
+import io.samtune.core.SamModel;
+import io.samtune.core.image.IntensityWindow;
 import io.samtune.core.cache.EmbeddingCache;
 import io.samtune.data.BrainTumorSlice;
 import io.samtune.data.SliceInfo;
@@ -18,6 +20,8 @@ public final class SliceTrainingData implements TrainingData {
 
     private final List<SliceInfo> slices;
     private final EmbeddingCache cache;
+    private final SamModel model;
+    private final IntensityWindow window;
     private final PromptMode prompt;
     private final int boxJitter;
 
@@ -33,6 +37,25 @@ public final class SliceTrainingData implements TrainingData {
         }
         this.slices = List.copyOf(slices);
         this.cache = cache;
+        this.model = null;
+        this.window = null;
+        this.prompt = prompt;
+        this.boxJitter = boxJitter;
+    }
+
+    /**
+     * Samples whose embeddings are recomputed by the image encoder every time they are loaded, with
+     * no cache: what a training loop without an embedding cache pays (for comparisons).
+     */
+    public SliceTrainingData(List<SliceInfo> slices, SamModel model, IntensityWindow window, PromptMode prompt,
+                             int boxJitter) {
+        if (slices.isEmpty()) {
+            throw new IllegalArgumentException("no slices to train on");
+        }
+        this.slices = List.copyOf(slices);
+        this.cache = null;
+        this.model = model;
+        this.window = window;
         this.prompt = prompt;
         this.boxJitter = boxJitter;
     }
@@ -56,12 +79,15 @@ public final class SliceTrainingData implements TrainingData {
     public TrainingExample load(int index, NDManager manager, Random rng) throws IOException {
         SliceInfo info = slices.get(index);
         BrainTumorSlice slice = info.load();
-        ImageEmbedding e = cache.get(info.file(), manager);
+        ImageEmbedding e = cache != null ? cache.get(info.file(), manager) : model.embed(slice, window, manager);
         return new TrainingExample(info.name(), e, slice.mask(), prompt.promptFor(slice, boxJitter, rng));
     }
 
     /** Encodes every slice not yet in the cache, reporting progress. */
     public void warmCache(NDManager manager, java.util.function.IntConsumer progress) throws IOException {
+        if (cache == null) {
+            return;
+        }
         for (int i = 0; i < slices.size(); i++) {
             try (NDManager m = manager.newSubManager()) {
                 cache.get(slices.get(i).file(), m);
@@ -74,7 +100,7 @@ public final class SliceTrainingData implements TrainingData {
 
     @Override
     public String toString() {
-        return "SliceTrainingData[" + slices.size() + " slices, " + prompt + " prompt"
+        return "SliceTrainingData[" + slices.size() + " slices, " + prompt + " prompt" + (cache == null ? ", no cache" : "")
                 + (boxJitter > 0 ? ", box jitter " + boxJitter + " px" : "") + "]";
     }
 }

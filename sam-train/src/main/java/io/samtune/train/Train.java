@@ -104,6 +104,9 @@ public final class Train implements Callable<Integer> {
     @Option(names = "--cache", paramLabel = "DIR", description = "Embedding cache folder (default: ~/.cache/samtune/embeddings).")
     Path cache;
 
+    @Option(names = "--no-cache", description = "Recompute every embedding at every step (slow; for comparisons).")
+    boolean noCache;
+
     @Option(names = "--cache-dtype", paramLabel = "float16|float32", description = "Precision of cached embeddings (default: ${DEFAULT-VALUE}).")
     String cacheDtype = "float16";
 
@@ -200,8 +203,9 @@ public final class Train implements Callable<Integer> {
                 o.println("model: " + sam);
                 EmbeddingCache embeddings = new EmbeddingCache(cache != null ? cache : defaultCache(), sam, win,
                         config.cacheFloat16());
-                SliceTrainingData train = new SliceTrainingData(parts.train(), embeddings, config.prompt(),
-                        config.boxJitter());
+                SliceTrainingData train = noCache
+                        ? new SliceTrainingData(parts.train(), sam, win, config.prompt(), config.boxJitter())
+                        : new SliceTrainingData(parts.train(), embeddings, config.prompt(), config.boxJitter());
                 boolean terminal = System.console() != null;
                 o.printf(Locale.ROOT, "embedding cache: %s%n", embeddings.folder());
                 train.warmCache(sam.manager(), i -> {
