@@ -72,8 +72,13 @@ public final class AdamOptimizer implements AutoCloseable {
                 }
                 mom.muli(beta1).addi(g.mul(1 - beta1));
                 sq.muli(beta2).addi(g.mul(g).mul(1 - beta2));
-                NDArray denom = sq.sqrt().div(bc2Sqrt).add(eps);
-                p.subi(mom.div(denom).mul(stepSize));
+                // temporaries start from a step-scoped array, so they are freed with the step
+                NDArray root = sq.sqrt();
+                root.attach(scope);
+                NDArray denom = root.div(bc2Sqrt).add(eps);
+                NDArray update = mom.duplicate();
+                update.attach(scope);
+                p.subi(update.div(denom).mul(stepSize));
             }
         }
         zeroGradients(params);
