@@ -96,7 +96,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
         if (threads != null) {
             JniUtils.setNumThreads(threads); // in case the engine started before the property was set
         }
-        Path slices = data != null ? data : Path.of(System.getProperty("samtune.root", "."), "testdata", "demo");
+        Path slices = data != null ? data : io.samtune.core.cli.ModelOptions.demoData();
         List<Path> files;
         try {
             files = SliceIndex.listSliceFiles(slices);

@@ -91,17 +91,6 @@ public final class TestAccuracy implements Callable<Integer> {
         System.exit(new CommandLine(new TestAccuracy()).execute(args));
     }
 
-    static Path root() {
-        String r = System.getProperty("samtune.root");
-        return r != null ? Path.of(r) : Path.of("").toAbsolutePath();
-    }
-
-    static Path defaultCache() {
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-        return base.resolve("samtune").resolve("embeddings");
-    }
-
     /** The newest {@code runs/*} folder holding a best decoder, or null. */
     static Path latestRun(Path runs) throws IOException {
         if (!Files.isDirectory(runs)) {
@@ -118,10 +107,7 @@ public final class TestAccuracy implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        boolean demo = model.checkpoint() == null;
-        if (demo) {
-            model.defaultCheckpoint(root().resolve("testdata/reference/tiny-sam.pth"));
-            model.defaultConfig(root().resolve("testdata/reference/tiny-sam-config.json"));
+        if (model.useBundledModelIfNone()) {
             if (decoders.isEmpty()) {
                 Path latest = latestRun(Path.of("runs"));
                 if (latest != null) {
@@ -133,7 +119,7 @@ public final class TestAccuracy implements Callable<Integer> {
             }
         }
         if (data == null) {
-            data = root().resolve("testdata/demo");
+            data = ModelOptions.demoData();
         }
         if (out == null) {
             out = Path.of("reports", "test-accuracy-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -171,7 +157,7 @@ public final class TestAccuracy implements Callable<Integer> {
             }
             o.printf(Locale.ROOT, "scoring %d %s slices of %s with the %s prompt%n", slices.size(), part, data, mode);
             try (SamModel sam = model.load()) {
-                EmbeddingCache embeddings = new EmbeddingCache(cache != null ? cache : defaultCache(), sam, win, true);
+                EmbeddingCache embeddings = new EmbeddingCache(cache != null ? cache : EmbeddingCache.defaultFolder(), sam, win, true);
                 DiceScorer scorer = new DiceScorer(sam, embeddings, mode, win);
                 List<CheckpointScores> results = new ArrayList<>();
                 try (StateDict baseDecoder = sam.weights().subset("mask_decoder.", sam.manager())) {

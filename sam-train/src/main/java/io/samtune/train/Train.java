@@ -129,30 +129,13 @@ public final class Train implements Callable<Integer> {
         System.exit(new CommandLine(new Train()).execute(args));
     }
 
-    /** The project folder (the launcher sets {@code samtune.root}), for the bundled defaults. */
-    static Path root() {
-        String r = System.getProperty("samtune.root");
-        return r != null ? Path.of(r) : Path.of("").toAbsolutePath();
-    }
-
-    /** The default embedding cache folder. */
-    public static Path defaultCache() {
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
-        return base.resolve("samtune").resolve("embeddings");
-    }
-
     @Override
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        boolean demo = model.checkpoint() == null;
-        if (demo) {
-            model.defaultCheckpoint(root().resolve("testdata/reference/tiny-sam.pth"));
-            model.defaultConfig(root().resolve("testdata/reference/tiny-sam-config.json"));
-        }
+        boolean demo = model.useBundledModelIfNone();
         if (data == null) {
-            data = root().resolve("testdata/demo");
+            data = ModelOptions.demoData();
         }
         if (out == null) {
             if (resume) {
@@ -201,7 +184,7 @@ public final class Train implements Callable<Integer> {
             o.println("data: " + index + System.lineSeparator() + "split: " + parts);
             try (SamModel sam = model.load(); DecoderTrainer trainer = new DecoderTrainer(sam, config)) {
                 o.println("model: " + sam);
-                EmbeddingCache embeddings = new EmbeddingCache(cache != null ? cache : defaultCache(), sam, win,
+                EmbeddingCache embeddings = new EmbeddingCache(cache != null ? cache : EmbeddingCache.defaultFolder(), sam, win,
                         config.cacheFloat16());
                 SliceTrainingData train = noCache
                         ? new SliceTrainingData(parts.train(), sam, win, config.prompt(), config.boxJitter())

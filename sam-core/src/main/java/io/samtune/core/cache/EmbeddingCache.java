@@ -68,6 +68,13 @@ public final class EmbeddingCache {
         this.root = dir.resolve(encoderHash.substring(0, 16));
     }
 
+    /** The default cache folder: {@code $XDG_CACHE_HOME/samtune/embeddings}, else {@code ~/.cache/samtune/embeddings}. */
+    public static Path defaultFolder() {
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
+        return base.resolve("samtune").resolve("embeddings");
+    }
+
     /** The folder holding this encoder's entries. */
     public Path folder() {
         return root;

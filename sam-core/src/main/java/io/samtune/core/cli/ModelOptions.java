@@ -3,7 +3,6 @@ package io.samtune.core.cli;
 import io.samtune.core.Engines;
 import io.samtune.core.SamConfig;
 import io.samtune.core.SamModel;
-import io.samtune.core.checkpoint.CheckpointException;
 import java.io.IOException;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -20,23 +19,37 @@ public final class ModelOptions {
     @Option(names = "--device", paramLabel = "D", description = "auto, cpu, gpu or gpu:N (default: ${DEFAULT-VALUE}).")
     String device = "auto";
 
+    /** The project folder (the launcher sets {@code samtune.root}), where the bundled demo files are. */
+    public static Path projectRoot() {
+        String r = System.getProperty("samtune.root");
+        return r != null ? Path.of(r) : Path.of("").toAbsolutePath();
+    }
+
+    /** The bundled demo slices, {@code testdata/demo}. */
+    public static Path demoData() {
+        return projectRoot().resolve("testdata/demo");
+    }
+
+    /**
+     * Chooses the bundled tiny SAM ({@code testdata/reference/tiny-sam.pth} and its config) when no
+     * checkpoint was given.
+     *
+     * @return true when the bundled model was chosen
+     */
+    public boolean useBundledModelIfNone() {
+        if (checkpoint != null) {
+            return false;
+        }
+        checkpoint = projectRoot().resolve("testdata/reference/tiny-sam.pth");
+        if (config == null) {
+            config = projectRoot().resolve("testdata/reference/tiny-sam-config.json");
+        }
+        return true;
+    }
+
     /** The checkpoint path, or null when not given. */
     public Path checkpoint() {
         return checkpoint;
-    }
-
-    /** Sets the checkpoint when the command has a default. */
-    public void defaultCheckpoint(Path p) {
-        if (checkpoint == null) {
-            checkpoint = p;
-        }
-    }
-
-    /** Sets the config when the command has a default and none was given. */
-    public void defaultConfig(Path p) {
-        if (config == null) {
-            config = p;
-        }
     }
 
     /** The device spec. */
@@ -60,10 +73,6 @@ public final class ModelOptions {
             throw new IllegalArgumentException("--checkpoint is required");
         }
         SamConfig c = config == null ? null : SamConfig.fromJson(config);
-        try {
-            return SamModel.load(checkpoint, c, Engines.device(device));
-        } catch (CheckpointException e) {
-            throw e;
-        }
+        return SamModel.load(checkpoint, c, Engines.device(device));
     }
 }

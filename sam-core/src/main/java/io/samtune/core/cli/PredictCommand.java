@@ -14,7 +14,6 @@ import io.samtune.core.checkpoint.AtomicFiles;
 import io.samtune.core.image.IntensityWindow;
 import io.samtune.core.image.RgbImage;
 import io.samtune.data.BoxPrompt;
-import io.samtune.data.MatFileException;
 import io.samtune.data.MatSliceReader;
 import io.samtune.data.PointPrompt;
 import java.io.IOException;
@@ -134,11 +133,7 @@ public final class PredictCommand implements Callable<Integer> {
             throw new IOException(file + ": image file not found");
         }
         if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".mat")) {
-            try {
-                return SamModel.toRgb(MatSliceReader.read(file), window);
-            } catch (MatFileException e) {
-                throw e;
-            }
+            return SamModel.toRgb(MatSliceReader.read(file), window);
         }
         return RgbImage.read(file);
     }
