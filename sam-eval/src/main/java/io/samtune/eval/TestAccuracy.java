@@ -171,7 +171,7 @@ public final class TestAccuracy implements Callable<Integer> {
                 DiceReport report = new DiceReport(results, mode.label(), part);
                 Files.createDirectories(out);
                 report.write(out);
-                drawFigures(sam, report, slices, decoderFiles, mode, win, out);
+                drawFigures(sam, embeddings, report, slices, decoderFiles, mode, out);
                 o.print(report.table());
                 o.println("report in " + out.toAbsolutePath() + ": report.json, per-slice.csv, overlay-*.png,"
                         + " dice-per-type.png");
@@ -205,8 +205,8 @@ public final class TestAccuracy implements Callable<Integer> {
     }
 
     /** Overlays of the best and worst slice of every checkpoint, and the bar chart. */
-    private static void drawFigures(SamModel sam, DiceReport report, List<SliceInfo> slices, List<Path> decoderFiles,
-                                    PromptMode mode, IntensityWindow win, Path out) throws IOException {
+    private static void drawFigures(SamModel sam, EmbeddingCache embeddings, DiceReport report, List<SliceInfo> slices,
+                                    List<Path> decoderFiles, PromptMode mode, Path out) throws IOException {
         ReportFigures.writePng(ReportFigures.barChart(report), out.resolve("dice-per-type.png"));
         try (StateDict baseDecoder = sam.weights().subset("mask_decoder.", sam.manager());
              SamPredictor predictor = sam.newPredictor()) {
@@ -222,7 +222,9 @@ public final class TestAccuracy implements Callable<Integer> {
                     SliceScore s = which.equals("best") ? sorted.get(sorted.size() - 1) : sorted.get(0);
                     SliceInfo info = slices.stream().filter(x -> x.name().equals(s.file())).findFirst().orElseThrow();
                     BrainTumorSlice slice = info.load();
-                    predictor.setImage(slice, win);
+                    try (ai.djl.ndarray.NDManager m = sam.manager().newSubManager()) {
+                        predictor.setEmbedding(embeddings.get(info.file(), m)); // cached: no second encoder pass
+                    }
                     Prompt p = mode.promptFor(slice);
                     Prediction pred = predictor.predict(p, false);
                     String caption = String.format(Locale.ROOT, "%s | %s %s | Dice %.3f",
