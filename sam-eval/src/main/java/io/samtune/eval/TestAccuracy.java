@@ -9,6 +9,7 @@ import io.samtune.core.cache.EmbeddingCache;
 import io.samtune.core.checkpoint.CheckpointException;
 import io.samtune.core.checkpoint.StateDict;
 import io.samtune.core.cli.ModelOptions;
+import io.samtune.core.cli.SliceOptions;
 import io.samtune.core.image.IntensityWindow;
 import io.samtune.data.BrainTumorSlice;
 import io.samtune.data.DataSplit;
@@ -51,32 +52,20 @@ public final class TestAccuracy implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Folder of slice .mat files (default: the bundled demo slices).")
-    Path data;
-
     @Mixin
     ModelOptions model = new ModelOptions();
 
+    @Mixin
+    SliceOptions sliceOptions = new SliceOptions();
+
     @Option(names = "--decoder", paramLabel = "FILE|RUN_DIR", description = "A fine-tuned decoder, or a train run folder (its decoder-best); repeatable.")
     List<Path> decoders = new ArrayList<>();
-
-    @Option(names = "--prompt", paramLabel = "box|point|box+point", description = "Prompt made from each mask (default: ${DEFAULT-VALUE}).")
-    String prompt = "box";
 
     @Option(names = "--split", paramLabel = "test|val|all", description = "Part of the dataset to score (default: ${DEFAULT-VALUE}).")
     String part = "test";
 
     @Mixin
     SplitOptions split = new SplitOptions();
-
-    @Option(names = "--cache", paramLabel = "DIR", description = "Embedding cache folder (default: ~/.cache/samtune/embeddings).")
-    Path cache;
-
-    @Option(names = "--window", paramLabel = "minmax|LOW,HIGH", description = "Intensity window (default: ${DEFAULT-VALUE}).")
-    String window = "minmax";
-
-    @Option(names = "--skip-invalid", description = "Leave invalid slice files out (listed) instead of failing.")
-    boolean skipInvalid;
 
     @Option(names = "--out", paramLabel = "REPORT_DIR", description = "Report folder (default: reports/test-accuracy-<date-time>).")
     Path out;
@@ -118,9 +107,7 @@ public final class TestAccuracy implements Callable<Integer> {
                 }
             }
         }
-        if (data == null) {
-            data = ModelOptions.demoData();
-        }
+        Path data = sliceOptions.data();
         if (out == null) {
             out = Path.of("reports", "test-accuracy-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         }
@@ -128,9 +115,9 @@ public final class TestAccuracy implements Callable<Integer> {
         DataSplit.Part which;
         IntensityWindow win;
         try {
-            mode = PromptMode.parse(prompt);
+            mode = sliceOptions.prompt();
             which = DataSplit.Part.parse(part);
-            win = IntensityWindow.parse(window);
+            win = sliceOptions.window();
             split.toSpec();
             io.samtune.core.Engines.device(model.device());
         } catch (IllegalArgumentException e) {
@@ -147,7 +134,7 @@ public final class TestAccuracy implements Callable<Integer> {
             decoderFiles.add(f);
         }
         try {
-            SliceIndex index = SliceIndex.scan(data, skipInvalid);
+            SliceIndex index = SliceIndex.scan(data, sliceOptions.skipInvalid());
             index.skipped().forEach(e -> err.println("skipped: " + e.getMessage()));
             List<SliceInfo> slices = split.toSpec().split(index).part(which);
             if (slices.isEmpty()) {
@@ -157,7 +144,7 @@ public final class TestAccuracy implements Callable<Integer> {
             }
             o.printf(Locale.ROOT, "scoring %d %s slices of %s with the %s prompt%n", slices.size(), part, data, mode);
             try (SamModel sam = model.load()) {
-                EmbeddingCache embeddings = new EmbeddingCache(cache != null ? cache : EmbeddingCache.defaultFolder(), sam, win, true);
+                EmbeddingCache embeddings = new EmbeddingCache(sliceOptions.cacheFolder(), sam, win, true);
                 DiceScorer scorer = new DiceScorer(sam, embeddings, mode, win);
                 List<CheckpointScores> results = new ArrayList<>();
                 try (StateDict baseDecoder = sam.weights().subset("mask_decoder.", sam.manager())) {

@@ -3,11 +3,11 @@ package io.samtune.train;
 import ai.djl.engine.Engine;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import io.samtune.core.PromptMode;
 import io.samtune.core.SamModel;
 import io.samtune.core.cache.EmbeddingCache;
 import io.samtune.core.checkpoint.CheckpointException;
 import io.samtune.core.cli.ModelOptions;
+import io.samtune.core.cli.SliceOptions;
 import io.samtune.core.image.IntensityWindow;
 import io.samtune.data.DataSplit;
 import io.samtune.data.DatasetException;
@@ -47,17 +47,14 @@ public final class Train implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Folder of slice .mat files (default: the bundled demo slices).")
-    Path data;
-
     @Mixin
     ModelOptions model = new ModelOptions();
 
+    @Mixin
+    SliceOptions slices = new SliceOptions();
+
     @Option(names = "--out", paramLabel = "RUN_DIR", description = "Run folder for checkpoints and logs (default: runs/train-<date-time>).")
     Path out;
-
-    @Option(names = "--prompt", paramLabel = "box|point|box+point", description = "Prompt made from each mask (default: box).")
-    String prompt = "box";
 
     @Option(names = "--box-jitter", paramLabel = "PX", description = "Move each box side by up to PX pixels at random while training (default: 0).")
     int boxJitter;
@@ -101,20 +98,11 @@ public final class Train implements Callable<Integer> {
     @Option(names = "--checkpoint-every", paramLabel = "N", description = "Also checkpoint every N steps (default: epoch ends only).")
     int checkpointEvery;
 
-    @Option(names = "--cache", paramLabel = "DIR", description = "Embedding cache folder (default: ~/.cache/samtune/embeddings).")
-    Path cache;
-
     @Option(names = "--no-cache", description = "Recompute every embedding at every step (slow; for comparisons).")
     boolean noCache;
 
     @Option(names = "--cache-dtype", paramLabel = "float16|float32", description = "Precision of cached embeddings (default: ${DEFAULT-VALUE}).")
     String cacheDtype = "float16";
-
-    @Option(names = "--window", paramLabel = "minmax|LOW,HIGH", description = "Intensity window: minmax or percentiles (default: ${DEFAULT-VALUE}).")
-    String window = "minmax";
-
-    @Option(names = "--skip-invalid", description = "Leave invalid slice files out (listed) instead of failing.")
-    boolean skipInvalid;
 
     @Option(names = "--resume", description = "Continue the run saved in --out.")
     boolean resume;
@@ -134,9 +122,6 @@ public final class Train implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         boolean demo = model.useBundledModelIfNone();
-        if (data == null) {
-            data = ModelOptions.demoData();
-        }
         if (out == null) {
             if (resume) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--resume needs the run folder: --out RUN_DIR");
@@ -146,8 +131,8 @@ public final class Train implements Callable<Integer> {
         TrainingConfig config;
         IntensityWindow win;
         try {
-            win = IntensityWindow.parse(window);
-            TrainingConfig.Builder b = TrainingConfig.builder().optPrompt(PromptMode.parse(prompt)).optBoxJitter(boxJitter)
+            win = slices.window();
+            TrainingConfig.Builder b = TrainingConfig.builder().optPrompt(slices.prompt()).optBoxJitter(boxJitter)
                     .optLoss(TrainingConfig.Loss.parse(loss)).optLowResLoss(lowResLoss)
                     .optOptimizer(TrainingConfig.Optimizer.parse(optimizer)).optWeightDecay(weightDecay)
                     .optLearningRate(lr != null ? lr : demo ? 5e-3 : 1e-4)
@@ -178,13 +163,13 @@ public final class Train implements Callable<Integer> {
             return 1;
         }
         try {
-            SliceIndex index = SliceIndex.scan(data, skipInvalid);
+            SliceIndex index = SliceIndex.scan(slices.data(), slices.skipInvalid());
             index.skipped().forEach(e -> err.println("skipped: " + e.getMessage()));
             DataSplit parts = split.toSpec().split(index);
             o.println("data: " + index + System.lineSeparator() + "split: " + parts);
             try (SamModel sam = model.load(); DecoderTrainer trainer = new DecoderTrainer(sam, config)) {
                 o.println("model: " + sam);
-                EmbeddingCache embeddings = new EmbeddingCache(cache != null ? cache : EmbeddingCache.defaultFolder(), sam, win,
+                EmbeddingCache embeddings = new EmbeddingCache(slices.cacheFolder(), sam, win,
                         config.cacheFloat16());
                 SliceTrainingData train = noCache
                         ? new SliceTrainingData(parts.train(), sam, win, config.prompt(), config.boxJitter())
