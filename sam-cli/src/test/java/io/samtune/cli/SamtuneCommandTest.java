@@ -1,44 +1,37 @@
 package io.samtune.cli;
 
+import io.samtune.data.CommandResult;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.samtune.data.Fixtures;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import org.junit.jupiter.api.Test;
 
 /** The command line as a whole: every command is reachable, and the benchmark runs with tiny sizes. */
 class SamtuneCommandTest {
 
-    record Result(int exit, String out, String err) {
-    }
-
-    static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int exit = Samtune.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Result(exit, out.toString(), err.toString());
+    static CommandResult run(String... args) {
+        return CommandResult.of(Samtune::run, args);
     }
 
     @Test
     void listsEveryCommand() {
-        Result help = run("--help");
-        assertThat(help.exit).isZero();
-        assertThat(help.out).contains("train").contains("test-accuracy").contains("dataset-info").contains("predict")
+        CommandResult help = run("--help");
+        assertThat(help.exit()).isZero();
+        assertThat(help.out()).contains("train").contains("test-accuracy").contains("dataset-info").contains("predict")
                 .contains("benchmark");
-        Result none = run();
-        assertThat(none.exit).isEqualTo(2);
-        assertThat(none.err).contains("missing command");
+        CommandResult none = run();
+        assertThat(none.exit()).isEqualTo(2);
+        assertThat(none.err()).contains("missing command");
     }
 
     @Test
     void benchmarkRunsWithTinySizes() {
-        Result r = run("benchmark", "--model", Fixtures.root().resolve("testdata/reference/tiny-sam-config.json").toString(),
+        CommandResult r = run("benchmark", "--model", Fixtures.root().resolve("testdata/reference/tiny-sam-config.json").toString(),
                 "--repeat", "1", "--threads", "1", "--device", "cpu", "--data", Fixtures.demo().toString(), "--json");
-        assertThat(r.exit).as(r.err).isZero();
-        JsonObject o = JsonParser.parseString(r.out.trim()).getAsJsonObject();
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonObject o = JsonParser.parseString(r.out().trim()).getAsJsonObject();
         assertThat(o.keySet()).containsExactly("encoder_s", "decoder_train_step_s", "uncached_step_s",
                 "mat_load_ms_per_file", "threads", "device", "model", "djl", "libtorch");
         assertThat(o.get("encoder_s").getAsDouble()).isPositive();
@@ -49,8 +42,8 @@ class SamtuneCommandTest {
         assertThat(o.get("device").getAsString()).isEqualTo("cpu");
         assertThat(o.get("libtorch").getAsString()).isEqualTo("2.7.1");
 
-        Result bad = run("benchmark", "--model", "vit_q");
-        assertThat(bad.exit).isEqualTo(2);
-        assertThat(bad.err).contains("unknown SAM model 'vit_q'");
+        CommandResult bad = run("benchmark", "--model", "vit_q");
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("unknown SAM model 'vit_q'");
     }
 }

@@ -10,22 +10,9 @@ import org.junit.jupiter.api.Test;
 /** Box and point prompts from hand-made masks. */
 class PromptsTest {
 
-    /** A mask from rows of '#' (set) and '.' (unset). */
-    static BinaryMask mask(String... rows) {
-        int h = rows.length;
-        int w = rows[0].length();
-        boolean[] p = new boolean[h * w];
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                p[y * w + x] = rows[y].charAt(x) == '#';
-            }
-        }
-        return new BinaryMask(h, w, p);
-    }
-
     @Test
     void boxIsInclusiveExtremesWithXAsColumn() {
-        BinaryMask m = mask(
+        BinaryMask m = Masks.of(
                 "......",
                 "..#...",
                 "..###.",
@@ -37,7 +24,7 @@ class PromptsTest {
 
     @Test
     void centroidIsMeanPixel() {
-        BinaryMask m = mask(
+        BinaryMask m = Masks.of(
                 "#...",
                 "....",
                 "...#");
@@ -49,7 +36,7 @@ class PromptsTest {
 
     @Test
     void interiorPointOfARingLiesOnTheMask() {
-        BinaryMask ring = mask(
+        BinaryMask ring = Masks.of(
                 ".........",
                 ".#######.",
                 ".#######.",
@@ -70,7 +57,7 @@ class PromptsTest {
 
     @Test
     void interiorPointIsTheCentroidWhenItIsInside() {
-        BinaryMask blob = mask(
+        BinaryMask blob = Masks.of(
                 ".....",
                 ".###.",
                 ".###.",

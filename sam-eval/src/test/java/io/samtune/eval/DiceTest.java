@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 import io.samtune.data.BinaryMask;
+import io.samtune.data.Masks;
 import io.samtune.data.TumorType;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -11,22 +12,10 @@ import org.junit.jupiter.api.Test;
 /** Dice and IoU against hand-computed cases, and the summaries of a checkpoint. */
 class DiceTest {
 
-    static BinaryMask mask(String... rows) {
-        int h = rows.length;
-        int w = rows[0].length();
-        boolean[] p = new boolean[h * w];
-        for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                p[y * w + x] = rows[y].charAt(x) == '#';
-            }
-        }
-        return new BinaryMask(h, w, p);
-    }
-
     @Test
     void handComputedCases() {
-        BinaryMask truth = mask("##..", "##..", "....");
-        BinaryMask pred = mask(".##.", ".##.", "....");
+        BinaryMask truth = Masks.of("##..", "##..", "....");
+        BinaryMask pred = Masks.of(".##.", ".##.", "....");
         // |P and G| = 2, |P| = 4, |G| = 4: Dice 4/8, IoU 2/6
         assertThat(pred.dice(truth)).isEqualTo(0.5);
         assertThat(pred.iou(truth)).isCloseTo(1.0 / 3, within(1e-12));
@@ -36,7 +25,7 @@ class DiceTest {
         assertThat(empty.iou(empty)).isEqualTo(1.0);
         assertThat(empty.dice(truth)).isEqualTo(0.0);
         assertThat(truth.iou(empty)).isEqualTo(0.0);
-        BinaryMask one = mask("#...", "....", "....");
+        BinaryMask one = Masks.of("#...", "....", "....");
         assertThat(one.dice(truth)).isCloseTo(2.0 / 5, within(1e-12));
     }
 

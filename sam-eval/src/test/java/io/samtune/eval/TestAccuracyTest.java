@@ -1,5 +1,6 @@
 package io.samtune.eval;
 
+import io.samtune.data.CommandResult;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -10,8 +11,6 @@ import com.google.gson.JsonParser;
 import io.samtune.core.SamConfig;
 import io.samtune.core.SamModel;
 import io.samtune.data.Fixtures;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,14 +26,8 @@ class TestAccuracyTest {
     @TempDir
     Path tmp;
 
-    record Result(int exit, String out, String err) {
-    }
-
-    static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int exit = TestAccuracy.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Result(exit, out.toString(), err.toString());
+    static CommandResult run(String... args) {
+        return CommandResult.of(TestAccuracy::run, args);
     }
 
     static Path reference(String name) {
@@ -65,9 +58,9 @@ class TestAccuracyTest {
     void reportMatchesItsPerSliceCsvAndCheckpointsDiffer() throws Exception {
         Path out = tmp.resolve("report");
         Path decoder = alteredDecoder();
-        Result r = run(args(out, "--decoder", decoder.toString(), "--split", "all").toArray(String[]::new));
-        assertThat(r.exit).as(r.err).isZero();
-        assertThat(r.out).contains("scoring 24 all slices").contains("zero-shot").contains("mean Dice +- std");
+        CommandResult r = run(args(out, "--decoder", decoder.toString(), "--split", "all").toArray(String[]::new));
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("scoring 24 all slices").contains("zero-shot").contains("mean Dice +- std");
 
         JsonObject report = JsonParser.parseString(Files.readString(out.resolve("report.json"))).getAsJsonObject();
         assertThat(report.keySet()).containsExactly("results", "prompt", "split");
@@ -116,25 +109,25 @@ class TestAccuracyTest {
     @Test
     void clearErrors() throws Exception {
         Path out = tmp.resolve("r");
-        Result missing = run("--data", tmp.resolve("nope").toString(), "--checkpoint", reference("tiny-sam.pth").toString(),
+        CommandResult missing = run("--data", tmp.resolve("nope").toString(), "--checkpoint", reference("tiny-sam.pth").toString(),
                 "--out", out.toString(), "--device", "cpu");
-        assertThat(missing.exit).isEqualTo(1);
-        assertThat(missing.err).contains("does not exist");
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.err()).contains("does not exist");
 
-        Result empty = run(args(out, "--split", "val", "--val-fraction", "0").toArray(String[]::new));
-        assertThat(empty.exit).isEqualTo(1);
-        assertThat(empty.err).contains("the val part").contains("is empty");
+        CommandResult empty = run(args(out, "--split", "val", "--val-fraction", "0").toArray(String[]::new));
+        assertThat(empty.exit()).isEqualTo(1);
+        assertThat(empty.err()).contains("the val part").contains("is empty");
 
-        Result wrong = run(args(out, "--decoder", reference("decoder-vitb-random.pth").toString()).toArray(String[]::new));
-        assertThat(wrong.exit).isEqualTo(1);
-        assertThat(wrong.err).contains("decoder-vitb-random.pth").contains("does not fit the model");
+        CommandResult wrong = run(args(out, "--decoder", reference("decoder-vitb-random.pth").toString()).toArray(String[]::new));
+        assertThat(wrong.exit()).isEqualTo(1);
+        assertThat(wrong.err()).contains("decoder-vitb-random.pth").contains("does not fit the model");
 
-        Result noRun = run(args(out, "--decoder", tmp.toString()).toArray(String[]::new));
-        assertThat(noRun.exit).isEqualTo(1);
-        assertThat(noRun.err).contains("is not a train run folder");
+        CommandResult noRun = run(args(out, "--decoder", tmp.toString()).toArray(String[]::new));
+        assertThat(noRun.exit()).isEqualTo(1);
+        assertThat(noRun.err()).contains("is not a train run folder");
 
-        Result badPrompt = run(args(out, "--prompt", "lasso").toArray(String[]::new));
-        assertThat(badPrompt.exit).isEqualTo(2);
-        assertThat(badPrompt.err).contains("unknown prompt 'lasso'");
+        CommandResult badPrompt = run(args(out, "--prompt", "lasso").toArray(String[]::new));
+        assertThat(badPrompt.exit()).isEqualTo(2);
+        assertThat(badPrompt.err()).contains("unknown prompt 'lasso'");
     }
 }

@@ -1,5 +1,6 @@
 package io.samtune.train;
 
+import io.samtune.data.CommandResult;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;
@@ -8,8 +9,6 @@ import com.google.gson.JsonObject;
 import io.samtune.core.checkpoint.SamCheckpoint;
 import io.samtune.core.checkpoint.StateDict;
 import io.samtune.data.Fixtures;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,14 +22,8 @@ class TrainCommandTest {
     @TempDir
     Path tmp;
 
-    record Result(int exit, String out, String err) {
-    }
-
-    static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int exit = Train.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Result(exit, out.toString(), err.toString());
+    static CommandResult run(String... args) {
+        return CommandResult.of(Train::run, args);
     }
 
     private List<String> args(Path out, String... extra) {
@@ -46,9 +39,9 @@ class TrainCommandTest {
     @Test
     void resumeAfterSigkillEndsWithTheSameWeights() throws Exception {
         Path a = tmp.resolve("uninterrupted");
-        Result full = run(args(a, "--steps", "40").toArray(String[]::new));
-        assertThat(full.exit).as(full.err).isZero();
-        assertThat(full.out).contains("TrainingResult[40 steps");
+        CommandResult full = run(args(a, "--steps", "40").toArray(String[]::new));
+        assertThat(full.exit()).as(full.err()).isZero();
+        assertThat(full.out()).contains("TrainingResult[40 steps");
 
         Path b = tmp.resolve("killed");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -69,14 +62,14 @@ class TrainCommandTest {
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).isEqualTo(137);
 
-        Result fresh = run(args(b, "--steps", "40", "--checkpoint-every", "1").toArray(String[]::new));
-        assertThat(fresh.exit).isEqualTo(1);
-        assertThat(fresh.err).contains("already holds a training run").contains("--resume");
+        CommandResult fresh = run(args(b, "--steps", "40", "--checkpoint-every", "1").toArray(String[]::new));
+        assertThat(fresh.exit()).isEqualTo(1);
+        assertThat(fresh.err()).contains("already holds a training run").contains("--resume");
 
-        Result resumed = run(args(b, "--steps", "40", "--checkpoint-every", "1", "--resume").toArray(String[]::new));
-        assertThat(resumed.exit).as(resumed.err).isZero();
-        assertThat(resumed.err).contains("resuming at step");
-        assertThat(resumed.out).contains("TrainingResult[40 steps");
+        CommandResult resumed = run(args(b, "--steps", "40", "--checkpoint-every", "1", "--resume").toArray(String[]::new));
+        assertThat(resumed.exit()).as(resumed.err()).isZero();
+        assertThat(resumed.err()).contains("resuming at step");
+        assertThat(resumed.out()).contains("TrainingResult[40 steps");
 
         try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch");
              StateDict x = SamCheckpoint.load(a.resolve(RunDirectory.DECODER_LAST), m);
@@ -92,14 +85,12 @@ class TrainCommandTest {
         assertThat(lines.stream().filter(o -> o.has("loss")).map(o -> o.get("step").getAsLong()).toList())
                 .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 40).boxed().toList());
         // the fine-tuned decoder scores differently from the zero-shot one on the same test slices
-        StringWriter so = new StringWriter();
-        StringWriter se = new StringWriter();
-        int exit = io.samtune.eval.TestAccuracy.run(new PrintWriter(so, true), new PrintWriter(se, true), "--data",
+        CommandResult scored = CommandResult.of(io.samtune.eval.TestAccuracy::run, "--data",
                 Fixtures.phantoms().toString(), "--checkpoint", TinySamTrainReferenceTest.reference("tiny-sam.pth").toString(),
                 "--config", TinySamTrainReferenceTest.reference("tiny-sam-config.json").toString(), "--cache",
                 tmp.resolve("cache").toString(), "--device", "cpu", "--seed", "11", "--decoder", a.toString(), "--out",
                 tmp.resolve("report").toString());
-        assertThat(exit).as(se.toString()).isZero();
+        assertThat(scored.exit()).as(scored.err()).isZero();
         com.google.gson.JsonArray results = com.google.gson.JsonParser.parseString(
                 Files.readString(tmp.resolve("report/report.json"))).getAsJsonObject().getAsJsonArray("results");
         assertThat(results.get(1).getAsJsonObject().get("meanDice").getAsDouble())
@@ -113,34 +104,34 @@ class TrainCommandTest {
     @Test
     void optionsAndInputsAreValidated() throws Exception {
         Path out = tmp.resolve("run");
-        Result missing = run("--data", tmp.resolve("nope").toString(), "--out", out.toString(), "--device", "cpu");
-        assertThat(missing.exit).isEqualTo(1);
-        assertThat(missing.err).contains("nope").contains("does not exist");
+        CommandResult missing = run("--data", tmp.resolve("nope").toString(), "--out", out.toString(), "--device", "cpu");
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.err()).contains("nope").contains("does not exist");
 
         List<String> wrong = args(out, "--steps", "1");
         wrong.set(wrong.indexOf("--config") + 1, tmp.resolve("vitb.json").toString());
         Files.writeString(tmp.resolve("vitb.json"), io.samtune.core.SamConfig.vitB().toJson().toString());
-        Result arch = run(wrong.toArray(String[]::new));
-        assertThat(arch.exit).isEqualTo(1);
-        assertThat(arch.err).contains("tiny-sam.pth").contains("does not fit the model");
+        CommandResult arch = run(wrong.toArray(String[]::new));
+        assertThat(arch.exit()).isEqualTo(1);
+        assertThat(arch.err()).contains("tiny-sam.pth").contains("does not fit the model");
 
-        Result unknown = run("--frobnicate");
-        assertThat(unknown.exit).isEqualTo(2);
-        assertThat(unknown.err).contains("Unknown option: '--frobnicate'");
+        CommandResult unknown = run("--frobnicate");
+        assertThat(unknown.exit()).isEqualTo(2);
+        assertThat(unknown.err()).contains("Unknown option: '--frobnicate'");
 
-        Result both = run(args(out, "--epochs", "2", "--steps", "3").toArray(String[]::new));
-        assertThat(both.exit).isEqualTo(2);
-        assertThat(both.err).contains("give --epochs or --steps, not both");
+        CommandResult both = run(args(out, "--epochs", "2", "--steps", "3").toArray(String[]::new));
+        assertThat(both.exit()).isEqualTo(2);
+        assertThat(both.err()).contains("give --epochs or --steps, not both");
 
         List<String> negative = args(out);
         negative.set(negative.indexOf("--lr") + 1, "-1");
-        Result lr = run(negative.toArray(String[]::new));
-        assertThat(lr.exit).isEqualTo(2);
-        assertThat(lr.err).contains("learningRate must be positive");
+        CommandResult lr = run(negative.toArray(String[]::new));
+        assertThat(lr.exit()).isEqualTo(2);
+        assertThat(lr.err()).contains("learningRate must be positive");
 
-        Result nothing = run(args(out, "--resume").toArray(String[]::new));
-        assertThat(nothing.exit).isEqualTo(1);
-        assertThat(nothing.err).contains("nothing to resume");
+        CommandResult nothing = run(args(out, "--resume").toArray(String[]::new));
+        assertThat(nothing.exit()).isEqualTo(1);
+        assertThat(nothing.err()).contains("nothing to resume");
         assertThat(out).doesNotExist();
     }
 }

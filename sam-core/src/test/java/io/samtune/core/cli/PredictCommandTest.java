@@ -1,5 +1,6 @@
 package io.samtune.core.cli;
 
+import io.samtune.data.CommandResult;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;
@@ -12,8 +13,6 @@ import io.samtune.core.Reference;
 import io.samtune.core.image.RgbImage;
 import io.samtune.data.Fixtures;
 import java.io.InputStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,9 +33,6 @@ class PredictCommandTest {
     @TempDir
     Path tmp;
 
-    record Result(int exit, String out, String err) {
-    }
-
     @BeforeAll
     static void load() throws Exception {
         Engines.pytorch();
@@ -49,11 +45,8 @@ class PredictCommandTest {
         manager.close();
     }
 
-    static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int exit = PredictCommand.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Result(exit, out.toString(), err.toString());
+    static CommandResult run(String... args) {
+        return CommandResult.of(PredictCommand::run, args);
     }
 
     private Path png() throws Exception {
@@ -97,8 +90,8 @@ class PredictCommandTest {
         for (int i = 0; i < pl.length; i++) {
             args.addAll(List.of("--point", pc[2 * i] + "," + pc[2 * i + 1] + "," + (int) pl[i]));
         }
-        Result r = run(args.toArray(String[]::new));
-        assertThat(r.exit).as(r.err).isZero();
+        CommandResult r = run(args.toArray(String[]::new));
+        assertThat(r.exit()).as(r.err()).isZero();
         NDList got = read(out);
         Reference.assertClose(got.get("mask_logits").squeeze(0), cases.get("box_point_multi.mask_logits"));
         Reference.assertClose(got.get("iou_predictions").squeeze(0), cases.get("box_point_multi.iou_predictions"));
@@ -110,7 +103,7 @@ class PredictCommandTest {
         for (int i = 0; i < 3; i++) {
             bargs.addAll(List.of("--box", b[4 * i] + "," + b[4 * i + 1] + "," + b[4 * i + 2] + "," + b[4 * i + 3]));
         }
-        assertThat(run(bargs.toArray(String[]::new)).exit).isZero();
+        assertThat(run(bargs.toArray(String[]::new)).exit()).isZero();
         NDList g3 = read(batch);
         assertThat(g3.get("mask_logits").getShape().getShape()).containsExactly(3, 1, 96, 80);
         Reference.assertClose(g3.get("mask_logits"), cases.get("boxes3.mask_logits"));
@@ -126,8 +119,8 @@ class PredictCommandTest {
         Path out = tmp.resolve("mask.npz");
         List<String> args = base(image, out);
         args.addAll(List.of("--box", csv(cases.get("box.box")), "--mask-input", npy.toString()));
-        Result r = run(args.toArray(String[]::new));
-        assertThat(r.exit).as(r.err).isZero();
+        CommandResult r = run(args.toArray(String[]::new));
+        assertThat(r.exit()).as(r.err()).isZero();
         Reference.assertClose(read(out).get("mask_logits").squeeze(0), cases.get("box_mask.mask_logits"));
     }
 
@@ -146,9 +139,9 @@ class PredictCommandTest {
         Path out = tmp.resolve("slice.npz");
         List<String> args = base(Fixtures.phantoms().resolve("8.mat"), out);
         args.addAll(List.of("--box", "119,136,167,187"));
-        Result r = run(args.toArray(String[]::new));
-        assertThat(r.exit).as(r.err).isZero();
-        assertThat(r.out).contains("Prediction[1 prompt(s) x 1 mask(s), 256x256");
+        CommandResult r = run(args.toArray(String[]::new));
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("Prediction[1 prompt(s) x 1 mask(s), 256x256");
         assertThat(read(out).get("mask_logits").getShape().getShape()).containsExactly(1, 1, 256, 256);
     }
 
@@ -158,24 +151,24 @@ class PredictCommandTest {
         Path out = tmp.resolve("x.npz");
         List<String> a = base(image, out);
         a.addAll(List.of("--box", "1,2,3"));
-        Result bad = run(a.toArray(String[]::new));
-        assertThat(bad.exit).isEqualTo(2);
-        assertThat(bad.err).contains("--box takes 4 comma-separated numbers, got '1,2,3'");
+        CommandResult bad = run(a.toArray(String[]::new));
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("--box takes 4 comma-separated numbers, got '1,2,3'");
 
         List<String> none = base(image, out);
-        assertThat(run(none.toArray(String[]::new)).err).contains("give a prompt");
+        assertThat(run(none.toArray(String[]::new)).err()).contains("give a prompt");
 
         List<String> missing = base(tmp.resolve("nope.png"), out);
         missing.addAll(List.of("--box", "1,2,3,4"));
-        Result m = run(missing.toArray(String[]::new));
-        assertThat(m.exit).isEqualTo(1);
-        assertThat(m.err).contains("nope.png: image file not found");
+        CommandResult m = run(missing.toArray(String[]::new));
+        assertThat(m.exit()).isEqualTo(1);
+        assertThat(m.err()).contains("nope.png: image file not found");
 
         List<String> ckpt = new ArrayList<>(List.of("--checkpoint", tmp.resolve("absent.pth").toString(), "--image",
                 image.toString(), "--out", out.toString(), "--box", "1,2,3,4", "--device", "cpu"));
-        Result c = run(ckpt.toArray(String[]::new));
-        assertThat(c.exit).isEqualTo(1);
-        assertThat(c.err).contains("absent.pth: checkpoint file not found");
+        CommandResult c = run(ckpt.toArray(String[]::new));
+        assertThat(c.exit()).isEqualTo(1);
+        assertThat(c.err()).contains("absent.pth: checkpoint file not found");
         assertThat(out).doesNotExist();
     }
 }

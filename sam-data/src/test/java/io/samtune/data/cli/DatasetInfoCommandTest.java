@@ -1,5 +1,6 @@
 package io.samtune.data.cli;
 
+import io.samtune.data.CommandResult;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -7,8 +8,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.samtune.data.Fixtures;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -23,26 +22,20 @@ class DatasetInfoCommandTest {
     @TempDir
     Path tmp;
 
-    record Result(int exit, String out, String err) {
-    }
-
-    static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int exit = DatasetInfoCommand.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
-        return new Result(exit, out.toString(), err.toString());
+    static CommandResult run(String... args) {
+        return CommandResult.of(DatasetInfoCommand::run, args);
     }
 
     @Test
     void jsonLinesReproduceGolden() throws Exception {
-        Result r = run("--data", Fixtures.phantoms().toString(), "--json");
-        assertThat(r.exit).as(r.err).isZero();
+        CommandResult r = run("--data", Fixtures.phantoms().toString(), "--json");
+        assertThat(r.exit()).as(r.err()).isZero();
 
         Map<String, JsonObject> golden = new HashMap<>();
         JsonParser.parseString(Files.readString(Fixtures.phantoms().resolve("golden.json"))).getAsJsonObject()
                 .getAsJsonArray("slices").forEach(e -> golden.put(e.getAsJsonObject().get("file").getAsString(),
                         e.getAsJsonObject()));
-        List<String> lines = r.out.lines().toList();
+        List<String> lines = r.out().lines().toList();
         assertThat(lines).hasSize(24);
         List<String> files = new ArrayList<>();
         for (String line : lines) {
@@ -64,16 +57,16 @@ class DatasetInfoCommandTest {
             assertThat(c.get(1).getAsDouble()).isCloseTo(gc.get(1).getAsDouble(), within(1e-6));
         }
         assertThat(files.subList(0, 3)).containsExactly("1.mat", "2.mat", "3.mat");
-        assertThat(r.err).contains("24 valid slices of 24 files, 8 patients; meningioma 8; glioma 8; pituitary 8")
+        assertThat(r.err()).contains("24 valid slices of 24 files, 8 patients; meningioma 8; glioma 8; pituitary 8")
                 .contains("256x256: 2, 512x512: 22").contains("v5: 3, v7.3: 21");
     }
 
     @Test
     void tableWithoutJson() {
-        Result r = run("--data", Fixtures.demo().toString());
-        assertThat(r.exit).isZero();
-        assertThat(r.out.lines().toList()).hasSize(14);
-        assertThat(r.out).contains("1.mat").contains("meningioma").contains("262,105,338,183");
+        CommandResult r = run("--data", Fixtures.demo().toString());
+        assertThat(r.exit()).isZero();
+        assertThat(r.out().lines().toList()).hasSize(14);
+        assertThat(r.out()).contains("1.mat").contains("meningioma").contains("262,105,338,183");
     }
 
     @Test
@@ -82,30 +75,30 @@ class DatasetInfoCommandTest {
         Files.write(tmp.resolve("2.mat"), new byte[0]);
         Files.writeString(tmp.resolve("3.mat"), "hello");
 
-        Result failing = run("--data", tmp.toString(), "--json");
-        assertThat(failing.exit).isEqualTo(1);
-        assertThat(failing.out.lines().toList()).hasSize(1);
-        assertThat(failing.err).contains("invalid: " + tmp.resolve("2.mat") + ": file is empty")
+        CommandResult failing = run("--data", tmp.toString(), "--json");
+        assertThat(failing.exit()).isEqualTo(1);
+        assertThat(failing.out().lines().toList()).hasSize(1);
+        assertThat(failing.err()).contains("invalid: " + tmp.resolve("2.mat") + ": file is empty")
                 .contains("invalid: " + tmp.resolve("3.mat") + ": not a MAT-file")
                 .contains("2 invalid file(s)").contains("--skip-invalid");
 
-        Result skipping = run("--data", tmp.toString(), "--json", "--skip-invalid");
-        assertThat(skipping.exit).isZero();
-        assertThat(skipping.err).contains("skipped: " + tmp.resolve("2.mat")).contains("skipped: " + tmp.resolve("3.mat"));
+        CommandResult skipping = run("--data", tmp.toString(), "--json", "--skip-invalid");
+        assertThat(skipping.exit()).isZero();
+        assertThat(skipping.err()).contains("skipped: " + tmp.resolve("2.mat")).contains("skipped: " + tmp.resolve("3.mat"));
     }
 
     @Test
     void missingFolderAndBadOptions() {
-        Result missing = run("--data", tmp.resolve("nope").toString());
-        assertThat(missing.exit).isEqualTo(1);
-        assertThat(missing.err).contains("does not exist");
+        CommandResult missing = run("--data", tmp.resolve("nope").toString());
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.err()).contains("does not exist");
 
-        Result usage = run("--json");
-        assertThat(usage.exit).isEqualTo(2);
-        assertThat(usage.err).contains("Missing required option: '--data=DIR'");
+        CommandResult usage = run("--json");
+        assertThat(usage.exit()).isEqualTo(2);
+        assertThat(usage.err()).contains("Missing required option: '--data=DIR'");
 
-        Result unknown = run("--data", tmp.toString(), "--frobnicate");
-        assertThat(unknown.exit).isEqualTo(2);
-        assertThat(unknown.err).contains("Unknown option: '--frobnicate'");
+        CommandResult unknown = run("--data", tmp.toString(), "--frobnicate");
+        assertThat(unknown.exit()).isEqualTo(2);
+        assertThat(unknown.err()).contains("Unknown option: '--frobnicate'");
     }
 }
