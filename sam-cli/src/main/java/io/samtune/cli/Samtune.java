@@ -1,9 +1,11 @@
 package io.samtune.cli;
 
-import io.samtune.core.cli.PredictCommand;
-import io.samtune.data.cli.DatasetInfoCommand;
-import io.samtune.eval.TestAccuracy;
-import io.samtune.train.Train;
+import io.samtune.cli.command.BenchmarkCommand;
+
+import io.samtune.cli.command.PredictCommand;
+import io.samtune.cli.command.DatasetInfoCommand;
+import io.samtune.cli.command.TestAccuracyCommand;
+import io.samtune.cli.command.TrainCommand;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -11,7 +13,7 @@ import picocli.CommandLine.Command;
 /** {@code samtune <command> [options]}: every samtune command under one entry point. */
 @Command(name = "samtune", mixinStandardHelpOptions = true, version = "samtune 0.1.0",
         description = "Fine-tune Segment Anything on brain tumour MRI, in Java.",
-        subcommands = {Train.class, TestAccuracy.class, DatasetInfoCommand.class, PredictCommand.class, BenchmarkCommand.class,
+        subcommands = {TrainCommand.class, TestAccuracyCommand.class, DatasetInfoCommand.class, PredictCommand.class, BenchmarkCommand.class,
             CommandLine.HelpCommand.class})
 public final class Samtune implements Runnable {
 

@@ -3,7 +3,7 @@ package io.samtune.eval;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import io.samtune.core.checkpoint.AtomicFiles;
+import io.samtune.core.io.AtomicFiles;
 import io.samtune.data.TumorType;
 import java.io.IOException;
 import java.nio.file.Path;

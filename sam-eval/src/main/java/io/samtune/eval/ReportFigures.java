@@ -7,7 +7,7 @@ import io.samtune.data.BoxPrompt;
 import io.samtune.data.BrainTumorSlice;
 import io.samtune.data.PointPrompt;
 import io.samtune.data.TumorType;
-import io.samtune.core.checkpoint.AtomicFiles;
+import io.samtune.core.io.AtomicFiles;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;

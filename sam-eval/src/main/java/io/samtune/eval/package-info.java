@@ -3,7 +3,7 @@
  * segments each slice and compares it with its tumour mask ({@link io.samtune.eval.SliceScore});
  * {@link io.samtune.eval.CheckpointScores} summarises one checkpoint (mean, std, global Dice, per
  * tumour type); {@link io.samtune.eval.DiceReport} compares checkpoints and writes the table, JSON,
- * CSV and pictures. {@link io.samtune.eval.TestAccuracy} is the {@code samtune test-accuracy}
- * command. Builds on {@code io.samtune.core} and {@code io.samtune.data}.
+ * CSV and pictures. The {@code samtune test-accuracy} command
+ * (in sam-cli) calls them. Builds on {@code io.samtune.core} and {@code io.samtune.data}.
  */
 package io.samtune.eval;

@@ -1,7 +1,7 @@
 package io.samtune.train;
 
 import com.google.gson.JsonObject;
-import io.samtune.core.checkpoint.AtomicFiles;
+import io.samtune.core.io.AtomicFiles;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;

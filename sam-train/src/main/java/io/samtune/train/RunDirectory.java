@@ -7,7 +7,7 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.samtune.core.SamModel;
-import io.samtune.core.checkpoint.AtomicFiles;
+import io.samtune.core.io.AtomicFiles;
 import io.samtune.core.checkpoint.CheckpointException;
 import io.samtune.core.checkpoint.SamCheckpoint;
 import io.samtune.core.checkpoint.Safetensors;

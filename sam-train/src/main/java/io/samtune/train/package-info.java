@@ -6,7 +6,7 @@
  * embeddings with their masks and prompts, {@link io.samtune.train.DiceLoss} scores the
  * post-processed logits, {@link io.samtune.train.AdamOptimizer} updates the decoder, and
  * {@link io.samtune.train.TrainingListener}s log, checkpoint ({@link io.samtune.train.RunDirectory})
- * and stop on divergence. {@link io.samtune.train.Train} is the {@code samtune train} command.
+ * and stop on divergence. The {@code samtune train} command (in sam-cli) calls it.
  * Scoring lives in {@code io.samtune.eval}.
  */
 package io.samtune.train;

@@ -6,8 +6,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import io.samtune.core.ImageEmbedding;
 import io.samtune.core.SamModel;
-import io.samtune.core.checkpoint.AtomicFiles;
-import io.samtune.core.checkpoint.Half;
+import io.samtune.core.io.AtomicFiles;
+import io.samtune.core.io.Half;
+import io.samtune.core.io.Sha256;
 import io.samtune.core.image.IntensityWindow;
 import io.samtune.data.MatFileException;
 import io.samtune.data.MatSliceReader;
@@ -20,8 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 import java.util.Locale;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -128,11 +127,11 @@ public final class EmbeddingCache {
     }
 
     private String key(byte[] sliceContent) {
-        MessageDigest d = sha256();
+        MessageDigest d = Sha256.digest();
         d.update((encoderHash + "|image=" + model.config().imageSize() + "|window=" + window + "|dtype="
                 + (float16 ? "f16" : "f32") + "|").getBytes(StandardCharsets.UTF_8));
-        d.update(sha256().digest(sliceContent));
-        return HexFormat.of().formatHex(d.digest());
+        d.update(Sha256.digest().digest(sliceContent));
+        return Sha256.hex(d.digest());
     }
 
     private void write(Path entry, String key, ImageEmbedding e) throws IOException {
@@ -220,7 +219,7 @@ public final class EmbeddingCache {
 
     /** A hex SHA-256 over the model's {@code image_encoder.*} tensors (names and float32 values). */
     public static String encoderHash(SamModel model) {
-        MessageDigest d = sha256();
+        MessageDigest d = Sha256.digest();
         TreeMap<String, NDArray> sorted = new TreeMap<>();
         model.weights().tensors().forEach((k, v) -> {
             if (k.startsWith("image_encoder.")) {
@@ -237,15 +236,7 @@ public final class EmbeddingCache {
             bb.asFloatBuffer().put(f);
             d.update(bb.array());
         });
-        return HexFormat.of().formatHex(d.digest());
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return Sha256.hex(d.digest());
     }
 
     @Override

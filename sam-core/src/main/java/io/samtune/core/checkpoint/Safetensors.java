@@ -1,5 +1,7 @@
 package io.samtune.core.checkpoint;
 
+import io.samtune.core.io.Half;
+import io.samtune.core.io.AtomicFiles;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;

@@ -1,5 +1,6 @@
 package io.samtune.core.checkpoint;
 
+import io.samtune.core.io.Half;
 import java.nio.ByteBuffer;
 
 /** Element types of torch storages that samtune reads, converted to float32 on load. */

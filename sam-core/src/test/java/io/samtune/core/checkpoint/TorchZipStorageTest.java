@@ -1,5 +1,6 @@
 package io.samtune.core.checkpoint;
 
+import io.samtune.core.io.Half;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;

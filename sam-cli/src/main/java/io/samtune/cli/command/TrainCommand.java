@@ -1,4 +1,14 @@
-package io.samtune.train;
+package io.samtune.cli.command;
+
+import io.samtune.train.DecoderTrainer;
+import io.samtune.core.Engines;
+import io.samtune.train.LearningRateSchedule;
+import io.samtune.train.ProgressReporter;
+import io.samtune.train.RunDirectory;
+import io.samtune.train.SliceTrainingData;
+import io.samtune.train.TrainingConfig;
+import io.samtune.train.TrainingDivergedException;
+import io.samtune.train.TrainingResult;
 
 import ai.djl.engine.Engine;
 import com.google.gson.JsonArray;
@@ -6,15 +16,15 @@ import com.google.gson.JsonObject;
 import io.samtune.core.SamModel;
 import io.samtune.core.cache.EmbeddingCache;
 import io.samtune.core.checkpoint.CheckpointException;
-import io.samtune.core.cli.ModelOptions;
-import io.samtune.core.cli.SliceOptions;
+import io.samtune.cli.option.ModelOptions;
+import io.samtune.cli.option.SliceOptions;
 import io.samtune.core.image.IntensityWindow;
 import io.samtune.data.DataSplit;
 import io.samtune.data.DatasetException;
 import io.samtune.data.MatFileException;
 import io.samtune.data.SliceIndex;
 import io.samtune.data.SliceInfo;
-import io.samtune.data.cli.SplitOptions;
+import io.samtune.cli.option.SplitOptions;
 import io.samtune.eval.DiceScorer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -42,7 +52,7 @@ import picocli.CommandLine.Spec;
         description = "Fine-tune SAM's mask decoder on brain tumour slices (image and prompt encoders frozen).",
         footer = {"", "Without --checkpoint: the bundled tiny model on testdata/demo (30 epochs, lr 5e-3).",
             "Exit codes: 0 done; 1 bad data, checkpoint or divergence (the last good checkpoint is kept); 2 bad options."})
-public final class Train implements Callable<Integer> {
+public final class TrainCommand implements Callable<Integer> {
 
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -109,12 +119,12 @@ public final class Train implements Callable<Integer> {
 
     /** Runs {@code samtune train} with these arguments; returns the exit code. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
-        return new CommandLine(new Train()).setOut(out).setErr(err).execute(args);
+        return new CommandLine(new TrainCommand()).setOut(out).setErr(err).execute(args);
     }
 
     /** Entry point. */
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Train()).execute(args));
+        System.exit(new CommandLine(new TrainCommand()).execute(args));
     }
 
     @Override

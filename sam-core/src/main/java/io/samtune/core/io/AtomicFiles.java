@@ -1,4 +1,4 @@
-package io.samtune.core.checkpoint;
+package io.samtune.core.io;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;

@@ -1,4 +1,6 @@
-package io.samtune.core.cli;
+package io.samtune.cli.command;
+
+import io.samtune.cli.option.ModelOptions;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -10,7 +12,7 @@ import io.samtune.core.Prediction;
 import io.samtune.core.Prompt;
 import io.samtune.core.SamModel;
 import io.samtune.core.SamPredictor;
-import io.samtune.core.checkpoint.AtomicFiles;
+import io.samtune.core.io.AtomicFiles;
 import io.samtune.core.image.IntensityWindow;
 import io.samtune.core.image.RgbImage;
 import io.samtune.data.BoxPrompt;

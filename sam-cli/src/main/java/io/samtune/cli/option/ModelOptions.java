@@ -1,4 +1,4 @@
-package io.samtune.core.cli;
+package io.samtune.cli.option;
 
 import io.samtune.core.Engines;
 import io.samtune.core.SamConfig;

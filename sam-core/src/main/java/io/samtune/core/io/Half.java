@@ -1,4 +1,4 @@
-package io.samtune.core.checkpoint;
+package io.samtune.core.io;
 
 /** IEEE 754 half precision (binary16) conversions, exact and round-to-nearest-even. */
 public final class Half {

@@ -1,4 +1,4 @@
-package io.samtune.data.cli;
+package io.samtune.cli.command;
 
 import io.samtune.data.CommandResult;
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,4 +1,4 @@
-package io.samtune.data.cli;
+package io.samtune.cli.command;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonArray;

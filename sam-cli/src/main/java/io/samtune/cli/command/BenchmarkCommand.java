@@ -1,4 +1,6 @@
-package io.samtune.cli;
+package io.samtune.cli.command;
+
+import io.samtune.cli.option.ModelOptions;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
@@ -96,7 +98,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
         if (threads != null) {
             JniUtils.setNumThreads(threads); // in case the engine started before the property was set
         }
-        Path slices = data != null ? data : io.samtune.core.cli.ModelOptions.demoData();
+        Path slices = data != null ? data : io.samtune.cli.option.ModelOptions.demoData();
         List<Path> files;
         try {
             files = SliceIndex.listSliceFiles(slices);

@@ -1,4 +1,8 @@
-package io.samtune.train;
+package io.samtune.cli.command;
+
+import io.samtune.train.RunDirectory;
+import io.samtune.core.SamConfig;
+import io.samtune.core.Reference;
 
 import io.samtune.data.CommandResult;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -23,13 +27,13 @@ class TrainCommandTest {
     Path tmp;
 
     static CommandResult run(String... args) {
-        return CommandResult.of(Train::run, args);
+        return CommandResult.of(TrainCommand::run, args);
     }
 
     private List<String> args(Path out, String... extra) {
         List<String> a = new ArrayList<>(List.of("--data", Fixtures.phantoms().toString(),
-                "--checkpoint", TinySamTrainReferenceTest.reference("tiny-sam.pth").toString(),
-                "--config", TinySamTrainReferenceTest.reference("tiny-sam-config.json").toString(),
+                "--checkpoint", Reference.file("tiny-sam.pth").toString(),
+                "--config", Reference.file("tiny-sam-config.json").toString(),
                 "--cache", tmp.resolve("cache").toString(), "--device", "cpu", "--out", out.toString(),
                 "--batch-size", "2", "--lr", "3e-3", "--seed", "11", "--box-jitter", "3"));
         a.addAll(List.of(extra));
@@ -46,7 +50,7 @@ class TrainCommandTest {
         Path b = tmp.resolve("killed");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "-Dai.djl.offline=true",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "io.samtune.train.Train"));
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "io.samtune.cli.command.TrainCommand"));
         cmd.addAll(args(b, "--steps", "40", "--checkpoint-every", "1"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile())
                 .start();
@@ -85,9 +89,9 @@ class TrainCommandTest {
         assertThat(lines.stream().filter(o -> o.has("loss")).map(o -> o.get("step").getAsLong()).toList())
                 .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 40).boxed().toList());
         // the fine-tuned decoder scores differently from the zero-shot one on the same test slices
-        CommandResult scored = CommandResult.of(io.samtune.eval.TestAccuracy::run, "--data",
-                Fixtures.phantoms().toString(), "--checkpoint", TinySamTrainReferenceTest.reference("tiny-sam.pth").toString(),
-                "--config", TinySamTrainReferenceTest.reference("tiny-sam-config.json").toString(), "--cache",
+        CommandResult scored = CommandResult.of(io.samtune.cli.command.TestAccuracyCommand::run, "--data",
+                Fixtures.phantoms().toString(), "--checkpoint", Reference.file("tiny-sam.pth").toString(),
+                "--config", Reference.file("tiny-sam-config.json").toString(), "--cache",
                 tmp.resolve("cache").toString(), "--device", "cpu", "--seed", "11", "--decoder", a.toString(), "--out",
                 tmp.resolve("report").toString());
         assertThat(scored.exit()).as(scored.err()).isZero();

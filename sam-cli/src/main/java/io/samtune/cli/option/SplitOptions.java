@@ -1,4 +1,4 @@
-package io.samtune.data.cli;
+package io.samtune.cli.option;
 
 import io.samtune.data.SplitSpec;
 import java.nio.file.Path;

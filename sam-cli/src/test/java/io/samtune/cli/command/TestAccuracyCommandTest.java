@@ -1,4 +1,4 @@
-package io.samtune.eval;
+package io.samtune.cli.command;
 
 import io.samtune.data.CommandResult;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -21,13 +21,13 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-class TestAccuracyTest {
+class TestAccuracyCommandTest {
 
     @TempDir
     Path tmp;
 
     static CommandResult run(String... args) {
-        return CommandResult.of(TestAccuracy::run, args);
+        return CommandResult.of(TestAccuracyCommand::run, args);
     }
 
     static Path reference(String name) {

@@ -1,4 +1,11 @@
-package io.samtune.eval;
+package io.samtune.cli.command;
+
+import io.samtune.eval.CheckpointScores;
+import io.samtune.eval.DiceReport;
+import io.samtune.eval.DiceScorer;
+import io.samtune.core.Engines;
+import io.samtune.eval.ReportFigures;
+import io.samtune.eval.SliceScore;
 
 import io.samtune.core.Prediction;
 import io.samtune.core.Prompt;
@@ -8,8 +15,8 @@ import io.samtune.core.SamPredictor;
 import io.samtune.core.cache.EmbeddingCache;
 import io.samtune.core.checkpoint.CheckpointException;
 import io.samtune.core.checkpoint.StateDict;
-import io.samtune.core.cli.ModelOptions;
-import io.samtune.core.cli.SliceOptions;
+import io.samtune.cli.option.ModelOptions;
+import io.samtune.cli.option.SliceOptions;
 import io.samtune.core.image.IntensityWindow;
 import io.samtune.data.BrainTumorSlice;
 import io.samtune.data.DataSplit;
@@ -17,7 +24,7 @@ import io.samtune.data.DatasetException;
 import io.samtune.data.MatFileException;
 import io.samtune.data.SliceIndex;
 import io.samtune.data.SliceInfo;
-import io.samtune.data.cli.SplitOptions;
+import io.samtune.cli.option.SplitOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -47,7 +54,7 @@ import picocli.CommandLine.Spec;
         footer = {"", "The split options are those of train: the same options give the same test part.",
             "Writes report.json, per-slice.csv, overlay-*.png (best and worst slices) and dice-per-type.png.",
             "Exit codes: 0 done; 1 bad data, checkpoint or empty split; 2 bad options."})
-public final class TestAccuracy implements Callable<Integer> {
+public final class TestAccuracyCommand implements Callable<Integer> {
 
     @Spec
     CommandLine.Model.CommandSpec spec;
@@ -72,12 +79,12 @@ public final class TestAccuracy implements Callable<Integer> {
 
     /** Runs the command; returns the exit code. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
-        return new CommandLine(new TestAccuracy()).setOut(out).setErr(err).execute(args);
+        return new CommandLine(new TestAccuracyCommand()).setOut(out).setErr(err).execute(args);
     }
 
     /** Entry point. */
     public static void main(String[] args) {
-        System.exit(new CommandLine(new TestAccuracy()).execute(args));
+        System.exit(new CommandLine(new TestAccuracyCommand()).execute(args));
     }
 
     /** The newest {@code runs/*} folder holding a best decoder, or null. */
