@@ -18,6 +18,13 @@ import io.samtune.train.SliceTrainingData;
 import io.samtune.train.TrainingConfig;
 import io.samtune.train.TrainingListener;
 import io.samtune.train.TrainingResult;
+import io.samtune.train.FineTuning;
+import io.samtune.train.OptimizationConfig;
+import io.samtune.train.RunConfig;
+import io.samtune.train.RunDirectory;
+import io.samtune.train.ScheduleConfig;
+import io.samtune.core.config.DataConfig;
+import io.samtune.core.config.ModelConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -47,16 +54,18 @@ public class Notebook {
             DiceScorer scorer = new DiceScorer(model, cache, PromptMode.BOX, IntensityWindow.minMax());
             CheckpointScores before = scorer.evaluate("before", split.test());
 
-            TrainingConfig config = TrainingConfig.builder().optLearningRate(5e-3).optMaxSteps(60).optBatchSize(4)
-                    .optSeed(42).build();
+            DataConfig data = DataConfig.builder().setFolder(root.resolve("testdata/demo")).optBoxJitter(2).build();
+            TrainingConfig config = TrainingConfig.builder().optData(data)
+                    .optOptimization(OptimizationConfig.builder().optLearningRate(5e-3).optBatchSize(4).build())
+                    .optSchedule(ScheduleConfig.builder().optMaxSteps(60).build())
+                    .optRun(RunConfig.builder().optSeed(42).build()).build();
             try (DecoderTrainer trainer = new DecoderTrainer(model, config)) {
-                trainer.addListener(TrainingListener.onStep(e -> {
-                    if (e.step() % 15 == 0) {
-                        System.out.printf("step %d loss %.4f%n", e.step(), e.loss());
+                trainer.addListener(TrainingListener.onStep(run -> {
+                    if (run.step() % 15 == 0) {
+                        System.out.printf("step %d loss %.4f%n", run.step(), run.loss());
                     }
                 }));
-                TrainingResult result = trainer.fit(new SliceTrainingData(split.train(), cache, PromptMode.BOX, 0), null,
-                        null, false);
+                TrainingResult result = trainer.fit(new SliceTrainingData(split.train(), cache, data), null, null, false);
                 System.out.println(result);
             }
             CheckpointScores after = scorer.evaluate("after", split.test());
@@ -67,6 +76,18 @@ public class Notebook {
             ReportFigures.writePng(ReportFigures.overlay(slice, tuned.mask(), Prompt.of(slice.box()), "after fine-tuning"),
                     work.resolve("overlay.png"));
             System.out.println("decoder and overlay in " + work);
+
+            // a whole run from its settings alone: run.json records them, with every hash
+            TrainingConfig settings = config.toBuilder().optModel(ModelConfig.builder()
+                    .setCheckpoint(root.resolve("testdata/reference/tiny-sam.pth"))
+                    .optSizes(SamConfig.fromJson(root.resolve("testdata/reference/tiny-sam-config.json")))
+                    .optDevice("cpu").optCacheFolder(work.resolve("cache")).build())
+                    .optSchedule(ScheduleConfig.builder().optMaxSteps(20).build()).build();
+            RunDirectory run = new RunDirectory(work.resolve("run"));
+            System.out.println(new FineTuning(settings).run(run, false));
+            if (!TrainingConfig.fromJson(run.readRunInfo().get("settings")).equals(settings)) {
+                throw new IllegalStateException("run.json does not hold the run's settings");
+            }
         }
     }
 }

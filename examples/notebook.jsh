@@ -20,11 +20,13 @@ var cache = new EmbeddingCache(work.resolve("cache"), model, IntensityWindow.min
 var scorer = new DiceScorer(model, cache, PromptMode.BOX, IntensityWindow.minMax())
 var before = scorer.evaluate("before", split.test())
 
-// 4. Fine-tune the decoder for a few steps, with a progress callback
-var config = TrainingConfig.builder().optLearningRate(5e-3).optMaxSteps(60).optBatchSize(4).optSeed(42).build()
+// 4. Fine-tune the decoder for a few steps: settings by concern, a listener, the loop's hooks
+var data = DataConfig.builder().setFolder(root.resolve("testdata/demo")).optBoxJitter(2).build()
+var config = TrainingConfig.builder().optData(data).optOptimization(OptimizationConfig.builder().optLearningRate(5e-3).optBatchSize(4).build()).optSchedule(ScheduleConfig.builder().optMaxSteps(60).build()).optRun(RunConfig.builder().optSeed(42).build()).build()
 var trainer = new DecoderTrainer(model, config)
-trainer.addListener(TrainingListener.onStep(e -> { if (e.step() % 15 == 0) System.out.printf("step %d loss %.4f%n", e.step(), e.loss()); }))
-var result = trainer.fit(new SliceTrainingData(split.train(), cache, PromptMode.BOX, 0), null, null, false)
+trainer.addListener(TrainingListener.onStep(run -> { if (run.step() % 15 == 0) System.out.printf("step %d loss %.4f%n", run.step(), run.loss()); }))
+trainer.setGradientReducer((parameters, run) -> { })   // where several devices' gradients would be summed
+var result = trainer.fit(new SliceTrainingData(split.train(), cache, data), null, null, false)
 
 // 5. Score again, save the decoder, draw an overlay
 var after = scorer.evaluate("after", split.test())
@@ -36,3 +38,8 @@ System.out.println("decoder and overlay in " + work)
 trainer.close()
 predictor.close()
 model.close()
+
+// 6. A whole run from its settings alone, as samtune train runs it: run.json records them with every hash
+var settings = config.toBuilder().optModel(ModelConfig.builder().setCheckpoint(root.resolve("testdata/reference/tiny-sam.pth")).optSizes(SamConfig.fromJson(root.resolve("testdata/reference/tiny-sam-config.json"))).optDevice("cpu").optCacheFolder(work.resolve("cache")).build()).optSchedule(ScheduleConfig.builder().optMaxSteps(20).build()).build()
+var run = new FineTuning(settings).run(new RunDirectory(work.resolve("run")), false)
+TrainingConfig.fromJson(new RunDirectory(work.resolve("run")).readRunInfo().get("settings")).equals(settings)

@@ -1,6 +1,7 @@
 package io.samtune.cli;
 
 import io.samtune.cli.command.BenchmarkCommand;
+import io.samtune.cli.command.Commands;
 
 import io.samtune.cli.command.PredictCommand;
 import io.samtune.cli.command.DatasetInfoCommand;
@@ -22,12 +23,12 @@ public final class Samtune implements Runnable {
 
     /** Runs a command line; returns its exit code. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
-        return new CommandLine(new Samtune()).setOut(out).setErr(err).execute(args);
+        return Commands.run(new Samtune(), out, err, args);
     }
 
     /** Entry point of the {@code samtune} launcher. */
     public static void main(String[] args) {
-        System.exit(new CommandLine(new Samtune()).execute(args));
+        System.exit(Commands.commandLine(new Samtune()).execute(args));
     }
 
     @Override

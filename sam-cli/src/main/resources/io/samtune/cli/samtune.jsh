@@ -5,6 +5,8 @@ import io.samtune.data.*;
 import io.samtune.core.*;
 import io.samtune.core.image.*;
 import io.samtune.core.cache.*;
+import io.samtune.core.config.*;
+import io.samtune.core.io.*;
 import io.samtune.core.checkpoint.*;
 import io.samtune.train.*;
 import io.samtune.eval.*;

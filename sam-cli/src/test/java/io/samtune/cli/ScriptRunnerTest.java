@@ -38,10 +38,14 @@ class ScriptRunnerTest {
                 .contains("before ==> CheckpointScores[before, 3 slices").contains("step 15 loss")
                 .contains("result ==> TrainingResult[60 steps").contains("after ==> CheckpointScores[after")
                 .contains("decoder and overlay in");
-        String work = r.out.substring(r.out.indexOf("decoder and overlay in ") + 23).strip();
+        String work = r.out.substring(r.out.indexOf("decoder and overlay in ") + 23).lines().findFirst().orElseThrow()
+                .strip();
         assertThat(Path.of(work).resolve("decoder.safetensors")).isRegularFile();
         assertThat(Path.of(work).resolve("overlay.png")).isRegularFile();
         assertThat(r.out).doesNotContainPattern("@[0-9a-f]{6,}");
+        // the run started from JShell wrote the same run.json as the command line: its settings read back equal
+        assertThat(r.out).contains("run ==> TrainingResult[20 steps").containsPattern("\\$[0-9]+ ==> true");
+        assertThat(Path.of(work).resolve("run/run.json")).isRegularFile();
     }
 
     @Test

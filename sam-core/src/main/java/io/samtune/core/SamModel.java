@@ -149,12 +149,21 @@ public final class SamModel implements AutoCloseable {
      * @param metadata extra string entries for the file's {@code __metadata__}; may be empty
      */
     public void saveDecoder(Path file, Map<String, String> metadata) throws java.io.IOException {
+        io.samtune.core.checkpoint.Safetensors.write(decoderParameters(), decoderFileMetadata(config, metadata), file,
+                false);
+    }
+
+    /**
+     * The {@code __metadata__} of a decoder file: format, format version, the model's sizes, then
+     * {@code extra}. The one home of these keys, for {@link #saveDecoder} and run folders alike.
+     */
+    public static Map<String, String> decoderFileMetadata(SamConfig config, Map<String, String> extra) {
         Map<String, String> meta = new java.util.LinkedHashMap<>();
         meta.put(FORMAT_KEY, DECODER_FORMAT);
         meta.put(FORMAT_VERSION_KEY, DECODER_FORMAT_VERSION);
         meta.put("config", config.toJson().toString());
-        meta.putAll(metadata);
-        io.samtune.core.checkpoint.Safetensors.write(decoderParameters(), meta, file, false);
+        meta.putAll(extra);
+        return meta;
     }
 
     private static void checkShapes(StateDict sd, Map<String, Shape> expected, Path file, SamConfig config)

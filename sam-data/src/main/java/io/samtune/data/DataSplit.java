@@ -35,6 +35,11 @@ public record DataSplit(List<SliceInfo> train, List<SliceInfo> validation, List<
             }
             throw new IllegalArgumentException("unknown split part '" + s + "', expected train, val, test or all");
         }
+
+        /** The name used on the command line and in reports. */
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
     }
 
     /** Copies the lists and checks that no patient is in two parts. */

@@ -116,7 +116,8 @@ public final class SliceIndex {
         return files;
     }
 
-    static String relativeName(Path dir, Path file) {
+    /** A file's name relative to a data folder, with {@code /} separators on every system. */
+    public static String relativeName(Path dir, Path file) {
         return dir.relativize(file).toString().replace('\\', '/');
     }
 

@@ -1,5 +1,7 @@
 package io.samtune.data;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -159,6 +161,34 @@ public record SplitSpec(double valFraction, double testFraction, int folds, int 
 
     private static List<String> sortedPatients(List<SliceInfo> all) {
         return all.stream().map(SliceInfo::patientId).distinct().sorted().toList();
+    }
+
+    /** Every setting as JSON; {@link #fromJson} reads it back to an equal spec. */
+    public JsonObject toJson() {
+        JsonObject o = new JsonObject();
+        o.addProperty("valFraction", valFraction);
+        o.addProperty("testFraction", testFraction);
+        o.addProperty("folds", folds);
+        o.addProperty("fold", fold);
+        if (cvIndex != null) {
+            o.addProperty("cvIndex", cvIndex.toString());
+        }
+        o.addProperty("seed", seed);
+        return o;
+    }
+
+    /**
+     * A spec from JSON written by {@link #toJson}; absent keys take the defaults.
+     *
+     * @throws IllegalArgumentException for unknown keys, wrong types or ranges
+     */
+    public static SplitSpec fromJson(JsonElement json) {
+        ConfigJson j = new ConfigJson("split", json);
+        Builder d = builder();
+        SplitSpec s = new SplitSpec(j.number("valFraction", d.valFraction), j.number("testFraction", d.testFraction),
+                j.int32("folds", 0), j.int32("fold", 1), j.path("cvIndex", null), j.integer("seed", d.seed));
+        j.finish();
+        return s;
     }
 
     @Override

@@ -79,7 +79,7 @@ public final class DiceScorer {
 
     /** Mean Dice over slices; NaN for none. */
     public static double meanDice(List<SliceScore> scores) {
-        return scores.stream().mapToDouble(SliceScore::dice).average().orElse(Double.NaN);
+        return new CheckpointScores("scores", null, scores).meanDice();
     }
 
     @Override

@@ -1,6 +1,5 @@
 package io.samtune.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
@@ -8,12 +7,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import com.google.gson.JsonObject;
 import io.samtune.core.ImageEmbedding;
 import io.samtune.core.Prompt;
 import io.samtune.core.SamModel;
 import io.samtune.core.image.ImagePreprocessor;
 import io.samtune.core.image.MaskPostprocessor;
+import io.samtune.core.model.Layers;
 import io.samtune.core.model.MaskDecoder;
 import io.samtune.core.model.PromptEncoder;
 import io.samtune.data.BinaryMask;
@@ -22,29 +21,29 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * Fine-tunes a {@link SamModel}'s mask decoder with the image and prompt encoders frozen: each
- * step decodes a batch of cached embeddings with their prompts, post-processes the logits to each
- * slice's size, takes the Dice loss against its mask, back-propagates into the decoder and applies
- * Adam. {@link #fit} runs epochs with validation, checkpoints and resume; {@link #trainStep} is
- * one step, for custom loops. Close it to free the optimizer state.
+ * Fine-tunes a {@link SamModel}'s mask decoder with the image and prompt encoders frozen. Each
+ * step decodes a batch of cached embeddings with their prompts, takes the loss against the masks,
+ * back-propagates into the trained {@link TrainableParameters}, lets the {@link GradientReducer}
+ * combine gradients, applies the {@link Optimizer}, lets the {@link WeightSynchroniser} align the
+ * weights every N steps, and tells the {@link TrainingListener}s. {@link #fit} is that loop over
+ * epochs; {@link #trainStep} is one step, for custom loops. Close it to free the optimizer state.
  */
 public final class DecoderTrainer implements AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger(DecoderTrainer.class);
-
     private final SamModel model;
     private final TrainingConfig config;
+    private final TrainableParameters parameters;
     private final NDManager manager;
     private final NDArray densePe;
-    private final AdamOptimizer optimizer;
+    private final Optimizer optimizer;
     private final List<TrainingListener> listeners = new ArrayList<>();
+    private GradientReducer reducer = GradientReducer.NONE;
+    private WeightSynchroniser synchroniser = WeightSynchroniser.NONE;
 
     /** Scores the decoder on the validation part; returns mean Dice. */
     @FunctionalInterface
@@ -54,26 +53,44 @@ public final class DecoderTrainer implements AutoCloseable {
     }
 
     /**
+     * A trainer of the model's mask decoder.
+     *
      * @param model the model whose decoder is trained (its other parts stay frozen)
-     * @param config every training setting
+     * @param config every training setting ({@code data} and {@code model} may be null)
      */
     public DecoderTrainer(SamModel model, TrainingConfig config) {
+        this(model, TrainableParameters.decoder(model), config);
+    }
+
+    /**
+     * A trainer of any group of the model's tensors that the decoder's forward pass reads.
+     *
+     * @param parameters the trained group
+     */
+    public DecoderTrainer(SamModel model, TrainableParameters parameters, TrainingConfig config) {
         this.model = model;
         this.config = config;
+        this.parameters = parameters;
         this.manager = model.manager().newSubManager();
         this.densePe = model.promptEncoder().densePe(manager);
-        this.optimizer = new AdamOptimizer(manager, config.optimizer() == TrainingConfig.Optimizer.ADAMW, 0.9, 0.999,
-                1e-8, config.weightDecay());
-        requireGradients();
+        this.optimizer = config.optimization().newOptimizer(manager);
     }
 
-    private void requireGradients() {
-        model.decoderParameters().values().forEach(p -> p.setRequiresGradient(true));
-    }
-
-    /** Adds a listener (progress, logging, ...). */
+    /** Adds a listener (progress, logging, ...); listeners run in the order added. */
     public DecoderTrainer addListener(TrainingListener listener) {
         listeners.add(listener);
+        return this;
+    }
+
+    /** Sets the hook that combines gradients before each update (default: none). */
+    public DecoderTrainer setGradientReducer(GradientReducer reducer) {
+        this.reducer = Objects.requireNonNull(reducer, "reducer");
+        return this;
+    }
+
+    /** Sets the hook that aligns weights after every N updates (default: none). */
+    public DecoderTrainer setWeightSynchroniser(WeightSynchroniser synchroniser) {
+        this.synchroniser = Objects.requireNonNull(synchroniser, "synchroniser");
         return this;
     }
 
@@ -82,21 +99,26 @@ public final class DecoderTrainer implements AutoCloseable {
         return config;
     }
 
-    /** The optimizer (its moments are part of a checkpoint). */
-    public AdamOptimizer optimizer() {
+    /** The trained parameter group. */
+    public TrainableParameters parameters() {
+        return parameters;
+    }
+
+    /** The optimizer (its state is part of a checkpoint). */
+    public Optimizer optimizer() {
         return optimizer;
     }
 
     /**
-     * Forward and backward pass of one batch: leaves the decoder's gradients of
+     * Forward and backward pass of one batch: leaves the group's gradients of
      * {@code scale * loss} accumulated, returns the loss (mean over the batch, unscaled).
      */
     public double computeGradients(List<TrainingExample> batch, double scale) {
+        parameters.requireGradients();
         try (NDManager step = manager.newSubManager()) {
-            try (GradientCollector gc = Engine.getEngine(model.manager().getEngine().getEngineName())
-                    .newGradientCollector()) {
+            try (GradientCollector gc = model.manager().getEngine().newGradientCollector()) {
                 NDArray loss = batchLoss(batch, step);
-                gc.backward(scale == 1.0 ? loss : loss.mul(DiceLoss.constant(loss, (float) scale)));
+                gc.backward(scale == 1.0 ? loss : loss.mul(Layers.scalar(loss, scale)));
                 return loss.getFloat();
             }
         }
@@ -109,16 +131,14 @@ public final class DecoderTrainer implements AutoCloseable {
         }
     }
 
-    /** The decoder's current gradients by parameter name (views; valid until the next step). */
+    /** The group's current gradients by parameter name (views; valid until the next step). */
     public Map<String, NDArray> gradients() {
-        Map<String, NDArray> g = new java.util.LinkedHashMap<>();
-        model.decoderParameters().forEach((k, v) -> g.put(k, v.getGradient()));
-        return g;
+        return parameters.gradients();
     }
 
     /** Applies the accumulated gradients with learning rate {@code lr} and zeroes them. */
     public void applyGradients(double lr) {
-        optimizer.step(model.decoderParameters(), lr);
+        optimizer.update(parameters, lr);
     }
 
     /**
@@ -130,10 +150,10 @@ public final class DecoderTrainer implements AutoCloseable {
     public double trainStep(List<TrainingExample> batch) {
         double loss = computeGradients(batch, 1.0);
         if (!Double.isFinite(loss)) {
-            AdamOptimizer.zeroGradients(model.decoderParameters());
+            parameters.zeroGradients();
             throw new TrainingDivergedException("loss is " + loss + "; the decoder was not updated");
         }
-        applyGradients(config.learningRate());
+        applyGradients(config.optimization().learningRate());
         return loss;
     }
 
@@ -193,7 +213,7 @@ public final class DecoderTrainer implements AutoCloseable {
             ImageEmbedding e = ex.embedding();
             NDArray logits = lowRes.get(new NDIndex("{}:{}", i, i + 1));
             NDArray target;
-            if (config.lowResLoss()) {
+            if (config.optimization().lowResLoss()) {
                 int side = (int) lowRes.getShape().get(2);
                 target = scope.create(lowResTarget(ex.mask(), e, model.config().imageSize(), side),
                         new Shape(1, 1, side, side));
@@ -204,7 +224,7 @@ public final class DecoderTrainer implements AutoCloseable {
             }
             target = target.toDevice(model.device(), false);
             NDArray loss = DiceLoss.softDice(logits, target);
-            if (config.loss() == TrainingConfig.Loss.DICE_BCE) {
+            if (config.optimization().loss() == OptimizationConfig.Loss.DICE_BCE) {
                 loss = loss.add(DiceLoss.bceWithLogits(logits, target));
             }
             losses.add(loss.reshape(1));
@@ -260,123 +280,106 @@ public final class DecoderTrainer implements AutoCloseable {
      */
     public TrainingResult fit(TrainingData data, Validator validator, RunDirectory run, boolean resume)
             throws IOException {
-        int n = data.size();
-        int perCall = config.batchSize();
-        long batchesPerEpoch = (n + perCall - 1) / perCall;
-        long stepsPerEpoch = (batchesPerEpoch + config.gradAccumulation() - 1) / config.gradAccumulation();
-        long total = config.maxSteps() > 0 ? config.maxSteps() : stepsPerEpoch * config.epochs();
-        int epochs = (int) ((total + stepsPerEpoch - 1) / stepsPerEpoch);
-        LearningRateSchedule schedule = config.scheduleFor(total);
-        String key = config.resumeKey();
-
-        RunDirectory.State st = RunDirectory.State.fresh();
+        TrainingPlan plan = TrainingPlan.of(data.size(), config.optimization(), config.schedule());
+        LearningRateSchedule schedule = config.schedule().scheduleFor(config.optimization().learningRate(),
+                plan.totalSteps());
+        TrainingState state = new TrainingState(plan, parameters, optimizer, validator != null);
         if (resume) {
             if (run == null || !run.hasState()) {
                 throw new IOException("nothing to resume: " + (run == null ? "no run folder" : run.path())
                         + " holds no " + RunDirectory.STATE);
             }
-            st = run.loadState(model, optimizer, key);
-            requireGradients();
-            run.truncateMetrics(st.step(), st.epoch());
-            LOG.info("resuming {} at step {} (epoch {})", run.path(), st.step(), st.epoch() + 1);
+            state.restore(run.loadState(parameters, optimizer, config, manager));
         }
-        long step = st.step();
-        double best = st.bestValDice();
-        int bestEpoch = st.bestEpoch();
-        double lastLoss = st.lastLoss();
-        TrainingListener.TrainingPlan plan = new TrainingListener.TrainingPlan(n, -1, epochs, stepsPerEpoch, total, step,
-                st.epoch());
-        List<TrainingListener> all = new ArrayList<>(listeners);
-        if (run != null) {
-            all.add(new MetricsLog(run));
-        }
-        all.forEach(l -> l.onStart(plan));
-
-        int epoch = st.epoch();
-        for (; epoch < epochs && step < total; epoch++) {
-            long epochStart = System.nanoTime();
-            int[] order = permutation(n, config.seed(), epoch);
-            double lossSum = 0;
-            int lossCount = 0;
-            long s = epoch == st.epoch() ? st.stepInEpoch() : 0;
-            for (; s < stepsPerEpoch && step < total; s++) {
+        List<TrainingListener> all = listenersOf(validator, run, state);
+        try {
+            all.forEach(l -> l.onStart(state));
+            int[] order = null;
+            while (state.hasNextStep()) {
+                if (order == null || state.stepInEpoch() == 0) {
+                    order = permutation(data.size(), config.run().seed(), state.epoch());
+                }
                 long t0 = System.nanoTime();
-                double lr = schedule.at(step);
-                int samples = 0;
-                double loss = 0;
-                List<List<Integer>> calls = callsOfStep(order, s, perCall);
-                for (List<Integer> call : calls) {
-                    try (NDManager scope = manager.newSubManager()) {
-                        List<TrainingExample> batch = new ArrayList<>();
-                        for (int pos : call) {
-                            batch.add(data.load(order[pos], scope, sampleRandom(config.seed(), epoch, pos)));
-                        }
-                        loss += computeGradients(batch, 1.0 / calls.size()) / calls.size();
-                        samples += batch.size();
-                    }
+                double lr = schedule.at(state.step());
+                StepGradients g = gradientsOfStep(data, order, state);
+                state.beginStep(g.loss(), lr, g.samples(), (System.nanoTime() - t0) / 1e9);
+                all.forEach(l -> l.beforeUpdate(state));
+                reducer.reduce(parameters, state);
+                optimizer.update(parameters, lr);
+                state.completeStep();
+                if (synchroniser.every() > 0 && state.step() % synchroniser.every() == 0) {
+                    synchroniser.synchronise(parameters, state);
                 }
-                TrainingListener.StepEvent event = new TrainingListener.StepEvent(step + 1, epoch, loss, lr, samples,
-                        (System.nanoTime() - t0) / 1e9);
-                try {
-                    if (!Double.isFinite(loss)) {
-                        throw new TrainingDivergedException(String.format(Locale.ROOT, "loss became %s at step %d"
-                                + " (epoch %d); training stopped. Lower the learning rate (--lr), check the data,"
-                                + " or resume from the last good checkpoint.", loss, step + 1, epoch + 1));
-                    }
-                    all.forEach(l -> l.onLoss(event));
-                } catch (RuntimeException e) {
-                    AdamOptimizer.zeroGradients(model.decoderParameters());
-                    if (run != null) {
-                        run.saveState(model, optimizer, new RunDirectory.State(step, epoch, s, best, bestEpoch,
-                                optimizer.stepCount(), lastLoss), key);
-                        throw new TrainingDivergedException(e.getMessage() + " The last good state (step " + step
-                                + ") is in " + run.file(RunDirectory.DECODER_LAST) + ".");
-                    }
-                    throw e;
-                }
-                applyGradients(lr);
-                step++;
-                lastLoss = loss;
-                lossSum += loss;
-                lossCount++;
-                all.forEach(l -> l.onStep(event));
-                if (run != null && config.checkpointEvery() > 0 && step % config.checkpointEvery() == 0
-                        && s + 1 < stepsPerEpoch) {
-                    run.saveState(model, optimizer, new RunDirectory.State(step, epoch, s + 1, best, bestEpoch,
-                            optimizer.stepCount(), lastLoss), key);
+                all.forEach(l -> l.onStep(state));
+                if (state.epochEnds()) {
+                    all.forEach(l -> l.onEpochEnd(state));
+                    state.nextEpoch();
                 }
             }
-            boolean complete = s >= stepsPerEpoch;
-            double val = validator == null ? Double.NaN : validator.meanDice();
-            boolean isBest = validator != null && (Double.isNaN(best) || val > best);
-            if (isBest) {
-                best = val;
-                bestEpoch = epoch;
+        } catch (RuntimeException e) {
+            parameters.zeroGradients();
+            all.forEach(l -> l.onStop(state, e));
+            if (e instanceof UncheckedIOException u) {
+                throw u.getCause();
             }
-            if (run != null) {
-                RunDirectory.State saved = complete
-                        ? new RunDirectory.State(step, epoch + 1, 0, best, bestEpoch, optimizer.stepCount(), lastLoss)
-                        : new RunDirectory.State(step, epoch, s, best, bestEpoch, optimizer.stepCount(), lastLoss);
-                run.saveState(model, optimizer, saved, key);
-                if (isBest || validator == null) {
-                    model.saveDecoder(run.file(RunDirectory.DECODER_BEST), Map.of("step", Long.toString(step), "epoch",
-                            Integer.toString(epoch + 1), "valDice", Double.toString(val)));
-                }
+            if (e instanceof TrainingDivergedException && run != null) {
+                throw new TrainingDivergedException(e.getMessage() + " The last good state (step " + state.step()
+                        + ") is in " + run.file(RunDirectory.DECODER_LAST) + ".");
             }
-            TrainingListener.EpochEvent ev = new TrainingListener.EpochEvent(epoch, step,
-                    lossCount == 0 ? Double.NaN : lossSum / lossCount, val, isBest, (System.nanoTime() - epochStart) / 1e9);
-            all.forEach(l -> l.onEpochEnd(ev));
+            throw e;
         }
-        TrainingResult result = new TrainingResult(step, epoch, lastLoss, best, bestEpoch, run == null ? null : run.path());
-        all.forEach(l -> l.onEnd(result));
+        TrainingResult result = new TrainingResult(state.step(), state.epoch(), state.lastLoss(), state.bestValDice(),
+                state.bestEpoch(), run == null ? null : run.path());
+        all.forEach(l -> l.onEnd(state, result));
         return result;
     }
 
-    /** The positions (in the epoch's order) of each decoder call of optimizer step {@code s}. */
-    private List<List<Integer>> callsOfStep(int[] order, long s, int perCall) {
+    /** The loss (mean over the step's samples) and sample count of one optimizer step. */
+    private record StepGradients(double loss, int samples) {
+    }
+
+    /** Accumulates the gradients of one optimizer step (all its decoder calls). */
+    private StepGradients gradientsOfStep(TrainingData data, int[] order, TrainingView state) throws UncheckedIOException {
+        List<List<Integer>> calls = callsOfStep(order, state.stepInEpoch());
+        double loss = 0;
+        int samples = 0;
+        for (List<Integer> call : calls) {
+            try (NDManager scope = manager.newSubManager()) {
+                List<TrainingExample> batch = new ArrayList<>();
+                for (int pos : call) {
+                    batch.add(data.load(order[pos], scope, sampleRandom(config.run().seed(), state.epoch(), pos)));
+                }
+                loss += computeGradients(batch, 1.0 / calls.size()) / calls.size();
+                samples += batch.size();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return new StepGradients(loss, samples);
+    }
+
+    /** The built-in listeners around the user's: guard and validation first, then metrics and checkpoints. */
+    private List<TrainingListener> listenersOf(Validator validator, RunDirectory run, TrainingState state) {
+        List<TrainingListener> all = new ArrayList<>();
+        all.add(new DivergenceGuard());
+        if (validator != null) {
+            all.add(new Validation(validator, state::recordValidation));
+        }
+        all.addAll(listeners);
+        if (run != null) {
+            all.add(new MetricsLog(run));
+            all.add(new Checkpoints(run, parameters, optimizer, model.config(), config.resumeSettings(), config.run()));
+        }
+        return all;
+    }
+
+    /** The positions (in the epoch's order) of each decoder call of the epoch's optimizer step {@code s}. */
+    private List<List<Integer>> callsOfStep(int[] order, long s) {
+        int perCall = config.optimization().batchSize();
+        int accumulation = config.optimization().gradAccumulation();
         List<List<Integer>> calls = new ArrayList<>();
-        for (int a = 0; a < config.gradAccumulation(); a++) {
-            long startLong = (s * config.gradAccumulation() + a) * perCall;
+        for (int a = 0; a < accumulation; a++) {
+            long startLong = (s * accumulation + a) * perCall;
             if (startLong >= order.length) {
                 break;
             }
@@ -425,51 +428,7 @@ public final class DecoderTrainer implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "DecoderTrainer[" + config.optimizer() + ", lr " + config.learningRate() + ", batch " + config.batchSize()
-                + ", " + optimizer.stepCount() + " steps]";
-    }
-
-    /** Writes steps and validations to {@code metrics.jsonl}. */
-    static final class MetricsLog implements TrainingListener {
-        private final RunDirectory run;
-
-        MetricsLog(RunDirectory run) {
-            this.run = run;
-        }
-
-        @Override
-        public void onStep(StepEvent e) {
-            JsonObject o = new JsonObject();
-            o.addProperty("step", e.step());
-            o.addProperty("epoch", e.epoch() + 1);
-            o.addProperty("loss", e.loss());
-            o.addProperty("lr", e.learningRate());
-            write(o);
-        }
-
-        @Override
-        public void onEpochEnd(EpochEvent e) {
-            JsonObject o = new JsonObject();
-            o.addProperty("epoch", e.epoch() + 1);
-            o.addProperty("step", e.step());
-            o.addProperty("meanLoss", e.meanLoss());
-            if (!Double.isNaN(e.valDice())) {
-                o.addProperty("valDice", e.valDice());
-            }
-            write(o);
-            try {
-                CurvesPlot.write(run);
-            } catch (IOException ex) {
-                LOG.warn("cannot draw {}: {}", run.file(RunDirectory.CURVES), ex.getMessage());
-            }
-        }
-
-        private void write(JsonObject o) {
-            try {
-                run.appendMetric(o);
-            } catch (IOException ex) {
-                throw new UncheckedIOException("cannot write " + run.file(RunDirectory.METRICS), ex);
-            }
-        }
+        return "DecoderTrainer[" + optimizer + ", lr " + config.optimization().learningRate() + ", batch "
+                + config.optimization().batchSize() + ", " + parameters.name() + "]";
     }
 }

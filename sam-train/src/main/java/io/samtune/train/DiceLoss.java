@@ -1,6 +1,7 @@
 package io.samtune.train;
 
 import ai.djl.ndarray.NDArray;
+import io.samtune.core.model.Layers;
 import ai.djl.nn.Activation;
 
 /**
@@ -25,18 +26,9 @@ public final class DiceLoss {
      */
     public static NDArray softDice(NDArray logits, NDArray target) {
         NDArray p = Activation.sigmoid(logits);
-        NDArray inter = p.mul(target).sum().mul(constant(p, 2)).add(constant(p, SMOOTH));
-        NDArray denom = p.sum().add(target.sum()).add(constant(p, SMOOTH));
-        return inter.div(denom).neg().add(constant(p, 1));
-    }
-
-    /**
-     * A float32 scalar that lives as long as {@code like}'s manager. DJL's {@code mul(Number)}
-     * frees its scalar right after the operation while autograd still holds it for the backward
-     * pass, so scalars on the loss path are made here instead.
-     */
-    static NDArray constant(NDArray like, float value) {
-        return like.getManager().create(value).toDevice(like.getDevice(), false);
+        NDArray inter = p.mul(target).sum().mul(Layers.scalar(p, 2)).add(Layers.scalar(p, SMOOTH));
+        NDArray denom = p.sum().add(target.sum()).add(Layers.scalar(p, SMOOTH));
+        return inter.div(denom).neg().add(Layers.scalar(p, 1));
     }
 
     /**
@@ -47,7 +39,7 @@ public final class DiceLoss {
      */
     public static NDArray bceWithLogits(NDArray logits, NDArray target) {
         NDArray relu = Activation.relu(logits);
-        NDArray softplus = logits.abs().neg().exp().add(constant(logits, 1)).log();
+        NDArray softplus = logits.abs().neg().exp().add(Layers.scalar(logits, 1)).log();
         return relu.sub(logits.mul(target)).add(softplus).mean();
     }
 }

@@ -6,6 +6,7 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.samtune.core.SamConfig;
 import io.samtune.core.SamModel;
 import io.samtune.core.io.AtomicFiles;
 import io.samtune.core.checkpoint.CheckpointException;
@@ -80,6 +81,15 @@ public final class RunDirectory {
         public static State fresh() {
             return new State(0, 0, 0, Double.NaN, -1, 0, Double.NaN);
         }
+
+        /** The counters of a run as it stands: a finished epoch is saved as the start of the next. */
+        public static State of(TrainingView run) {
+            return run.epochComplete()
+                    ? new State(run.step(), run.epoch() + 1, 0, run.bestValDice(), run.bestEpoch(),
+                            run.optimizerUpdates(), run.lastLoss())
+                    : new State(run.step(), run.epoch(), run.stepInEpoch(), run.bestValDice(), run.bestEpoch(),
+                            run.optimizerUpdates(), run.lastLoss());
+        }
     }
 
     /** Writes {@code run.json}. */
@@ -92,9 +102,15 @@ public final class RunDirectory {
         return JsonParser.parseString(Files.readString(file(RUN))).getAsJsonObject();
     }
 
-    /** Saves decoder, optimizer and counters as the resumable state, and the decoder as {@code decoder-last}. */
-    void saveState(SamModel model, AdamOptimizer optimizer, State s, String configJson) throws IOException {
-        Map<String, NDArray> tensors = new LinkedHashMap<>(model.decoderParameters());
+    /**
+     * Saves the group's weights, the optimizer and the counters as the resumable state, and the
+     * weights as {@code decoder-last}.
+     *
+     * @param settings the run's {@link TrainingConfig#resumeSettings()} as JSON text
+     */
+    void saveState(TrainableParameters parameters, Optimizer optimizer, SamConfig sizes, State s, String settings)
+            throws IOException {
+        Map<String, NDArray> tensors = new LinkedHashMap<>(parameters.arrays());
         optimizer.state().forEach((k, v) -> tensors.put("optimizer." + k, v));
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put(SamModel.FORMAT_KEY, STATE_FORMAT);
@@ -106,19 +122,29 @@ public final class RunDirectory {
         meta.put("bestEpoch", Integer.toString(s.bestEpoch()));
         meta.put("optimizerSteps", Long.toString(s.optimizerSteps()));
         meta.put("lastLoss", Double.toString(s.lastLoss()));
-        meta.put("trainingConfig", configJson);
+        meta.put("trainingConfig", settings);
         Safetensors.write(tensors, meta, file(STATE), false);
-        model.saveDecoder(file(DECODER_LAST), Map.of("step", Long.toString(s.step()), "epoch", Integer.toString(s.epoch())));
+        saveDecoder(DECODER_LAST, parameters, sizes, Map.of("step", Long.toString(s.step()), "epoch",
+                Integer.toString(s.epoch())));
+    }
+
+    /** Writes the group's weights as a decoder file of this run ({@link #DECODER_LAST} or {@link #DECODER_BEST}). */
+    void saveDecoder(String name, TrainableParameters parameters, SamConfig sizes, Map<String, String> extra)
+            throws IOException {
+        Safetensors.write(parameters.arrays(), SamModel.decoderFileMetadata(sizes, extra), file(name), false);
     }
 
     /**
-     * Loads a saved state into the model's decoder and the optimizer.
+     * Loads a saved state into the group and the optimizer.
      *
-     * @throws CheckpointException if the state is unreadable or was saved by a run with other settings
+     * @param config the settings of the resuming run; those that change the numbers must equal the saved ones
+     * @throws CheckpointException if the state is unreadable, of another model, or was saved by a run
+     *     with other settings (each differing setting is named, saved and given)
      */
-    State loadState(SamModel model, AdamOptimizer optimizer, String configJson) throws IOException {
+    State loadState(TrainableParameters parameters, Optimizer optimizer, TrainingConfig config, NDManager manager)
+            throws IOException {
         Map<String, String> meta = new HashMap<>();
-        try (NDManager m = model.manager().newSubManager(); StateDict sd = SamCheckpoint.load(file(STATE), m, meta)) {
+        try (NDManager m = manager.newSubManager(); StateDict sd = SamCheckpoint.load(file(STATE), m, meta)) {
             if (!STATE_FORMAT.equals(meta.get(SamModel.FORMAT_KEY))) {
                 throw new CheckpointException(file(STATE), "not a samtune training state");
             }
@@ -126,22 +152,26 @@ public final class RunDirectory {
                 throw new CheckpointException(file(STATE), "training state format " + meta.get(SamModel.FORMAT_VERSION_KEY)
                         + " is not supported by this version (" + STATE_FORMAT_VERSION + ")");
             }
-            if (!configJson.equals(meta.get("trainingConfig"))) {
+            List<String> differences;
+            try {
+                differences = config.resumeDifferences(JsonParser.parseString(meta.get("trainingConfig")).getAsJsonObject());
+            } catch (RuntimeException e) {
+                throw new CheckpointException(file(STATE), "the saved settings are unreadable: " + e.getMessage(), e);
+            }
+            if (!differences.isEmpty()) {
                 throw new CheckpointException(file(STATE), "this run was started with other training settings:"
-                        + System.lineSeparator() + "  saved: " + meta.get("trainingConfig") + System.lineSeparator()
-                        + "  given: " + configJson + System.lineSeparator()
-                        + "Resume with the same options, or start a new run in another --out folder.");
+                        + System.lineSeparator() + "  " + String.join(System.lineSeparator() + "  ", differences)
+                        + System.lineSeparator() + "Resume with the same options, or start a new run in another --out folder.");
             }
-            Map<String, NDArray> params = model.decoderParameters();
-            for (String k : params.keySet()) {
-                if (!sd.contains(k) || !sd.shape(k).equals(params.get(k).getShape())) {
-                    throw new CheckpointException(file(STATE), "decoder tensor " + k + " is missing or of another shape;"
-                            + " the state belongs to another model");
+            Map<String, NDArray> weights = new LinkedHashMap<>();
+            for (String k : parameters.names()) {
+                if (!sd.contains(k) || !sd.shape(k).equals(parameters.arrays().get(k).getShape())) {
+                    throw new CheckpointException(file(STATE), "tensor " + k + " of " + parameters.name()
+                            + " is missing or of another shape; the state belongs to another model");
                 }
+                weights.put(k, sd.get(k));
             }
-            StateDict decoder = sd.subset("mask_decoder.", model.manager());
-            model.weights().putAll(decoder);
-            decoder.close();
+            parameters.assign(weights);
             Map<String, NDArray> opt = new LinkedHashMap<>();
             sd.tensors().forEach((k, v) -> {
                 if (k.startsWith("optimizer.")) {

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import io.samtune.core.ImageEmbedding;
 import io.samtune.core.PromptMode;
 import io.samtune.core.SamModel;
+import io.samtune.core.config.DataConfig;
 import io.samtune.core.image.IntensityWindow;
 import io.samtune.core.cache.EmbeddingCache;
 import io.samtune.data.BrainTumorSlice;
@@ -26,38 +27,34 @@ public final class SliceTrainingData implements TrainingData {
     private final int boxJitter;
 
     /**
+     * Samples whose embeddings come from the cache.
+     *
      * @param slices the training part of a split
      * @param cache embeddings of the model being trained
-     * @param prompt prompt kind
-     * @param boxJitter largest move of each box side, pixels (0 for none)
+     * @param data the prompt kind, box jitter and window of the run (the cache has the same window)
      */
-    public SliceTrainingData(List<SliceInfo> slices, EmbeddingCache cache, PromptMode prompt, int boxJitter) {
-        if (slices.isEmpty()) {
-            throw new IllegalArgumentException("no slices to train on");
-        }
-        this.slices = List.copyOf(slices);
-        this.cache = cache;
-        this.model = null;
-        this.window = null;
-        this.prompt = prompt;
-        this.boxJitter = boxJitter;
+    public SliceTrainingData(List<SliceInfo> slices, EmbeddingCache cache, DataConfig data) {
+        this(slices, cache, null, data);
     }
 
     /**
      * Samples whose embeddings are recomputed by the image encoder every time they are loaded, with
      * no cache: what a training loop without an embedding cache pays (for comparisons).
      */
-    public SliceTrainingData(List<SliceInfo> slices, SamModel model, IntensityWindow window, PromptMode prompt,
-                             int boxJitter) {
+    public SliceTrainingData(List<SliceInfo> slices, SamModel model, DataConfig data) {
+        this(slices, null, model, data);
+    }
+
+    private SliceTrainingData(List<SliceInfo> slices, EmbeddingCache cache, SamModel model, DataConfig data) {
         if (slices.isEmpty()) {
             throw new IllegalArgumentException("no slices to train on");
         }
         this.slices = List.copyOf(slices);
-        this.cache = null;
+        this.cache = cache;
         this.model = model;
-        this.window = window;
-        this.prompt = prompt;
-        this.boxJitter = boxJitter;
+        this.window = data.window();
+        this.prompt = data.prompt();
+        this.boxJitter = data.boxJitter();
     }
 
     @Override

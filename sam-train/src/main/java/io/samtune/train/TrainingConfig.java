@@ -1,171 +1,148 @@
 package io.samtune.train;
 
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import io.samtune.core.PromptMode;
-import io.samtune.core.image.IntensityWindow;
-import java.util.Locale;
+import io.samtune.core.config.DataConfig;
+import io.samtune.core.config.ModelConfig;
+import io.samtune.data.ConfigJson;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 
 /**
- * Every setting of a decoder fine-tuning run. Build with {@link #builder()}; all settings have
- * defaults.
+ * Every setting of a fine-tuning run, by concern: the data and its prompts, the model and its
+ * embedding cache, the optimisation, the schedule and the run. Each part is its own record with
+ * its own defaults; this record only puts them together, and it is what {@code run.json} holds
+ * under {@code "settings"}, so a run can be started again from its {@code run.json} alone.
  *
- * @param prompt prompt made from each slice's mask (box)
- * @param boxJitter largest random move of each box side in pixels during training (0)
- * @param loss loss function (Dice)
- * @param lowResLoss compute the loss on the low-res logits against a resized mask instead of at the slice's size
- * @param optimizer Adam or AdamW
- * @param learningRate base learning rate (1e-4)
- * @param weightDecay weight decay (0)
- * @param schedule learning-rate schedule kind (constant)
- * @param warmupSteps linear warm-up steps (0)
- * @param stepSize steps between decays of the step schedule (1000)
- * @param stepGamma decay factor of the step schedule (0.1)
- * @param batchSize slices per decoder call (4)
- * @param gradAccumulation decoder calls per optimizer step (1)
- * @param epochs passes over the training part (10); ignored when {@code maxSteps > 0}
- * @param maxSteps optimizer steps to run instead of epochs (0 = use epochs)
- * @param seed seed of shuffling, jitter and anything random (42)
- * @param checkpointEvery save a resumable checkpoint every N optimizer steps, besides each epoch end (0 = only at epoch ends)
- * @param window intensity window of the slices (minmax)
- * @param cacheFloat16 store cached embeddings as float16 (true)
+ * <p>{@code data} and {@code model} may be null for a {@link DecoderTrainer} given its model and
+ * samples directly; {@link FineTuning} needs both.
+ *
+ * @param data which slices, split, prompt, box jitter and window; null when samples are given directly
+ * @param model which checkpoint, sizes, device and cache; null when the model is given directly
+ * @param optimization loss, optimizer and batch
+ * @param schedule length and learning-rate schedule
+ * @param run seed, checkpoint frequency, decoder selection
  */
-public record TrainingConfig(PromptMode prompt, int boxJitter, Loss loss, boolean lowResLoss, Optimizer optimizer,
-                             double learningRate, double weightDecay, LearningRateSchedule.Kind schedule, int warmupSteps,
-                             int stepSize, double stepGamma, int batchSize, int gradAccumulation, int epochs,
-                             long maxSteps, long seed, int checkpointEvery, IntensityWindow window,
-                             boolean cacheFloat16) {
+public record TrainingConfig(DataConfig data, ModelConfig model, OptimizationConfig optimization,
+                             ScheduleConfig schedule, RunConfig run) {
 
-    /** Loss functions. */
-    public enum Loss {
-        /** Soft Dice. */
-        DICE,
-        /** Soft Dice plus binary cross-entropy. */
-        DICE_BCE;
-
-        /** Parses {@code dice} or {@code dice+bce}. */
-        public static Loss parse(String s) {
-            return switch (s.toLowerCase(Locale.ROOT)) {
-                case "dice" -> DICE;
-                case "dice+bce", "dice_bce" -> DICE_BCE;
-                default -> throw new IllegalArgumentException("unknown loss '" + s + "': use dice or dice+bce");
-            };
-        }
-
-        /** The command-line name. */
-        public String label() {
-            return this == DICE ? "dice" : "dice+bce";
-        }
-    }
-
-    /** Optimizers. */
-    public enum Optimizer {
-        /** Adam (weight decay added to the gradient). */
-        ADAM,
-        /** AdamW (decoupled weight decay). */
-        ADAMW;
-
-        /** Parses {@code adam} or {@code adamw}. */
-        public static Optimizer parse(String s) {
-            return switch (s.toLowerCase(Locale.ROOT)) {
-                case "adam" -> ADAM;
-                case "adamw" -> ADAMW;
-                default -> throw new IllegalArgumentException("unknown optimizer '" + s + "': use adam or adamw");
-            };
-        }
-    }
-
-    /** Validates ranges. */
+    /** Validates that the three training concerns are present. */
     public TrainingConfig {
-        if (boxJitter < 0) {
-            throw new IllegalArgumentException("boxJitter must be >= 0, got " + boxJitter);
-        }
-        if (!(learningRate > 0) || !Double.isFinite(learningRate)) {
-            throw new IllegalArgumentException("learningRate must be positive, got " + learningRate);
-        }
-        if (!(weightDecay >= 0)) {
-            throw new IllegalArgumentException("weightDecay must be >= 0, got " + weightDecay);
-        }
-        if (batchSize < 1 || gradAccumulation < 1) {
-            throw new IllegalArgumentException("batchSize and gradAccumulation must be >= 1");
-        }
-        if (epochs < 1 && maxSteps < 1) {
-            throw new IllegalArgumentException("give a number of epochs or of steps, at least 1");
-        }
-        if (maxSteps < 0 || checkpointEvery < 0 || warmupSteps < 0 || stepSize < 1 || !(stepGamma > 0)) {
-            throw new IllegalArgumentException("steps, checkpointEvery, warmupSteps must be >= 0, stepSize >= 1, gamma > 0");
-        }
+        Objects.requireNonNull(optimization, "optimization");
+        Objects.requireNonNull(schedule, "schedule");
+        Objects.requireNonNull(run, "run");
     }
 
-    /** A builder with every default. */
+    /** A builder with every default and no data or model. */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** This config as a builder, to change a few settings. */
+    /** This config as a builder, to change a part. */
     public Builder toBuilder() {
-        Builder b = new Builder();
-        b.prompt = prompt;
-        b.boxJitter = boxJitter;
-        b.loss = loss;
-        b.lowResLoss = lowResLoss;
-        b.optimizer = optimizer;
-        b.learningRate = learningRate;
-        b.weightDecay = weightDecay;
-        b.schedule = schedule;
-        b.warmupSteps = warmupSteps;
-        b.stepSize = stepSize;
-        b.stepGamma = stepGamma;
-        b.batchSize = batchSize;
-        b.gradAccumulation = gradAccumulation;
-        b.epochs = epochs;
-        b.maxSteps = maxSteps;
-        b.seed = seed;
-        b.checkpointEvery = checkpointEvery;
-        b.window = window;
-        b.cacheFloat16 = cacheFloat16;
-        return b;
+        return new Builder().optData(data).optModel(model).optOptimization(optimization).optSchedule(schedule).optRun(run);
     }
 
-    /** The learning-rate schedule for a run of {@code totalSteps} optimizer steps. */
-    public LearningRateSchedule scheduleFor(long totalSteps) {
-        return new LearningRateSchedule(schedule, learningRate, warmupSteps, stepSize, stepGamma, Math.max(1, totalSteps));
+    /** The data settings, or the defaults of a folder-less run when none are set. */
+    DataConfig dataOrDefaults() {
+        return data != null ? data : DataConfig.builder().setFolder(java.nio.file.Path.of(".")).build();
     }
 
-    /** Every setting as JSON (for {@code run.json}). */
+    /** Every setting as JSON (sections {@code data}, {@code model}, {@code optimization}, {@code schedule}, {@code run}). */
     public JsonObject toJson() {
         JsonObject o = new JsonObject();
-        o.addProperty("prompt", prompt.label());
-        o.addProperty("boxJitter", boxJitter);
-        o.addProperty("loss", loss.label());
-        o.addProperty("lowResLoss", lowResLoss);
-        o.addProperty("optimizer", optimizer.name().toLowerCase(Locale.ROOT));
-        o.addProperty("learningRate", learningRate);
-        o.addProperty("weightDecay", weightDecay);
-        o.addProperty("schedule", schedule.name().toLowerCase(Locale.ROOT));
-        o.addProperty("warmupSteps", warmupSteps);
-        o.addProperty("stepSize", stepSize);
-        o.addProperty("stepGamma", stepGamma);
-        o.addProperty("batchSize", batchSize);
-        o.addProperty("gradAccumulation", gradAccumulation);
-        o.addProperty("epochs", epochs);
-        o.addProperty("maxSteps", maxSteps);
-        o.addProperty("seed", seed);
-        o.addProperty("checkpointEvery", checkpointEvery);
-        o.addProperty("window", window.toString());
-        o.addProperty("cacheFloat16", cacheFloat16);
+        if (data != null) {
+            o.add("data", data.toJson());
+        }
+        if (model != null) {
+            o.add("model", model.toJson());
+        }
+        o.add("optimization", optimization.toJson());
+        o.add("schedule", schedule.toJson());
+        o.add("run", run.toJson());
         return o;
     }
 
     /**
-     * The settings a resumed run must share with the run it continues (everything but the run's
-     * length and checkpoint frequency), as JSON text.
+     * A config from JSON written by {@link #toJson}; absent sections and keys take the defaults.
+     *
+     * @throws IllegalArgumentException for unknown sections or keys, wrong types or values out of range
      */
-    public String resumeKey() {
-        JsonObject o = toJson();
-        o.remove("epochs");
-        o.remove("maxSteps");
-        o.remove("checkpointEvery");
-        return o.toString();
+    public static TrainingConfig fromJson(JsonElement json) {
+        ConfigJson j = new ConfigJson("settings", json);
+        Builder b = builder();
+        if (j.has("data")) {
+            b.optData(DataConfig.fromJson(j.element("data")));
+        }
+        if (j.has("model")) {
+            b.optModel(ModelConfig.fromJson(j.element("model")));
+        }
+        if (j.has("optimization")) {
+            b.optOptimization(OptimizationConfig.fromJson(j.element("optimization")));
+        }
+        if (j.has("schedule")) {
+            b.optSchedule(ScheduleConfig.fromJson(j.element("schedule")));
+        }
+        if (j.has("run")) {
+            b.optRun(RunConfig.fromJson(j.element("run")));
+        }
+        j.finish();
+        return b.build();
+    }
+
+    /**
+     * The settings a resumed run must share with the run it continues, as one flat JSON object:
+     * everything that changes the numbers (not the run's length, checkpoint frequency, device,
+     * folders or decoder selection). The names are those of training-state format 1.
+     */
+    public JsonObject resumeSettings() {
+        DataConfig d = dataOrDefaults();
+        JsonObject o = new JsonObject();
+        o.addProperty("prompt", d.prompt().label());
+        o.addProperty("boxJitter", d.boxJitter());
+        o.addProperty("loss", optimization.loss().label());
+        o.addProperty("lowResLoss", optimization.lowResLoss());
+        o.addProperty("optimizer", optimization.algorithm().label());
+        o.addProperty("learningRate", optimization.learningRate());
+        o.addProperty("weightDecay", optimization.weightDecay());
+        o.addProperty("schedule", schedule.toJson().get("schedule").getAsString());
+        o.addProperty("warmupSteps", schedule.warmupSteps());
+        o.addProperty("stepSize", schedule.stepSize());
+        o.addProperty("stepGamma", schedule.stepGamma());
+        o.addProperty("batchSize", optimization.batchSize());
+        o.addProperty("gradAccumulation", optimization.gradAccumulation());
+        o.addProperty("seed", run.seed());
+        o.addProperty("window", d.window().toString());
+        o.addProperty("cacheFloat16", model == null || model.cacheFloat16());
+        o.addProperty("beta1", optimization.beta1());
+        o.addProperty("beta2", optimization.beta2());
+        o.addProperty("epsilon", optimization.epsilon());
+        return o;
+    }
+
+    /**
+     * The settings in which a saved {@link #resumeSettings()} differs from this config's, each as
+     * {@code "name: saved X, given Y"}. A setting the saved object lacks (an older format) counts as
+     * its default. Empty when a resume may go on.
+     */
+    public List<String> resumeDifferences(JsonObject saved) {
+        JsonObject given = resumeSettings();
+        JsonObject defaults = builder().build().resumeSettings();
+        List<String> out = new ArrayList<>();
+        for (Map.Entry<String, JsonElement> e : given.entrySet()) {
+            JsonElement s = saved.has(e.getKey()) ? saved.get(e.getKey()) : defaults.get(e.getKey());
+            if (!s.equals(e.getValue())) {
+                out.add(e.getKey() + ": saved " + s + ", given " + e.getValue());
+            }
+        }
+        for (String k : saved.keySet()) {
+            if (!given.has(k)) {
+                out.add(k + ": saved " + saved.get(k) + ", unknown to this version");
+            }
+        }
+        return out;
     }
 
     @Override
@@ -175,139 +152,48 @@ public record TrainingConfig(PromptMode prompt, int boxJitter, Loss loss, boolea
 
     /** Builds a {@link TrainingConfig}. */
     public static final class Builder {
-        private PromptMode prompt = PromptMode.BOX;
-        private int boxJitter;
-        private Loss loss = Loss.DICE;
-        private boolean lowResLoss;
-        private Optimizer optimizer = Optimizer.ADAM;
-        private double learningRate = 1e-4;
-        private double weightDecay;
-        private LearningRateSchedule.Kind schedule = LearningRateSchedule.Kind.CONSTANT;
-        private int warmupSteps;
-        private int stepSize = 1000;
-        private double stepGamma = 0.1;
-        private int batchSize = 4;
-        private int gradAccumulation = 1;
-        private int epochs = 10;
-        private long maxSteps;
-        private long seed = 42;
-        private int checkpointEvery;
-        private IntensityWindow window = IntensityWindow.minMax();
-        private boolean cacheFloat16 = true;
+        private DataConfig data;
+        private ModelConfig model;
+        private OptimizationConfig optimization = OptimizationConfig.defaults();
+        private ScheduleConfig schedule = ScheduleConfig.defaults();
+        private RunConfig run = RunConfig.defaults();
 
         private Builder() {
         }
 
-        /** Prompt kind (box). */
-        public Builder optPrompt(PromptMode v) {
-            prompt = v;
+        /** The data settings (none: samples are given to the trainer directly). */
+        public Builder optData(DataConfig v) {
+            data = v;
             return this;
         }
 
-        /** Box jitter in pixels (0). */
-        public Builder optBoxJitter(int v) {
-            boxJitter = v;
+        /** The model settings (none: the model is given to the trainer directly). */
+        public Builder optModel(ModelConfig v) {
+            model = v;
             return this;
         }
 
-        /** Loss (Dice). */
-        public Builder optLoss(Loss v) {
-            loss = v;
+        /** Loss, optimizer and batch (defaults). */
+        public Builder optOptimization(OptimizationConfig v) {
+            optimization = v;
             return this;
         }
 
-        /** Loss on the low-res logits (false). */
-        public Builder optLowResLoss(boolean v) {
-            lowResLoss = v;
-            return this;
-        }
-
-        /** Optimizer (Adam). */
-        public Builder optOptimizer(Optimizer v) {
-            optimizer = v;
-            return this;
-        }
-
-        /** Learning rate (1e-4). */
-        public Builder optLearningRate(double v) {
-            learningRate = v;
-            return this;
-        }
-
-        /** Weight decay (0). */
-        public Builder optWeightDecay(double v) {
-            weightDecay = v;
-            return this;
-        }
-
-        /** Schedule (constant) with linear warm-up steps (0). */
-        public Builder optSchedule(LearningRateSchedule.Kind v, int warmup) {
+        /** Length and schedule (10 epochs, constant). */
+        public Builder optSchedule(ScheduleConfig v) {
             schedule = v;
-            warmupSteps = warmup;
             return this;
         }
 
-        /** Step schedule: multiply by gamma every stepSize steps. */
-        public Builder optStepDecay(int size, double gamma) {
-            stepSize = size;
-            stepGamma = gamma;
-            return this;
-        }
-
-        /** Slices per decoder call (4). */
-        public Builder optBatchSize(int v) {
-            batchSize = v;
-            return this;
-        }
-
-        /** Decoder calls per optimizer step (1). */
-        public Builder optGradAccumulation(int v) {
-            gradAccumulation = v;
-            return this;
-        }
-
-        /** Epochs (10). */
-        public Builder optEpochs(int v) {
-            epochs = v;
-            maxSteps = 0;
-            return this;
-        }
-
-        /** Optimizer steps instead of epochs. */
-        public Builder optMaxSteps(long v) {
-            maxSteps = v;
-            return this;
-        }
-
-        /** Seed (42). */
-        public Builder optSeed(long v) {
-            seed = v;
-            return this;
-        }
-
-        /** Checkpoint every N steps besides epoch ends (0 = epoch ends only). */
-        public Builder optCheckpointEvery(int v) {
-            checkpointEvery = v;
-            return this;
-        }
-
-        /** Intensity window (minmax). */
-        public Builder optWindow(IntensityWindow v) {
-            window = v;
-            return this;
-        }
-
-        /** Cached embeddings as float16 (true) or float32. */
-        public Builder optCacheFloat16(boolean v) {
-            cacheFloat16 = v;
+        /** Seed, checkpoints, selection (seed 42). */
+        public Builder optRun(RunConfig v) {
+            run = v;
             return this;
         }
 
         /** Validates and builds. */
         public TrainingConfig build() {
-            return new TrainingConfig(prompt, boxJitter, loss, lowResLoss, optimizer, learningRate, weightDecay, schedule,
-                    warmupSteps, stepSize, stepGamma, batchSize, gradAccumulation, epochs, maxSteps, seed,
-                    checkpointEvery, window, cacheFloat16);
+            return new TrainingConfig(data, model, optimization, schedule, run);
         }
     }
 }

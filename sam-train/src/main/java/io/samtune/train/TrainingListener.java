@@ -1,55 +1,52 @@
 package io.samtune.train;
 
+import java.util.function.Consumer;
+
 /**
- * Hooks into the training loop: logging, checkpointing, progress and divergence checks are
- * listeners, so the loop itself stays short. Every method has an empty default.
+ * Hooks into the training loop. Checkpointing ({@code Checkpoints}), validation with the choice of
+ * the best decoder ({@code Validation}), the NaN stop ({@link DivergenceGuard}), the metrics log
+ * and progress bars are all listeners, so the loop itself stays short. Every method has an empty
+ * default; each receives the run as a read-only {@link TrainingView}.
  */
 public interface TrainingListener {
 
-    /** What a step did. */
-    record StepEvent(long step, int epoch, double loss, double learningRate, int samples, double seconds) {
-    }
-
-    /** What an epoch did; {@code valDice} is NaN without a validation part. */
-    record EpochEvent(int epoch, long step, double meanLoss, double valDice, boolean best, double seconds) {
-    }
-
     /** A listener that calls {@code callback} after every optimizer step, e.g. to print progress. */
-    static TrainingListener onStep(java.util.function.Consumer<StepEvent> callback) {
+    static TrainingListener onStep(Consumer<TrainingView> callback) {
         return new TrainingListener() {
             @Override
-            public void onStep(StepEvent event) {
-                callback.accept(event);
+            public void onStep(TrainingView run) {
+                callback.accept(run);
             }
         };
     }
 
-    /** Called once before the first step, with the plan. */
-    default void onStart(TrainingPlan plan) {
+    /** Called once before the first step (after a resume has restored the run). */
+    default void onStart(TrainingView run) {
     }
 
     /**
-     * Called with a step's loss before the optimizer applies it; throw to stop (the parameters are
+     * Called with a step's loss and gradients before the update; throw to stop (the weights are
      * still those of the last good step).
      */
-    default void onLoss(StepEvent event) {
+    default void beforeUpdate(TrainingView run) {
     }
 
-    /** Called after each optimizer step. */
-    default void onStep(StepEvent event) {
+    /** Called after each optimizer step (and any weight synchronisation). */
+    default void onStep(TrainingView run) {
     }
 
-
-    /** Called after each epoch (and its validation). */
-    default void onEpochEnd(EpochEvent event) {
+    /** Called when an epoch ends (or the run's last step is done within one). */
+    default void onEpochEnd(TrainingView run) {
     }
 
     /** Called when the run ends normally. */
-    default void onEnd(TrainingResult result) {
+    default void onEnd(TrainingView run, TrainingResult result) {
     }
 
-    /** The shape of a run, known at its start. */
-    record TrainingPlan(int trainSamples, int validationSamples, int epochs, long stepsPerEpoch, long totalSteps,
-                        long startStep, int startEpoch) {
+    /**
+     * Called when the run stops on an error; the view holds the last good step (the failing one
+     * was not applied).
+     */
+    default void onStop(TrainingView run, Exception cause) {
     }
 }

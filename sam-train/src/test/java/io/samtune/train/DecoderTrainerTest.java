@@ -8,7 +8,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonObject;
 import io.samtune.core.ImageEmbedding;
-import io.samtune.core.PromptMode;
+import io.samtune.core.config.DataConfig;
 import io.samtune.core.SamModel;
 import io.samtune.core.cache.EmbeddingCache;
 import io.samtune.core.checkpoint.SamCheckpoint;
@@ -40,17 +40,20 @@ class DecoderTrainerTest {
     @Test
     void lossFallsOnThePhantomsAndTheRunFolderIsComplete() throws Exception {
         DataSplit split = phantomSplit();
-        TrainingConfig cfg = TrainingConfig.builder().optLearningRate(5e-3).optEpochs(12).optBatchSize(4).optSeed(3)
-                .optBoxJitter(2).build();
+        DataConfig dataConfig = DataConfig.builder().setFolder(Fixtures.phantoms()).optBoxJitter(2).build();
+        TrainingConfig cfg = TrainingConfig.builder().optData(dataConfig)
+                .optOptimization(OptimizationConfig.builder().optLearningRate(5e-3).optBatchSize(4).build())
+                .optSchedule(ScheduleConfig.builder().optEpochs(12).build())
+                .optRun(RunConfig.builder().optSeed(3).build()).build();
         RunDirectory run = new RunDirectory(tmp.resolve("run"));
         List<Double> epochLoss = new ArrayList<>();
         try (SamModel model = TinySamTrainReferenceTest.tinyModel(); DecoderTrainer trainer = new DecoderTrainer(model, cfg)) {
             EmbeddingCache cache = new EmbeddingCache(tmp.resolve("cache"), model, IntensityWindow.minMax(), true);
-            SliceTrainingData data = new SliceTrainingData(split.train(), cache, PromptMode.BOX, 2);
+            SliceTrainingData data = new SliceTrainingData(split.train(), cache, dataConfig);
             trainer.addListener(new TrainingListener() {
                 @Override
-                public void onEpochEnd(EpochEvent e) {
-                    epochLoss.add(e.meanLoss());
+                public void onEpochEnd(TrainingView run) {
+                    epochLoss.add(run.epochMeanLoss());
                 }
             });
             int[] validations = {0};
@@ -87,12 +90,15 @@ class DecoderTrainerTest {
     @Test
     void nanLossStopsTrainingAndKeepsTheLastGoodCheckpoint() throws Exception {
         DataSplit split = phantomSplit();
-        TrainingConfig cfg = TrainingConfig.builder().optLearningRate(1e-3).optMaxSteps(20).optBatchSize(2)
-                .optCheckpointEvery(1).build();
+        TrainingConfig cfg = TrainingConfig.builder()
+                .optOptimization(OptimizationConfig.builder().optLearningRate(1e-3).optBatchSize(2).build())
+                .optSchedule(ScheduleConfig.builder().optMaxSteps(20).build())
+                .optRun(RunConfig.builder().optCheckpointEvery(1).build()).build();
         RunDirectory run = new RunDirectory(tmp.resolve("nan"));
         try (SamModel model = TinySamTrainReferenceTest.tinyModel(); DecoderTrainer trainer = new DecoderTrainer(model, cfg)) {
             EmbeddingCache cache = new EmbeddingCache(tmp.resolve("cache"), model, IntensityWindow.minMax(), true);
-            SliceTrainingData slices = new SliceTrainingData(split.train(), cache, PromptMode.BOX, 0);
+            SliceTrainingData slices = new SliceTrainingData(split.train(), cache,
+                    DataConfig.builder().setFolder(Fixtures.phantoms()).build());
             int[] loads = {0};
             TrainingData poisoned = new TrainingData() {
                 @Override

@@ -4,12 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.samtune.core.Prompt;
 import io.samtune.core.PromptMode;
+import io.samtune.core.PromptMode;
+import io.samtune.core.config.DataConfig;
 import io.samtune.core.SamModel;
 import io.samtune.core.SamPredictor;
 import io.samtune.core.cache.EmbeddingCache;
 import io.samtune.core.image.IntensityWindow;
 import io.samtune.data.BrainTumorSlice;
 import io.samtune.data.DataSplit;
+import io.samtune.data.Fixtures;
 import io.samtune.eval.DiceScorer;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -27,11 +30,14 @@ class NativeMemoryTest {
     @Test
     void stepsPredictionsAndValidationsLeaveNoArraysBehind() throws Exception {
         DataSplit split = DecoderTrainerTest.phantomSplit();
-        TrainingConfig cfg = TrainingConfig.builder().optLearningRate(1e-3).optMaxSteps(3).optBatchSize(3).build();
+        TrainingConfig cfg = TrainingConfig.builder()
+                .optOptimization(OptimizationConfig.builder().optLearningRate(1e-3).optBatchSize(3).build())
+                .optSchedule(ScheduleConfig.builder().optMaxSteps(3).build()).build();
         try (SamModel model = TinySamTrainReferenceTest.tinyModel(); DecoderTrainer trainer = new DecoderTrainer(model, cfg);
              SamPredictor predictor = model.newPredictor()) {
             EmbeddingCache cache = new EmbeddingCache(tmp, model, IntensityWindow.minMax(), true);
-            SliceTrainingData data = new SliceTrainingData(split.train(), cache, PromptMode.BOX, 2);
+            SliceTrainingData data = new SliceTrainingData(split.train(), cache,
+                    DataConfig.builder().setFolder(Fixtures.phantoms()).optBoxJitter(2).build());
             DiceScorer scorer = new DiceScorer(model, cache, PromptMode.BOX, IntensityWindow.minMax());
             BrainTumorSlice slice = split.test().get(0).load();
             Runnable work = () -> {

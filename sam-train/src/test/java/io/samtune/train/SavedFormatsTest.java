@@ -47,14 +47,17 @@ class SavedFormatsTest {
                     .containsEntry(SamModel.FORMAT_VERSION_KEY, "1");
             assertThat(sd.keys()).anyMatch(k -> k.startsWith("optimizer.m.mask_decoder."));
             // the settings of the run that wrote it: samtune train's demo defaults
-            TrainingConfig saved = TrainingConfig.builder().optLearningRate(5e-3).optEpochs(30).build();
+            TrainingConfig saved = TrainingConfig.builder()
+                    .optOptimization(OptimizationConfig.builder().optLearningRate(5e-3).build())
+                    .optSchedule(ScheduleConfig.builder().optEpochs(30).build()).build();
             Files.copy(fixture("training-state-v1.safetensors"), tmp.resolve(RunDirectory.STATE));
             try (SamModel model = TinySamTrainReferenceTest.tinyModel();
                  DecoderTrainer trainer = new DecoderTrainer(model, saved)) {
-                RunDirectory.State st = new RunDirectory(tmp).loadState(model, trainer.optimizer(), saved.resumeKey());
+                RunDirectory.State st = new RunDirectory(tmp).loadState(trainer.parameters(), trainer.optimizer(), saved,
+                        model.manager());
                 assertThat(st.step()).isEqualTo(120);
                 assertThat(st.epoch()).isEqualTo(30);
-                assertThat(trainer.optimizer().stepCount()).isEqualTo(120);
+                assertThat(trainer.optimizer().updates()).isEqualTo(120);
                 String k = "mask_decoder.iou_token.weight";
                 assertThat(model.weights().get(k).toFloatArray()).containsExactly(sd.get(k).toFloatArray());
             }

@@ -19,6 +19,7 @@ import io.samtune.data.BoxPrompt;
 import io.samtune.data.MatSliceReader;
 import io.samtune.data.SliceIndex;
 import io.samtune.train.DecoderTrainer;
+import io.samtune.train.OptimizationConfig;
 import io.samtune.train.TrainingConfig;
 import io.samtune.train.TrainingExample;
 import java.io.IOException;
@@ -68,7 +69,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
 
     /** Runs the command; returns the exit code. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
-        return new CommandLine(new BenchmarkCommand()).setOut(out).setErr(err).execute(args);
+        return Commands.run(new BenchmarkCommand(), out, err, args);
     }
 
     @Override
@@ -98,7 +99,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
         if (threads != null) {
             JniUtils.setNumThreads(threads); // in case the engine started before the property was set
         }
-        Path slices = data != null ? data : io.samtune.cli.option.ModelOptions.demoData();
+        Path slices = data != null ? data : io.samtune.cli.option.Demo.data();
         List<Path> files;
         try {
             files = SliceIndex.listSliceFiles(slices);
@@ -117,7 +118,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
         double uncachedStep;
         try (SamModel sam = SamModel.random(config, 1, dev);
              NDManager m = sam.manager().newSubManager();
-             DecoderTrainer trainer = new DecoderTrainer(sam, TrainingConfig.builder().optLearningRate(1e-5).build())) {
+             DecoderTrainer trainer = new DecoderTrainer(sam, TrainingConfig.builder()
+                     .optOptimization(OptimizationConfig.builder().optLearningRate(1e-5).build()).build())) {
             NDArray image = m.randomNormal(new Shape(1, 3, config.imageSize(), config.imageSize()));
             encoder = median(() -> {
                 try (NDManager s = m.newSubManager()) {

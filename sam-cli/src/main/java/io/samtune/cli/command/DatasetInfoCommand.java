@@ -51,12 +51,12 @@ public final class DatasetInfoCommand implements Callable<Integer> {
 
     /** Runs the command; returns its exit code. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
-        return new CommandLine(new DatasetInfoCommand()).setOut(out).setErr(err).execute(args);
+        return Commands.run(new DatasetInfoCommand(), out, err, args);
     }
 
     /** Entry point. */
     public static void main(String[] args) {
-        System.exit(new CommandLine(new DatasetInfoCommand()).execute(args));
+        System.exit(Commands.commandLine(new DatasetInfoCommand()).execute(args));
     }
 
     @Override
@@ -85,7 +85,7 @@ public final class DatasetInfoCommand implements Callable<Integer> {
                 bad.add(e);
                 continue;
             }
-            String name = data.relativize(f).toString().replace('\\', '/');
+            String name = SliceIndex.relativeName(data, f);
             BoxPrompt box = s.box();
             PointPrompt c = s.centroid();
             if (json) {

@@ -73,7 +73,7 @@ public final class PredictCommand implements Callable<Integer> {
 
     /** Runs the command; returns its exit code. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
-        return new CommandLine(new PredictCommand()).setOut(out).setErr(err).execute(args);
+        return Commands.run(new PredictCommand(), out, err, args);
     }
 
     @Override
@@ -103,7 +103,6 @@ public final class PredictCommand implements Callable<Integer> {
                         + " --point or --mask-input; give one box with points");
             }
             win = IntensityWindow.parse(window);
-            Engines.device(model.device());
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -114,7 +113,7 @@ public final class PredictCommand implements Callable<Integer> {
             err.println("error: " + e.getMessage());
             return 1;
         }
-        try (SamModel sam = model.load(); SamPredictor predictor = sam.newPredictor()) {
+        try (SamModel sam = model.apply(null, spec).build().load(); SamPredictor predictor = sam.newPredictor()) {
             if (maskInput != null) {
                 mask = readMaskInput(maskInput, sam);
             }

@@ -8,6 +8,9 @@ import io.samtune.eval.ReportFigures;
 import io.samtune.eval.SliceScore;
 
 import io.samtune.core.Prediction;
+import io.samtune.core.config.DataConfig;
+import io.samtune.core.config.ModelConfig;
+import io.samtune.train.RunDirectory;
 import io.samtune.core.Prompt;
 import io.samtune.core.PromptMode;
 import io.samtune.core.SamModel;
@@ -29,8 +32,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -69,7 +70,7 @@ public final class TestAccuracyCommand implements Callable<Integer> {
     List<Path> decoders = new ArrayList<>();
 
     @Option(names = "--split", paramLabel = "test|val|all", description = "Part of the dataset to score (default: ${DEFAULT-VALUE}).")
-    String part = "test";
+    DataSplit.Part part = DataSplit.Part.TEST;
 
     @Mixin
     SplitOptions split = new SplitOptions();
@@ -79,12 +80,12 @@ public final class TestAccuracyCommand implements Callable<Integer> {
 
     /** Runs the command; returns the exit code. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
-        return new CommandLine(new TestAccuracyCommand()).setOut(out).setErr(err).execute(args);
+        return Commands.run(new TestAccuracyCommand(), out, err, args);
     }
 
     /** Entry point. */
     public static void main(String[] args) {
-        System.exit(new CommandLine(new TestAccuracyCommand()).execute(args));
+        System.exit(Commands.commandLine(new TestAccuracyCommand()).execute(args));
     }
 
     /** The newest {@code runs/*} folder holding a best decoder, or null. */
@@ -93,8 +94,8 @@ public final class TestAccuracyCommand implements Callable<Integer> {
             return null;
         }
         try (Stream<Path> s = Files.list(runs)) {
-            return s.filter(p -> Files.isRegularFile(p.resolve("decoder-best.safetensors")))
-                    .max(Comparator.comparing(p -> p.resolve("decoder-best.safetensors").toFile().lastModified()))
+            return s.filter(p -> Files.isRegularFile(p.resolve(RunDirectory.DECODER_BEST)))
+                    .max(Comparator.comparing(p -> p.resolve(RunDirectory.DECODER_BEST).toFile().lastModified()))
                     .orElse(null);
         }
     }
@@ -103,74 +104,69 @@ public final class TestAccuracyCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        if (model.useBundledModelIfNone()) {
-            if (decoders.isEmpty()) {
-                Path latest = latestRun(Path.of("runs"));
-                if (latest != null) {
-                    decoders.add(latest);
-                    o.println("scoring the latest train run too: " + latest);
-                } else {
-                    o.println("no train run in ./runs yet: scoring the base model only (run samtune train first)");
-                }
+        if (!model.hasCheckpoint() && decoders.isEmpty()) {
+            Path latest = latestRun(Path.of("runs"));
+            if (latest != null) {
+                decoders.add(latest);
+                o.println("scoring the latest train run too: " + latest);
+            } else {
+                o.println("no train run in ./runs yet: scoring the base model only (run samtune train first)");
             }
         }
-        Path data = sliceOptions.data();
         if (out == null) {
-            out = Path.of("reports", "test-accuracy-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+            out = Commands.timestamped("reports", "test-accuracy");
         }
-        PromptMode mode;
-        DataSplit.Part which;
-        IntensityWindow win;
+        ModelConfig modelConfig;
+        DataConfig data;
         try {
-            mode = sliceOptions.prompt();
-            which = DataSplit.Part.parse(part);
-            win = sliceOptions.window();
-            split.toSpec();
-            io.samtune.core.Engines.device(model.device());
+            modelConfig = sliceOptions.apply(model.apply(null, spec)).build();
+            DataConfig.Builder d = sliceOptions.apply(DataConfig.builder(), spec);
+            data = d.optSplit(split.apply(d.build().split(), spec)).build();
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            throw Commands.badOption(spec, e.getMessage());
         }
+        PromptMode mode = data.prompt();
         List<Path> decoderFiles = new ArrayList<>();
         for (Path d : decoders) {
-            Path f = Files.isDirectory(d) ? d.resolve("decoder-best.safetensors") : d;
+            Path f = Files.isDirectory(d) ? d.resolve(RunDirectory.DECODER_BEST) : d;
             if (!Files.isRegularFile(f)) {
-                err.println("error: " + (Files.isDirectory(d) ? d + " is not a train run folder: it has no decoder-best.safetensors"
-                        : "decoder file " + d + " not found"));
+                err.println("error: " + (Files.isDirectory(d) ? d + " is not a train run folder: it has no "
+                        + RunDirectory.DECODER_BEST : "decoder file " + d + " not found"));
                 return 1;
             }
             decoderFiles.add(f);
         }
-        try {
-            SliceIndex index = SliceIndex.scan(data, sliceOptions.skipInvalid());
+        try (SamModel sam = modelConfig.load()) {
+            SliceIndex index = data.scan();
             index.skipped().forEach(e -> err.println("skipped: " + e.getMessage()));
-            List<SliceInfo> slices = split.toSpec().split(index).part(which);
+            List<SliceInfo> slices = data.split().split(index).part(part);
             if (slices.isEmpty()) {
-                err.println("error: the " + part + " part of " + data + " is empty with " + split.toSpec()
+                err.println("error: the " + part.label() + " part of " + data.folder() + " is empty with " + data.split()
                         + "; choose --split all or other fractions");
                 return 1;
             }
-            o.printf(Locale.ROOT, "scoring %d %s slices of %s with the %s prompt%n", slices.size(), part, data, mode);
-            try (SamModel sam = model.load()) {
-                EmbeddingCache embeddings = new EmbeddingCache(sliceOptions.cacheFolder(), sam, win, true);
-                DiceScorer scorer = new DiceScorer(sam, embeddings, mode, win);
-                List<CheckpointScores> results = new ArrayList<>();
-                try (StateDict baseDecoder = sam.weights().subset("mask_decoder.", sam.manager())) {
-                    results.add(score(sam, scorer, "zero-shot", null, slices, err));
-                    for (Path f : decoderFiles) {
-                        sam.loadDecoder(f);
-                        results.add(score(sam, scorer, nameOf(f), f, slices, err));
-                        sam.weights().putAll(baseDecoder);
-                    }
+            o.printf(Locale.ROOT, "scoring %d %s slices of %s with the %s prompt%n", slices.size(), part.label(),
+                    data.folder(), mode);
+            EmbeddingCache embeddings = new EmbeddingCache(modelConfig.cacheFolder(), sam, data.window(),
+                    modelConfig.cacheFloat16());
+            DiceScorer scorer = new DiceScorer(sam, embeddings, mode, data.window());
+            List<CheckpointScores> results = new ArrayList<>();
+            try (StateDict baseDecoder = sam.weights().subset("mask_decoder.", sam.manager())) {
+                results.add(score(scorer, "zero-shot", null, slices, err));
+                for (Path f : decoderFiles) {
+                    sam.loadDecoder(f);
+                    results.add(score(scorer, nameOf(f), f, slices, err));
+                    sam.weights().putAll(baseDecoder);
                 }
-                DiceReport report = new DiceReport(results, mode.label(), part);
-                Files.createDirectories(out);
-                report.write(out);
-                drawFigures(sam, embeddings, report, slices, decoderFiles, mode, out);
-                o.print(report.table());
-                o.println("report in " + out.toAbsolutePath() + ": report.json, per-slice.csv, overlay-*.png,"
-                        + " dice-per-type.png");
-                return 0;
             }
+            DiceReport report = new DiceReport(results, mode.label(), part.label());
+            Files.createDirectories(out);
+            report.write(out);
+            drawFigures(sam, embeddings, report, slices, decoderFiles, mode, out);
+            o.print(report.table());
+            o.println("report in " + out.toAbsolutePath() + ": report.json, per-slice.csv, overlay-*.png,"
+                    + " dice-per-type.png");
+            return 0;
         } catch (DatasetException | MatFileException | CheckpointException e) {
             err.println("error: " + e.getMessage());
             return 1;
@@ -183,18 +179,11 @@ public final class TestAccuracyCommand implements Callable<Integer> {
         return (parent == null ? "" : parent.getFileName() + "/") + file.replace(".safetensors", "");
     }
 
-    private static CheckpointScores score(SamModel sam, DiceScorer scorer, String name, Path decoder,
-                                          List<SliceInfo> slices, PrintWriter err) throws IOException {
-        boolean terminal = System.console() != null;
-        List<SliceScore> s = scorer.score(slices, i -> {
-            if (terminal) {
-                err.printf(Locale.ROOT, "\r%s: %d/%d slices", name, i, slices.size());
-                err.flush();
-            }
-        });
-        if (terminal) {
-            err.println();
-        }
+    private static CheckpointScores score(DiceScorer scorer, String name, Path decoder, List<SliceInfo> slices,
+                                          PrintWriter err) throws IOException {
+        Counter counter = new Counter(err, name + " slices", slices.size());
+        List<SliceScore> s = scorer.score(slices, counter);
+        counter.finish();
         return new CheckpointScores(name, decoder, s);
     }
 

@@ -1,41 +1,35 @@
 package io.samtune.cli.command;
 
-import io.samtune.train.DecoderTrainer;
-import io.samtune.core.Engines;
-import io.samtune.train.LearningRateSchedule;
-import io.samtune.train.ProgressReporter;
-import io.samtune.train.RunDirectory;
-import io.samtune.train.SliceTrainingData;
-import io.samtune.train.TrainingConfig;
-import io.samtune.train.TrainingDivergedException;
-import io.samtune.train.TrainingResult;
-
-import ai.djl.engine.Engine;
-import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.samtune.cli.option.Demo;
+import io.samtune.cli.option.ModelOptions;
+import io.samtune.cli.option.Options;
+import io.samtune.cli.option.SliceOptions;
+import io.samtune.cli.option.SplitOptions;
 import io.samtune.core.SamModel;
 import io.samtune.core.cache.EmbeddingCache;
 import io.samtune.core.checkpoint.CheckpointException;
-import io.samtune.cli.option.ModelOptions;
-import io.samtune.cli.option.SliceOptions;
-import io.samtune.core.image.IntensityWindow;
+import io.samtune.core.config.DataConfig;
+import io.samtune.core.config.ModelConfig;
 import io.samtune.data.DataSplit;
 import io.samtune.data.DatasetException;
 import io.samtune.data.MatFileException;
 import io.samtune.data.SliceIndex;
-import io.samtune.data.SliceInfo;
-import io.samtune.cli.option.SplitOptions;
-import io.samtune.eval.DiceScorer;
+import io.samtune.train.FineTuning;
+import io.samtune.train.LearningRateSchedule;
+import io.samtune.train.OptimizationConfig;
+import io.samtune.train.RunConfig;
+import io.samtune.train.RunDirectory;
+import io.samtune.train.ScheduleConfig;
+import io.samtune.train.TrainingConfig;
+import io.samtune.train.TrainingDivergedException;
+import io.samtune.train.TrainingResult;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
-import java.util.HexFormat;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -45,17 +39,22 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code samtune train}: fine-tunes SAM's mask decoder on a brain tumour dataset folder. With no
- * options it fine-tunes the bundled tiny model on the bundled demo slices.
+ * {@code samtune train}: builds a {@link TrainingConfig} from the options (over a saved
+ * {@code run.json} with {@code --settings}) and runs {@link FineTuning}. With no options it
+ * fine-tunes the bundled tiny model on the bundled demo slices.
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Fine-tune SAM's mask decoder on brain tumour slices (image and prompt encoders frozen).",
         footer = {"", "Without --checkpoint: the bundled tiny model on testdata/demo (30 epochs, lr 5e-3).",
+            "--settings RUN_DIR/run.json starts from a saved run's settings; options given beside it override them.",
             "Exit codes: 0 done; 1 bad data, checkpoint or divergence (the last good checkpoint is kept); 2 bad options."})
 public final class TrainCommand implements Callable<Integer> {
 
     @Spec
     CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--settings", paramLabel = "RUN_DIR/run.json", description = "Start from the settings of a saved run (its run.json, or its folder).")
+    Path settings;
 
     @Mixin
     ModelOptions model = new ModelOptions();
@@ -66,41 +65,53 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "RUN_DIR", description = "Run folder for checkpoints and logs (default: runs/train-<date-time>).")
     Path out;
 
-    @Option(names = "--box-jitter", paramLabel = "PX", description = "Move each box side by up to PX pixels at random while training (default: 0).")
+    @Option(names = "--box-jitter", paramLabel = "PX", description = "Move each box side by up to PX pixels at random while training (default: ${DEFAULT-VALUE}).")
     int boxJitter;
 
-    @Option(names = "--epochs", paramLabel = "N", description = "Passes over the training part (default: 10; 30 for the demo).")
-    Integer epochs;
+    @Option(names = "--epochs", paramLabel = "N", description = "Passes over the training part (default: ${DEFAULT-VALUE}; 30 for the demo).")
+    int epochs;
 
     @Option(names = "--steps", paramLabel = "N", description = "Optimizer steps instead of epochs.")
     Long steps;
 
     @Option(names = "--batch-size", paramLabel = "B", description = "Slices per decoder call (default: ${DEFAULT-VALUE}).")
-    int batchSize = 4;
+    int batchSize;
 
     @Option(names = "--grad-accumulation", paramLabel = "K", description = "Decoder calls per optimizer step (default: ${DEFAULT-VALUE}).")
-    int gradAccumulation = 1;
+    int gradAccumulation;
 
-    @Option(names = "--lr", paramLabel = "X", description = "Learning rate (default: 1e-4; 5e-3 for the demo).")
-    Double lr;
+    @Option(names = "--lr", paramLabel = "X", description = "Learning rate (default: ${DEFAULT-VALUE}; 5e-3 for the demo).")
+    double lr;
 
     @Option(names = "--optimizer", paramLabel = "adam|adamw", description = "Optimizer (default: ${DEFAULT-VALUE}).")
-    String optimizer = "adam";
+    OptimizationConfig.Algorithm optimizer;
+
+    @Option(names = "--beta1", paramLabel = "B1", description = "Adam's first-moment decay (default: ${DEFAULT-VALUE}).")
+    double beta1;
+
+    @Option(names = "--beta2", paramLabel = "B2", description = "Adam's second-moment decay (default: ${DEFAULT-VALUE}).")
+    double beta2;
+
+    @Option(names = "--eps", paramLabel = "E", description = "Adam's epsilon (default: ${DEFAULT-VALUE}).")
+    double eps;
 
     @Option(names = "--weight-decay", paramLabel = "X", description = "Weight decay (default: ${DEFAULT-VALUE}).")
     double weightDecay;
 
     @Option(names = "--schedule", paramLabel = "constant|step|cosine", description = "Learning-rate schedule (default: ${DEFAULT-VALUE}).")
-    String schedule = "constant";
+    LearningRateSchedule.Kind schedule;
 
     @Option(names = "--warmup", paramLabel = "N", description = "Linear warm-up steps (default: ${DEFAULT-VALUE}).")
     int warmup;
 
     @Option(names = "--loss", paramLabel = "dice|dice+bce", description = "Loss (default: ${DEFAULT-VALUE}).")
-    String loss = "dice";
+    OptimizationConfig.Loss loss;
 
     @Option(names = "--low-res-loss", description = "Compute the loss on the low-res logits against a resized mask.")
     boolean lowResLoss;
+
+    @Option(names = "--seed", paramLabel = "S", description = "Seed of the training randomness: sample order, box jitter (default: ${DEFAULT-VALUE}).")
+    long seed;
 
     @Mixin
     SplitOptions split = new SplitOptions();
@@ -108,114 +119,203 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-every", paramLabel = "N", description = "Also checkpoint every N steps (default: epoch ends only).")
     int checkpointEvery;
 
+    @Option(names = "--select", paramLabel = "best-val|last", description = "What decoder-best holds (default: ${DEFAULT-VALUE}).")
+    RunConfig.Selection select;
+
     @Option(names = "--no-cache", description = "Recompute every embedding at every step (slow; for comparisons).")
     boolean noCache;
 
     @Option(names = "--cache-dtype", paramLabel = "float16|float32", description = "Precision of cached embeddings (default: ${DEFAULT-VALUE}).")
-    String cacheDtype = "float16";
+    String cacheDtype;
 
     @Option(names = "--resume", description = "Continue the run saved in --out.")
     boolean resume;
 
     /** Runs {@code samtune train} with these arguments; returns the exit code. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
-        return new CommandLine(new TrainCommand()).setOut(out).setErr(err).execute(args);
+        return Commands.run(new TrainCommand(), out, err, args);
     }
 
     /** Entry point. */
     public static void main(String[] args) {
-        System.exit(new CommandLine(new TrainCommand()).execute(args));
+        System.exit(Commands.commandLine(new TrainCommand()).execute(args));
+    }
+
+    private boolean given(String option) {
+        return Options.given(spec, option);
+    }
+
+    /**
+     * The run's settings: a saved run's (with {@code --settings}) or the library's defaults (the
+     * demo's without a checkpoint), then every option given on the command line.
+     */
+    TrainingConfig settings() throws IOException {
+        TrainingConfig base = settings != null ? readSettings(settings) : null;
+        boolean demo = base == null && !model.hasCheckpoint();
+        TrainingConfig.Builder b = base != null ? base.toBuilder() : TrainingConfig.builder();
+        TrainingConfig current = b.build();
+
+        ModelConfig.Builder m = slices.apply(model.apply(base == null ? null : base.model(), spec));
+        if (noCache) {
+            m.optUseCache(false);
+        }
+        if (given("--cache-dtype")) {
+            m.optCacheFloat16(parseDtype(cacheDtype));
+        }
+        DataConfig.Builder d = slices.apply(base == null ? DataConfig.builder() : base.data().toBuilder(), spec);
+        d.optSplit(split.apply(base == null ? DataConfig.builder().setFolder(Path.of(".")).build().split()
+                : base.data().split(), spec));
+        if (given("--box-jitter")) {
+            d.optBoxJitter(boxJitter);
+        }
+
+        OptimizationConfig.Builder o = current.optimization().toBuilder();
+        if (given("--lr")) {
+            o.optLearningRate(lr);
+        } else if (demo) {
+            o.optLearningRate(Demo.LEARNING_RATE);
+        }
+        if (given("--optimizer")) {
+            o.optAlgorithm(optimizer);
+        }
+        if (given("--beta1") || given("--beta2")) {
+            o.optBetas(given("--beta1") ? beta1 : current.optimization().beta1(),
+                    given("--beta2") ? beta2 : current.optimization().beta2());
+        }
+        if (given("--eps")) {
+            o.optEpsilon(eps);
+        }
+        if (given("--weight-decay")) {
+            o.optWeightDecay(weightDecay);
+        }
+        if (given("--loss")) {
+            o.optLoss(loss);
+        }
+        if (lowResLoss) {
+            o.optLowResLoss(true);
+        }
+        if (given("--batch-size")) {
+            o.optBatchSize(batchSize);
+        }
+        if (given("--grad-accumulation")) {
+            o.optGradAccumulation(gradAccumulation);
+        }
+
+        ScheduleConfig.Builder s = current.schedule().toBuilder();
+        if (steps != null && given("--epochs")) {
+            throw new IllegalArgumentException("give --epochs or --steps, not both");
+        }
+        if (steps != null) {
+            s.optMaxSteps(steps);
+        } else if (given("--epochs")) {
+            s.optEpochs(epochs);
+        } else if (demo) {
+            s.optEpochs(Demo.EPOCHS);
+        }
+        if (given("--schedule")) {
+            s.optKind(schedule);
+        }
+        if (given("--warmup")) {
+            s.optWarmupSteps(warmup);
+        }
+
+        RunConfig.Builder r = current.run().toBuilder();
+        if (given("--seed")) {
+            r.optSeed(seed);
+        }
+        if (given("--checkpoint-every")) {
+            r.optCheckpointEvery(checkpointEvery);
+        }
+        if (given("--select")) {
+            r.optSelect(select);
+        }
+        return b.optModel(m.build()).optData(d.build()).optOptimization(o.build()).optSchedule(s.build())
+                .optRun(r.build()).build();
+    }
+
+    private static TrainingConfig readSettings(Path file) throws IOException {
+        Path f = Files.isDirectory(file) ? file.resolve(RunDirectory.RUN) : file;
+        if (!Files.isRegularFile(f)) {
+            throw new IllegalArgumentException("--settings " + file + ": no such run.json");
+        }
+        JsonElement settings;
+        try {
+            JsonObject run = JsonParser.parseString(Files.readString(f)).getAsJsonObject();
+            settings = run.get("settings");
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("--settings " + f + " is not a samtune run.json: " + e.getMessage());
+        }
+        if (settings == null) {
+            throw new IllegalArgumentException("--settings " + f + " has no \"settings\": it was written by an older"
+                    + " samtune; start the run with options instead");
+        }
+        try {
+            return TrainingConfig.fromJson(settings);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--settings " + f + ": " + e.getMessage());
+        }
     }
 
     @Override
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        boolean demo = model.useBundledModelIfNone();
         if (out == null) {
             if (resume) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--resume needs the run folder: --out RUN_DIR");
+                throw Commands.badOption(spec, "--resume needs the run folder: --out RUN_DIR");
             }
-            out = Path.of("runs", "train-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+            out = Commands.timestamped("runs", "train");
         }
         TrainingConfig config;
-        IntensityWindow win;
         try {
-            win = slices.window();
-            TrainingConfig.Builder b = TrainingConfig.builder().optPrompt(slices.prompt()).optBoxJitter(boxJitter)
-                    .optLoss(TrainingConfig.Loss.parse(loss)).optLowResLoss(lowResLoss)
-                    .optOptimizer(TrainingConfig.Optimizer.parse(optimizer)).optWeightDecay(weightDecay)
-                    .optLearningRate(lr != null ? lr : demo ? 5e-3 : 1e-4)
-                    .optSchedule(LearningRateSchedule.Kind.parse(schedule), warmup).optBatchSize(batchSize)
-                    .optGradAccumulation(gradAccumulation).optSeed(split.seed()).optCheckpointEvery(checkpointEvery)
-                    .optWindow(win).optCacheFloat16(parseDtype(cacheDtype))
-                    .optEpochs(epochs != null ? epochs : demo ? 30 : 10);
-            if (steps != null) {
-                if (epochs != null) {
-                    throw new IllegalArgumentException("give --epochs or --steps, not both");
-                }
-                b.optMaxSteps(steps);
-            }
-            config = b.build();
-            split.toSpec();
-            io.samtune.core.Engines.device(model.device());
+            config = settings();
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            throw Commands.badOption(spec, e.getMessage());
         }
-        RunDirectory run = new RunDirectory(out);
-        if (run.hasState() && !resume) {
-            err.println("error: " + out + " already holds a training run; pass --resume to continue it, or choose"
-                    + " another --out (nothing was overwritten)");
-            return 1;
-        }
-        if (resume && !run.hasState()) {
-            err.println("error: nothing to resume in " + out + ": it holds no " + RunDirectory.STATE);
-            return 1;
-        }
-        try {
-            SliceIndex index = SliceIndex.scan(slices.data(), slices.skipInvalid());
-            index.skipped().forEach(e -> err.println("skipped: " + e.getMessage()));
-            DataSplit parts = split.toSpec().split(index);
-            o.println("data: " + index + System.lineSeparator() + "split: " + parts);
-            try (SamModel sam = model.load(); DecoderTrainer trainer = new DecoderTrainer(sam, config)) {
-                o.println("model: " + sam);
-                EmbeddingCache embeddings = new EmbeddingCache(slices.cacheFolder(), sam, win,
-                        config.cacheFloat16());
-                SliceTrainingData train = noCache
-                        ? new SliceTrainingData(parts.train(), sam, win, config.prompt(), config.boxJitter())
-                        : new SliceTrainingData(parts.train(), embeddings, config.prompt(), config.boxJitter());
-                boolean terminal = System.console() != null;
-                o.printf(Locale.ROOT, "embedding cache: %s%n", embeddings.folder());
-                train.warmCache(sam.manager(), i -> {
-                    if (terminal) {
-                        err.printf(Locale.ROOT, "\rencoding slices (once per encoder): %d/%d", i, parts.train().size());
-                        err.flush();
+        boolean terminal = System.console() != null;
+        Counter[] encoding = new Counter[1];
+        FineTuning job = new FineTuning(config).addListener(new TrainingProgress(err, terminal, 10))
+                .setObserver(new FineTuning.Observer() {
+                    @Override
+                    public void onModel(SamModel sam, EmbeddingCache cache) {
+                        o.println("model: " + sam);
+                        if (cache != null) {
+                            o.printf(Locale.ROOT, "embedding cache: %s%n", cache.folder());
+                        }
+                    }
+
+                    @Override
+                    public void onData(SliceIndex index, DataSplit parts) {
+                        index.skipped().forEach(e -> err.println("skipped: " + e.getMessage()));
+                        o.println("data: " + index + System.lineSeparator() + "split: " + parts);
+                        encoding[0] = new Counter(err, "encoding slices (once per encoder)", parts.train().size());
+                    }
+
+                    @Override
+                    public void onEncoding(int done, int total) {
+                        encoding[0].accept(done);
+                        if (done == total) {
+                            encoding[0].finish();
+                        }
                     }
                 });
-                if (terminal) {
-                    err.println();
-                }
-                DiceScorer scorer = new DiceScorer(sam, embeddings, config.prompt(), win);
-                DecoderTrainer.Validator validator = parts.validation().isEmpty() ? null
-                        : () -> DiceScorer.meanDice(scorer.score(parts.validation(), null));
-                if (!resume) {
-                    run.writeRunInfo(runInfo(config, sam, parts, index));
-                }
-                trainer.addListener(new ProgressReporter(err, terminal, 10));
-                TrainingResult result = trainer.fit(train, validator, run, resume);
-                o.println(result);
-                o.println("results in " + out.toAbsolutePath() + ":");
-                o.println("  " + RunDirectory.DECODER_BEST + "  (best validation Dice)   " + RunDirectory.DECODER_LAST
-                        + "  (latest)");
-                o.println("  " + RunDirectory.METRICS + ", " + RunDirectory.CURVES + ", " + RunDirectory.RUN);
-                o.println("score it: samtune test-accuracy --decoder " + out + " ...");
-                return 0;
-            }
+        try {
+            TrainingResult result = job.run(new RunDirectory(out), resume);
+            o.println(result);
+            o.println("results in " + out.toAbsolutePath() + ":");
+            o.println("  " + RunDirectory.DECODER_BEST + "  (" + config.run().select().label() + ")   "
+                    + RunDirectory.DECODER_LAST + "  (latest)");
+            o.println("  " + RunDirectory.METRICS + ", " + RunDirectory.CURVES + ", " + RunDirectory.RUN);
+            o.println("score it: samtune test-accuracy --decoder " + out + " ...");
+            return 0;
         } catch (DatasetException | MatFileException | CheckpointException e) {
             err.println("error: " + e.getMessage());
             return 1;
         } catch (TrainingDivergedException e) {
             err.println();
+            err.println("error: " + e.getMessage());
+            return 1;
+        } catch (IOException e) {
             err.println("error: " + e.getMessage());
             return 1;
         }
@@ -227,53 +327,5 @@ public final class TrainCommand implements Callable<Integer> {
             case "float32", "f32", "float" -> false;
             default -> throw new IllegalArgumentException("--cache-dtype must be float16 or float32, got '" + s + "'");
         };
-    }
-
-    private JsonObject runInfo(TrainingConfig config, SamModel sam, DataSplit parts, SliceIndex index) throws IOException {
-        JsonObject o = new JsonObject();
-        o.addProperty("samtune", "0.1.0");
-        o.addProperty("djl", Engine.getDjlVersion());
-        o.addProperty("libtorch", Engine.getEngine("PyTorch").getVersion());
-        o.addProperty("java", System.getProperty("java.version"));
-        o.addProperty("started", LocalDateTime.now().toString());
-        o.addProperty("device", sam.device().toString());
-        o.addProperty("seed", config.seed());
-        o.add("training", config.toJson());
-        o.add("model", sam.config().toJson());
-        o.addProperty("checkpoint", model.checkpoint().toAbsolutePath().toString());
-        o.addProperty("checkpointSha256", sha256(model.checkpoint()));
-        o.addProperty("split", split.toSpec().toString());
-        o.addProperty("dataFolder", index.root().toAbsolutePath().toString());
-        o.add("train", files(parts.train()));
-        o.add("validation", files(parts.validation()));
-        o.add("test", files(parts.test()));
-        return o;
-    }
-
-    private static JsonArray files(List<SliceInfo> slices) throws IOException {
-        JsonArray a = new JsonArray();
-        for (SliceInfo s : slices) {
-            JsonObject f = new JsonObject();
-            f.addProperty("file", s.name());
-            f.addProperty("label", s.label().code());
-            f.addProperty("pid", s.patientId());
-            f.addProperty("sha256", sha256(s.file()));
-            a.add(f);
-        }
-        return a;
-    }
-
-    static String sha256(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest d = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 16];
-            int n;
-            while ((n = in.read(buf)) > 0) {
-                d.update(buf, 0, n);
-            }
-            return HexFormat.of().formatHex(d.digest());
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

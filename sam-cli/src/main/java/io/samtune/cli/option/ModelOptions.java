@@ -1,78 +1,57 @@
 package io.samtune.cli.option;
 
-import io.samtune.core.Engines;
 import io.samtune.core.SamConfig;
-import io.samtune.core.SamModel;
+import io.samtune.core.config.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Path;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
-/** The options that choose a SAM checkpoint, its sizes and the device; shared by every command. */
+/** The options that choose a SAM checkpoint, its sizes and the device; shared by every command that loads a model. */
 public final class ModelOptions {
 
-    @Option(names = "--checkpoint", paramLabel = "FILE", description = "SAM checkpoint: .pth (torch.save) or .safetensors.")
+    @Option(names = "--checkpoint", paramLabel = "FILE", description = "SAM checkpoint: .pth (torch.save) or .safetensors (default: the bundled tiny SAM).")
     Path checkpoint;
 
     @Option(names = "--config", paramLabel = "FILE.json", description = "Model sizes as JSON (default: inferred from the checkpoint; the decoder's head count is then 8).")
     Path config;
 
     @Option(names = "--device", paramLabel = "D", description = "auto, cpu, gpu or gpu:N (default: ${DEFAULT-VALUE}).")
-    String device = "auto";
+    Converters.DeviceSpec device;
 
-    /** The project folder (the launcher sets {@code samtune.root}), where the bundled demo files are. */
-    public static Path projectRoot() {
-        String r = System.getProperty("samtune.root");
-        return r != null ? Path.of(r) : Path.of("").toAbsolutePath();
-    }
-
-    /** The bundled demo slices, {@code testdata/demo}. */
-    public static Path demoData() {
-        return projectRoot().resolve("testdata/demo");
-    }
-
-    /**
-     * Chooses the bundled tiny SAM ({@code testdata/reference/tiny-sam.pth} and its config) when no
-     * checkpoint was given.
-     *
-     * @return true when the bundled model was chosen
-     */
-    public boolean useBundledModelIfNone() {
-        if (checkpoint != null) {
-            return false;
-        }
-        checkpoint = projectRoot().resolve("testdata/reference/tiny-sam.pth");
-        if (config == null) {
-            config = projectRoot().resolve("testdata/reference/tiny-sam-config.json");
-        }
-        return true;
-    }
-
-    /** The checkpoint path, or null when not given. */
-    public Path checkpoint() {
-        return checkpoint;
+    /** True when a checkpoint was given. */
+    public boolean hasCheckpoint() {
+        return checkpoint != null;
     }
 
     /** The device spec. */
     public String device() {
-        return device;
-    }
-
-    /** The config file, or null. */
-    public Path config() {
-        return config;
+        return device.spec();
     }
 
     /**
-     * Loads the model these options describe.
+     * Applies the given options to a model config: the bundled tiny SAM when neither they nor
+     * {@code base} name a checkpoint.
      *
-     * @throws IOException if the config or checkpoint cannot be used
-     * @throws IllegalArgumentException for a bad device
+     * @param base the settings to start from (a run's), or null
+     * @throws IOException if the sizes file cannot be read
+     * @throws IllegalArgumentException for malformed sizes
      */
-    public SamModel load() throws IOException {
-        if (checkpoint == null) {
-            throw new IllegalArgumentException("--checkpoint is required");
+    public ModelConfig.Builder apply(ModelConfig base, CommandSpec spec) throws IOException {
+        ModelConfig.Builder b = base != null ? base.toBuilder() : ModelConfig.builder();
+        if (checkpoint != null) {
+            b.setCheckpoint(checkpoint);
+            b.optSizes(null);
+        } else if (base == null) {
+            b.setCheckpoint(Demo.checkpoint());
+            b.optSizes(SamConfig.fromJson(Demo.sizes()));
         }
-        SamConfig c = config == null ? null : SamConfig.fromJson(config);
-        return SamModel.load(checkpoint, c, Engines.device(device));
+        if (config != null) {
+            b.optSizes(SamConfig.fromJson(config));
+        }
+        if (Options.given(spec, "--device") || base == null) {
+            b.optDevice(device.spec());
+        }
+        return b;
     }
 }

@@ -1,9 +1,11 @@
 package io.samtune.cli.option;
 
 import io.samtune.core.PromptMode;
-import io.samtune.core.cache.EmbeddingCache;
+import io.samtune.core.config.DataConfig;
+import io.samtune.core.config.ModelConfig;
 import io.samtune.core.image.IntensityWindow;
 import java.nio.file.Path;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 
 /**
@@ -17,47 +19,41 @@ public final class SliceOptions {
     Path data;
 
     @Option(names = "--prompt", paramLabel = "box|point|box+point", description = "Prompt made from each mask (default: ${DEFAULT-VALUE}).")
-    String prompt = "box";
+    PromptMode prompt;
 
     @Option(names = "--cache", paramLabel = "DIR", description = "Embedding cache folder (default: ~/.cache/samtune/embeddings).")
     Path cache;
 
     @Option(names = "--window", paramLabel = "minmax|LOW,HIGH", description = "Intensity window: minmax or percentiles (default: ${DEFAULT-VALUE}).")
-    String window = "minmax";
+    IntensityWindow window;
 
     @Option(names = "--skip-invalid", description = "Leave invalid slice files out (listed) instead of failing.")
     boolean skipInvalid;
 
-    /** The data folder, or the bundled demo slices. */
-    public Path data() {
-        return data != null ? data : ModelOptions.demoData();
+    /** Applies the given options to data settings (the bundled demo slices when no folder is known). */
+    public DataConfig.Builder apply(DataConfig.Builder b, CommandSpec spec) {
+        if (data != null) {
+            b.setFolder(data);
+        } else if (b.folder() == null) {
+            b.setFolder(Demo.data());
+        }
+        if (Options.given(spec, "--prompt")) {
+            b.optPrompt(prompt);
+        }
+        if (Options.given(spec, "--window")) {
+            b.optWindow(window);
+        }
+        if (skipInvalid) {
+            b.optSkipInvalid(true);
+        }
+        return b;
     }
 
-    /**
-     * The prompt kind.
-     *
-     * @throws IllegalArgumentException for an unknown name
-     */
-    public PromptMode prompt() {
-        return PromptMode.parse(prompt);
-    }
-
-    /**
-     * The intensity window.
-     *
-     * @throws IllegalArgumentException for a malformed window
-     */
-    public IntensityWindow window() {
-        return IntensityWindow.parse(window);
-    }
-
-    /** The embedding cache folder, or the default one. */
-    public Path cacheFolder() {
-        return cache != null ? cache : EmbeddingCache.defaultFolder();
-    }
-
-    /** True when invalid files are skipped. */
-    public boolean skipInvalid() {
-        return skipInvalid;
+    /** Applies the cache folder, when given, to model settings. */
+    public ModelConfig.Builder apply(ModelConfig.Builder b) {
+        if (cache != null) {
+            b.optCacheFolder(cache);
+        }
+        return b;
     }
 }

@@ -37,7 +37,7 @@ class TestAccuracyCommandTest {
     private List<String> args(Path out, String... extra) {
         List<String> a = new ArrayList<>(List.of("--data", Fixtures.phantoms().toString(),
                 "--checkpoint", reference("tiny-sam.pth").toString(), "--config", reference("tiny-sam-config.json").toString(),
-                "--cache", tmp.resolve("cache").toString(), "--device", "cpu", "--out", out.toString(), "--seed", "5"));
+                "--cache", tmp.resolve("cache").toString(), "--device", "cpu", "--out", out.toString(), "--split-seed", "5"));
         a.addAll(List.of(extra));
         return a;
     }

@@ -92,7 +92,7 @@ class TrainCommandTest {
         CommandResult scored = CommandResult.of(io.samtune.cli.command.TestAccuracyCommand::run, "--data",
                 Fixtures.phantoms().toString(), "--checkpoint", Reference.file("tiny-sam.pth").toString(),
                 "--config", Reference.file("tiny-sam-config.json").toString(), "--cache",
-                tmp.resolve("cache").toString(), "--device", "cpu", "--seed", "11", "--decoder", a.toString(), "--out",
+                tmp.resolve("cache").toString(), "--device", "cpu", "--decoder", a.toString(), "--out",
                 tmp.resolve("report").toString());
         assertThat(scored.exit()).as(scored.err()).isZero();
         com.google.gson.JsonArray results = com.google.gson.JsonParser.parseString(
@@ -137,5 +137,74 @@ class TrainCommandTest {
         assertThat(nothing.exit()).isEqualTo(1);
         assertThat(nothing.err()).contains("nothing to resume");
         assertThat(out).doesNotExist();
+    }
+
+    private static java.util.Map<String, float[]> decoder(Path run) throws Exception {
+        java.util.Map<String, float[]> out = new java.util.LinkedHashMap<>();
+        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+             StateDict d = SamCheckpoint.load(run.resolve(RunDirectory.DECODER_LAST), m)) {
+            d.tensors().forEach((k, v) -> out.put(k, v.toFloatArray()));
+        }
+        return out;
+    }
+
+    private static List<String> files(JsonObject run, String part) {
+        List<String> out = new ArrayList<>();
+        run.getAsJsonArray(part).forEach(e -> out.add(e.getAsJsonObject().get("file").getAsString()));
+        return out;
+    }
+
+    @Test
+    void aSavedRunJsonAloneStartsTheSameRunAndOptionsBesideItOverride() throws Exception {
+        Path a = tmp.resolve("original");
+        CommandResult first = run(args(a, "--steps", "6", "--warmup", "2", "--beta2", "0.99").toArray(String[]::new));
+        assertThat(first.exit()).as(first.err()).isZero();
+
+        Path b = tmp.resolve("again");
+        CommandResult again = run("--settings", a.resolve(RunDirectory.RUN).toString(), "--out", b.toString());
+        assertThat(again.exit()).as(again.err()).isZero();
+        java.util.Map<String, float[]> x = decoder(a);
+        java.util.Map<String, float[]> y = decoder(b);
+        assertThat(y.keySet()).isEqualTo(x.keySet());
+        x.forEach((k, v) -> assertThat(y.get(k)).as(k).containsExactly(v));
+        JsonObject ra = new RunDirectory(a).readRunInfo();
+        JsonObject rb = new RunDirectory(b).readRunInfo();
+        assertThat(rb.get("settings")).isEqualTo(ra.get("settings"));
+
+        Path c = tmp.resolve("override");
+        CommandResult other = run("--settings", a.toString(), "--out", c.toString(), "--lr", "1e-3");
+        assertThat(other.exit()).as(other.err()).isZero();
+        JsonObject rc = new RunDirectory(c).readRunInfo();
+        assertThat(rc.getAsJsonObject("settings").getAsJsonObject("optimization").get("learningRate").getAsDouble())
+                .isEqualTo(1e-3);
+        assertThat(rc.getAsJsonObject("settings").getAsJsonObject("optimization").get("beta2").getAsDouble())
+                .isEqualTo(0.99);
+        assertThat(decoder(c).get("mask_decoder.iou_token.weight")).isNotEqualTo(x.get("mask_decoder.iou_token.weight"));
+
+        CommandResult missing = run("--settings", tmp.resolve("nowhere").toString(), "--out", tmp.resolve("x").toString());
+        assertThat(missing.exit()).isEqualTo(2);
+        assertThat(missing.err()).contains("--settings").contains("nowhere");
+    }
+
+    @Test
+    void theTrainingSeedKeepsTheTestPatients() throws Exception {
+        Path s1 = tmp.resolve("seed1");
+        Path s2 = tmp.resolve("seed2");
+        Path split = tmp.resolve("split9");
+        for (Path p : List.of(s1, s2)) {
+            List<String> a = args(p, "--steps", "1");
+            a.set(a.indexOf("--seed") + 1, p == s1 ? "1" : "2");
+            CommandResult r = run(a.toArray(String[]::new));
+            assertThat(r.exit()).as(r.err()).isZero();
+        }
+        CommandResult r = run(args(split, "--steps", "1", "--split-seed", "9").toArray(String[]::new));
+        assertThat(r.exit()).as(r.err()).isZero();
+        JsonObject one = new RunDirectory(s1).readRunInfo();
+        JsonObject two = new RunDirectory(s2).readRunInfo();
+        assertThat(one.get("seed").getAsLong()).isEqualTo(1);
+        assertThat(two.get("seed").getAsLong()).isEqualTo(2);
+        assertThat(files(two, "test")).isEqualTo(files(one, "test")).isNotEmpty();
+        assertThat(files(two, "validation")).isEqualTo(files(one, "validation"));
+        assertThat(files(new RunDirectory(split).readRunInfo(), "test")).isNotEqualTo(files(one, "test"));
     }
 }

@@ -13,7 +13,7 @@ import ai.djl.nn.norm.LayerNorm;
  * The layers SAM is built from, as functions. Activations always come first in an operation so that
  * results live in the activation's (per-call) manager, never in the model's.
  */
-final class Layers {
+public final class Layers {
 
     private Layers() {
     }
@@ -24,7 +24,7 @@ final class Layers {
      * autograd keeps it for the backward pass, which then reads freed memory: every scalar on a
      * trainable path must come from here.
      */
-    static NDArray scalar(NDArray like, double value) {
+    public static NDArray scalar(NDArray like, double value) {
         return like.getManager().create((float) value).toDevice(like.getDevice(), false);
     }
 

@@ -2,18 +2,15 @@ package io.samtune.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
  * Adam and AdamW exactly as {@code torch.optim.Adam} / {@code AdamW} compute them (bias-corrected
  * moments, {@code eps} added after the square root; Adam's weight decay added to the gradient,
- * AdamW's applied to the weights). Moments live in the optimizer's own manager and are part of the
- * training state, so a resumed run continues bit for bit.
+ * AdamW's applied to the weights). Moments live in the optimizer's own manager, keyed by tensor name.
  */
-public final class AdamOptimizer implements AutoCloseable {
+public final class Adam implements Optimizer {
 
     private final boolean decoupled;
     private final double beta1;
@@ -23,14 +20,17 @@ public final class AdamOptimizer implements AutoCloseable {
     private final NDManager manager;
     private final Map<String, NDArray> m = new LinkedHashMap<>();
     private final Map<String, NDArray> v = new LinkedHashMap<>();
-    private long step;
+    private long updates;
 
     /**
      * @param parent manager whose device holds the parameters
      * @param decoupled true for AdamW, false for Adam
-     * @param weightDecay L2 (Adam) or decoupled (AdamW) weight decay
+     * @param beta1 decay of the first moment, in [0, 1)
+     * @param beta2 decay of the second moment, in [0, 1)
+     * @param eps added to the root of the second moment, &gt; 0
+     * @param weightDecay L2 (Adam) or decoupled (AdamW) weight decay, &ge; 0
      */
-    public AdamOptimizer(NDManager parent, boolean decoupled, double beta1, double beta2, double eps, double weightDecay) {
+    public Adam(NDManager parent, boolean decoupled, double beta1, double beta2, double eps, double weightDecay) {
         this.manager = parent.newSubManager();
         this.decoupled = decoupled;
         this.beta1 = beta1;
@@ -39,24 +39,19 @@ public final class AdamOptimizer implements AutoCloseable {
         this.weightDecay = weightDecay;
     }
 
-    /** Number of updates made so far. */
-    public long stepCount() {
-        return step;
+    @Override
+    public long updates() {
+        return updates;
     }
 
-    /**
-     * Updates every parameter from its gradient, then zeroes the gradients.
-     *
-     * @param params parameters by name, each with a gradient attached
-     * @param lr learning rate of this step
-     */
-    public void step(Map<String, NDArray> params, double lr) {
-        step++;
-        double bc1 = 1 - Math.pow(beta1, step);
-        double bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
+    @Override
+    public void update(TrainableParameters parameters, double lr) {
+        updates++;
+        double bc1 = 1 - Math.pow(beta1, updates);
+        double bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, updates));
         double stepSize = lr / bc1;
         try (NDManager scope = manager.newSubManager()) {
-            for (Map.Entry<String, NDArray> e : params.entrySet()) {
+            for (Map.Entry<String, NDArray> e : parameters.arrays().entrySet()) {
                 NDArray param = e.getValue();
                 // a detached view shares the parameter's storage: update it in place, outside autograd
                 NDArray p = param.stopGradient();
@@ -81,17 +76,10 @@ public final class AdamOptimizer implements AutoCloseable {
                 p.subi(update.div(denom).mul(stepSize));
             }
         }
-        zeroGradients(params);
+        parameters.zeroGradients();
     }
 
-    /** Sets every parameter's gradient to zero (PyTorch accumulates them across backward passes). */
-    public static void zeroGradients(Map<String, NDArray> params) {
-        for (NDArray param : params.values()) {
-            JniUtils.zeroGrad((PtNDArray) param);
-        }
-    }
-
-    /** The first and second moments by {@code m.<name>} / {@code v.<name>}, for saving. */
+    @Override
     public Map<String, NDArray> state() {
         Map<String, NDArray> s = new LinkedHashMap<>();
         m.forEach((k, a) -> s.put("m." + k, a));
@@ -99,8 +87,8 @@ public final class AdamOptimizer implements AutoCloseable {
         return s;
     }
 
-    /** Restores moments and the step count saved by {@link #state()}. */
-    public void restore(Map<String, NDArray> state, long stepCount) {
+    @Override
+    public void restore(Map<String, NDArray> state, long updateCount) {
         m.values().forEach(NDArray::close);
         v.values().forEach(NDArray::close);
         m.clear();
@@ -114,7 +102,7 @@ public final class AdamOptimizer implements AutoCloseable {
                 v.put(k.substring(2), copy);
             }
         });
-        this.step = stepCount;
+        this.updates = updateCount;
     }
 
     @Override
@@ -125,6 +113,6 @@ public final class AdamOptimizer implements AutoCloseable {
     @Override
     public String toString() {
         return (decoupled ? "AdamW" : "Adam") + "[betas " + beta1 + "/" + beta2 + ", eps " + eps + ", weight decay "
-                + weightDecay + ", " + step + " steps]";
+                + weightDecay + ", " + updates + " updates]";
     }
 }

@@ -1,0 +1,44 @@
+package io.samtune.cli.option;
+
+import io.samtune.core.Engines;
+import io.samtune.core.PromptMode;
+import io.samtune.core.image.IntensityWindow;
+import io.samtune.data.DataSplit;
+import io.samtune.train.LearningRateSchedule;
+import io.samtune.train.OptimizationConfig;
+import io.samtune.train.RunConfig;
+import picocli.CommandLine;
+
+/**
+ * The typed option values of every command, parsed by the library's own {@code parse} methods so
+ * the names on the command line are those in JSON and in messages.
+ */
+public final class Converters {
+
+    private Converters() {
+    }
+
+    /** A device spec ({@code auto}, {@code cpu}, {@code gpu}, {@code gpu:N}), checked against the engine. */
+    public record DeviceSpec(String spec) {
+        @Override
+        public String toString() {
+            return spec;
+        }
+    }
+
+    /** Registers every converter on a command line (and its subcommands). */
+    public static CommandLine register(CommandLine cl) {
+        return cl.registerConverter(PromptMode.class, PromptMode::parse)
+                .registerConverter(IntensityWindow.class, IntensityWindow::parse)
+                .registerConverter(OptimizationConfig.Loss.class, OptimizationConfig.Loss::parse)
+                .registerConverter(OptimizationConfig.Algorithm.class, OptimizationConfig.Algorithm::parse)
+                .registerConverter(LearningRateSchedule.Kind.class, LearningRateSchedule.Kind::parse)
+                .registerConverter(RunConfig.Selection.class, RunConfig.Selection::parse)
+                .registerConverter(DataSplit.Part.class, DataSplit.Part::parse)
+                .registerConverter(DeviceSpec.class, s -> {
+                    Engines.device(s);
+                    return new DeviceSpec(s);
+                })
+                .setDefaultValueProvider(new LibraryDefaults());
+    }
+}

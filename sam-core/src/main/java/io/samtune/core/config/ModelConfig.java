@@ -1,0 +1,176 @@
+package io.samtune.core.config;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import io.samtune.core.Engines;
+import io.samtune.core.SamConfig;
+import io.samtune.core.SamModel;
+import io.samtune.core.cache.EmbeddingCache;
+import io.samtune.core.checkpoint.CheckpointException;
+import io.samtune.core.image.IntensityWindow;
+import io.samtune.data.ConfigJson;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Which SAM a job runs and where its image embeddings are kept: the base checkpoint, its sizes
+ * (inferred from the tensors when absent), the device, and the embedding cache (folder and
+ * precision, or no cache at all). Build with {@link #builder()}; the checkpoint is required.
+ *
+ * @param checkpoint SAM checkpoint, {@code .pth} (torch.save) or {@code .safetensors}
+ * @param sizes the model's sizes, or null to infer them from the checkpoint
+ * @param device {@code auto}, {@code cpu}, {@code gpu} or {@code gpu:N} (auto)
+ * @param cacheFolder embedding cache folder, or null for {@link EmbeddingCache#defaultFolder()}
+ * @param cacheFloat16 store cached embeddings as float16 (true) or float32
+ * @param useCache read embeddings from the cache (true); false recomputes them at every use
+ */
+public record ModelConfig(Path checkpoint, SamConfig sizes, String device, Path cacheFolder, boolean cacheFloat16,
+                          boolean useCache) {
+
+    /** Validates. */
+    public ModelConfig {
+        Objects.requireNonNull(checkpoint, "checkpoint: give the SAM checkpoint");
+        Objects.requireNonNull(device, "device");
+    }
+
+    /** A builder with every default; {@link Builder#setCheckpoint} is required. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** This config as a builder, to change a few settings. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.checkpoint = checkpoint;
+        b.sizes = sizes;
+        b.device = device;
+        b.cacheFolder = cacheFolder;
+        b.cacheFloat16 = cacheFloat16;
+        b.useCache = useCache;
+        return b;
+    }
+
+    /**
+     * Loads the model.
+     *
+     * @throws CheckpointException if the checkpoint cannot be read or does not fit the sizes
+     * @throws IllegalArgumentException for an unknown or unavailable device
+     */
+    public SamModel load() throws CheckpointException {
+        return SamModel.load(checkpoint, sizes, Engines.device(device));
+    }
+
+    /** The embedding cache of a loaded model with these settings, or null when {@link #useCache} is false. */
+    public EmbeddingCache cache(SamModel model, IntensityWindow window) {
+        return useCache ? new EmbeddingCache(cacheFolder(), model, window, cacheFloat16) : null;
+    }
+
+    /** The cache folder, or the default one when none was set. */
+    public Path cacheFolder() {
+        return cacheFolder != null ? cacheFolder : EmbeddingCache.defaultFolder();
+    }
+
+    /** Every setting as JSON; {@link #fromJson} reads it back to an equal config. */
+    public JsonObject toJson() {
+        JsonObject o = new JsonObject();
+        o.addProperty("checkpoint", checkpoint.toString());
+        if (sizes != null) {
+            o.add("sizes", sizes.toJson());
+        }
+        o.addProperty("device", device);
+        if (cacheFolder != null) {
+            o.addProperty("cacheFolder", cacheFolder.toString());
+        }
+        o.addProperty("cacheFloat16", cacheFloat16);
+        o.addProperty("useCache", useCache);
+        return o;
+    }
+
+    /**
+     * A config from JSON written by {@link #toJson}; absent keys take the defaults.
+     *
+     * @throws IllegalArgumentException for unknown keys, wrong types or bad sizes
+     */
+    public static ModelConfig fromJson(JsonElement json) {
+        ConfigJson j = new ConfigJson("model", json);
+        Builder b = builder();
+        b.setCheckpoint(j.path("checkpoint", null));
+        if (j.has("sizes")) {
+            JsonElement s = j.element("sizes");
+            if (!s.isJsonObject()) {
+                throw new IllegalArgumentException("setting model.sizes must be a JSON object of SAM's sizes");
+            }
+            b.optSizes(SamConfig.fromJson(s.getAsJsonObject()));
+        }
+        b.optDevice(j.string("device", b.device));
+        b.optCacheFolder(j.path("cacheFolder", null));
+        b.optCacheFloat16(j.bool("cacheFloat16", b.cacheFloat16));
+        b.optUseCache(j.bool("useCache", b.useCache));
+        j.finish();
+        return b.build();
+    }
+
+    @Override
+    public String toString() {
+        return "ModelConfig" + toJson();
+    }
+
+    /** Builds a {@link ModelConfig}. */
+    public static final class Builder {
+        private Path checkpoint;
+        private SamConfig sizes;
+        private String device = "auto";
+        private Path cacheFolder;
+        private boolean cacheFloat16 = true;
+        private boolean useCache = true;
+
+        private Builder() {
+        }
+
+        /** The SAM checkpoint (required). */
+        public Builder setCheckpoint(Path v) {
+            checkpoint = v;
+            return this;
+        }
+
+        /** The sizes (inferred from the checkpoint when not given). */
+        public Builder optSizes(SamConfig v) {
+            sizes = v;
+            return this;
+        }
+
+        /** The device spec (auto). */
+        public Builder optDevice(String v) {
+            device = v;
+            return this;
+        }
+
+        /** The embedding cache folder (the default folder). */
+        public Builder optCacheFolder(Path v) {
+            cacheFolder = v;
+            return this;
+        }
+
+        /** Cached embeddings as float16 (true) or float32. */
+        public Builder optCacheFloat16(boolean v) {
+            cacheFloat16 = v;
+            return this;
+        }
+
+        /** Use the embedding cache (true). */
+        public Builder optUseCache(boolean v) {
+            useCache = v;
+            return this;
+        }
+
+        /** The checkpoint given so far, or null. */
+        public Path checkpoint() {
+            return checkpoint;
+        }
+
+        /** Validates and builds. */
+        public ModelConfig build() {
+            return new ModelConfig(checkpoint, sizes, device, cacheFolder, cacheFloat16, useCache);
+        }
+    }
+}

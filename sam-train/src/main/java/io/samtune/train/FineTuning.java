@@ -1,0 +1,115 @@
+package io.samtune.train;
+
+import io.samtune.core.SamModel;
+import io.samtune.core.cache.EmbeddingCache;
+import io.samtune.core.config.DataConfig;
+import io.samtune.eval.DiceScorer;
+import io.samtune.data.DataSplit;
+import io.samtune.data.SliceIndex;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A whole fine-tuning run from its settings alone, as {@code samtune train} runs it: loads the model
+ * (checkpoint errors come before the data scan), lists and splits the slices, fills the embedding
+ * cache, writes {@code run.json} ({@link Provenance}), trains with validation on the validation part
+ * and checkpoints into the run folder. The same from Java, JShell or the command line.
+ *
+ * <pre>{@code
+ * TrainingResult r = new FineTuning(config).addListener(myListener).run(new RunDirectory(out), false);
+ * }</pre>
+ */
+public final class FineTuning {
+
+    /** What a run reports before training starts; every method has an empty default. */
+    public interface Observer {
+        /** The model is loaded and its cache chosen (null without a cache). */
+        default void onModel(SamModel model, EmbeddingCache cache) {
+        }
+
+        /** The slices are listed and split. */
+        default void onData(SliceIndex index, DataSplit parts) {
+        }
+
+        /** {@code done} of {@code total} training slices have their embedding cached. */
+        default void onEncoding(int done, int total) {
+        }
+    }
+
+    private final TrainingConfig config;
+    private final List<TrainingListener> listeners = new ArrayList<>();
+    private Observer observer = new Observer() {
+    };
+
+    /**
+     * @param config every setting; {@code data} and {@code model} are required
+     * @throws IllegalArgumentException if either is missing
+     */
+    public FineTuning(TrainingConfig config) {
+        if (config.data() == null || config.model() == null) {
+            throw new IllegalArgumentException("a fine-tuning run needs data and model settings"
+                    + " (TrainingConfig.builder().optData(...).optModel(...))");
+        }
+        this.config = config;
+    }
+
+    /** Adds a training listener (progress, logging, ...). */
+    public FineTuning addListener(TrainingListener listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+        return this;
+    }
+
+    /** Sets what is told of the preparation (model, data, encoding). */
+    public FineTuning setObserver(Observer observer) {
+        this.observer = Objects.requireNonNull(observer, "observer");
+        return this;
+    }
+
+    /** The settings. */
+    public TrainingConfig config() {
+        return config;
+    }
+
+    /**
+     * Runs (or resumes) the fine-tuning into {@code run}.
+     *
+     * @param resume continue the state saved in {@code run}; false refuses a folder that holds a run
+     * @throws IOException if the folder, checkpoint or data cannot be used (nothing is overwritten)
+     * @throws TrainingDivergedException if the loss becomes NaN or infinite (the last good state is kept)
+     */
+    public TrainingResult run(RunDirectory run, boolean resume) throws IOException {
+        if (run.hasState() && !resume) {
+            throw new IOException(run.path() + " already holds a training run; pass --resume to continue it, or choose"
+                    + " another --out (nothing was overwritten)");
+        }
+        if (resume && !run.hasState()) {
+            throw new IOException("nothing to resume in " + run.path() + ": it holds no " + RunDirectory.STATE);
+        }
+        DataConfig data = config.data();
+        try (SamModel model = config.model().load(); DecoderTrainer trainer = new DecoderTrainer(model, config)) {
+            EmbeddingCache cache = config.model().cache(model, data.window());
+            observer.onModel(model, cache);
+            SliceIndex index = data.scan();
+            DataSplit parts = data.split().split(index);
+            observer.onData(index, parts);
+            SliceTrainingData train = cache != null ? new SliceTrainingData(parts.train(), cache, data)
+                    : new SliceTrainingData(parts.train(), model, data);
+            train.warmCache(model.manager(), i -> observer.onEncoding(i, parts.train().size()));
+            DiceScorer scorer = new DiceScorer(model, cache, data.prompt(), data.window());
+            DecoderTrainer.Validator validator = parts.validation().isEmpty() ? null
+                    : () -> DiceScorer.meanDice(scorer.score(parts.validation(), null));
+            if (!resume) {
+                run.writeRunInfo(Provenance.of(config, model, index, parts));
+            }
+            listeners.forEach(trainer::addListener);
+            return trainer.fit(train, validator, run, resume);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "FineTuning" + config.toJson();
+    }
+}

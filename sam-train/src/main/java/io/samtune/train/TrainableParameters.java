@@ -1,0 +1,129 @@
+package io.samtune.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import io.samtune.core.SamModel;
+import io.samtune.core.checkpoint.StateDict;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The named group of tensors a run trains (SAM's mask decoder today; adapters on the image encoder
+ * can form another group), looked up by name in the model's {@link StateDict} at every use, so a
+ * tensor replaced there (a decoder loaded, weights averaged across sites) is trained from then on.
+ * The group owns the gradient flags: every array it hands out requires a gradient, whoever created it.
+ */
+public final class TrainableParameters {
+
+    private final String name;
+    private final StateDict weights;
+    private final List<String> names;
+
+    /**
+     * @param name the group's name, for messages and files ({@code "mask_decoder"})
+     * @param weights the state dict holding the tensors
+     * @param names the tensors' names in {@code weights}, in a fixed order (updates, sums and files follow it)
+     * @throws IllegalArgumentException if a name is not in {@code weights}
+     */
+    public TrainableParameters(String name, StateDict weights, Collection<String> names) {
+        if (names.isEmpty()) {
+            throw new IllegalArgumentException("parameter group '" + name + "' is empty");
+        }
+        for (String n : names) {
+            if (!weights.contains(n)) {
+                throw new IllegalArgumentException("parameter group '" + name + "': no tensor '" + n + "' in " + weights);
+            }
+        }
+        this.name = name;
+        this.weights = weights;
+        this.names = List.copyOf(names);
+        requireGradients();
+    }
+
+    /** SAM's mask decoder: every {@code mask_decoder.*} tensor of the model. */
+    public static TrainableParameters decoder(SamModel model) {
+        return new TrainableParameters("mask_decoder", model.weights(), model.decoderParameters().keySet());
+    }
+
+    /** The group's name. */
+    public String name() {
+        return name;
+    }
+
+    /** The tensors' names, in update order. */
+    public List<String> names() {
+        return names;
+    }
+
+    /** The current arrays by name, each requiring a gradient (read-only map; the arrays are the model's). */
+    public Map<String, NDArray> arrays() {
+        Map<String, NDArray> m = new LinkedHashMap<>();
+        for (String n : names) {
+            NDArray a = weights.get(n);
+            if (!a.hasGradient()) {
+                a.setRequiresGradient(true);
+            }
+            m.put(n, a);
+        }
+        return Collections.unmodifiableMap(m);
+    }
+
+    /** Makes every current array require a gradient (arrays put into the state dict since come without). */
+    public void requireGradients() {
+        arrays();
+    }
+
+    /** The gradients by name, as views valid until the next step. */
+    public Map<String, NDArray> gradients() {
+        Map<String, NDArray> g = new LinkedHashMap<>();
+        arrays().forEach((k, v) -> g.put(k, v.getGradient()));
+        return g;
+    }
+
+    /** Sets every gradient to zero in place (backward passes add to them). */
+    public void zeroGradients() {
+        for (NDArray a : arrays().values()) {
+            // the handle and the fill value live in a scope of their own; the gradient's storage is the parameter's
+            try (NDManager scope = a.getManager().newSubManager()) {
+                NDArray g = a.getGradient();
+                g.attach(scope);
+                g.set(new NDIndex("..."), 0f);
+            }
+        }
+    }
+
+    /**
+     * Replaces the group's tensors with copies of {@code values} (all of them, same shapes); the
+     * next step trains the new values.
+     *
+     * @throws IllegalArgumentException if a tensor is missing or of another shape
+     */
+    public void assign(Map<String, NDArray> values) {
+        for (String n : names) {
+            NDArray v = values.get(n);
+            if (v == null || !v.getShape().equals(weights.shape(n))) {
+                throw new IllegalArgumentException("parameter group '" + name + "': tensor " + n + " is "
+                        + (v == null ? "missing" : "of shape " + v.getShape() + ", expected " + weights.shape(n)));
+            }
+        }
+        for (String n : names) {
+            weights.put(n, values.get(n).duplicate());
+        }
+        requireGradients();
+    }
+
+    /** Number of trained values. */
+    public long parameterCount() {
+        return names.stream().mapToLong(n -> weights.get(n).size()).sum();
+    }
+
+    @Override
+    public String toString() {
+        return String.format(java.util.Locale.ROOT, "TrainableParameters[%s, %d tensors, %,d values]", name, names.size(),
+                parameterCount());
+    }
+}

@@ -1,0 +1,53 @@
+package io.samtune.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.gson.JsonObject;
+import io.samtune.core.SamConfig;
+import io.samtune.core.config.DataConfig;
+import io.samtune.core.config.ModelConfig;
+import io.samtune.core.io.Sha256;
+import io.samtune.data.Fixtures;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A run started from Java records the same provenance as one started from the command line. */
+class FineTuningTest {
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    void aLibraryRunWritesItsProvenanceAndSettings() throws Exception {
+        Path checkpoint = TinySamTrainReferenceTest.reference("tiny-sam.pth");
+        TrainingConfig config = TrainingConfig.builder()
+                .optData(DataConfig.builder().setFolder(Fixtures.phantoms()).optBoxJitter(1).build())
+                .optModel(ModelConfig.builder().setCheckpoint(checkpoint)
+                        .optSizes(SamConfig.fromJson(TinySamTrainReferenceTest.reference("tiny-sam-config.json")))
+                        .optDevice("cpu").optCacheFolder(tmp.resolve("cache")).build())
+                .optOptimization(OptimizationConfig.builder().optLearningRate(3e-3).optBatchSize(4).build())
+                .optSchedule(ScheduleConfig.builder().optMaxSteps(3).build()).build();
+        RunDirectory run = new RunDirectory(tmp.resolve("run"));
+        int[] encoded = {0};
+        TrainingResult r = new FineTuning(config).setObserver(new FineTuning.Observer() {
+            @Override
+            public void onEncoding(int done, int total) {
+                encoded[0] = done;
+            }
+        }).run(run, false);
+        assertThat(r.steps()).isEqualTo(3);
+        assertThat(encoded[0]).isPositive();
+
+        JsonObject info = run.readRunInfo();
+        assertThat(TrainingConfig.fromJson(info.get("settings"))).isEqualTo(config);
+        assertThat(info.get("checkpointSha256").getAsString()).isEqualTo(Sha256.of(checkpoint));
+        assertThat(info.get("seed").getAsLong()).isEqualTo(config.run().seed());
+        assertThat(info.get("splitSeed").getAsLong()).isEqualTo(config.data().split().seed());
+        JsonObject first = info.getAsJsonArray("train").get(0).getAsJsonObject();
+        assertThat(first.get("sha256").getAsString())
+                .isEqualTo(Sha256.of(Fixtures.phantoms().resolve(first.get("file").getAsString())));
+        assertThat(info.get("libtorch").getAsString()).isNotBlank();
+        assertThat(run.file(RunDirectory.DECODER_BEST)).isRegularFile();
+    }
+}

@@ -1,0 +1,171 @@
+package io.samtune.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import io.samtune.core.SamModel;
+import io.samtune.core.cache.EmbeddingCache;
+import io.samtune.core.config.DataConfig;
+import io.samtune.core.image.IntensityWindow;
+import io.samtune.data.BoxPrompt;
+import io.samtune.data.DataSplit;
+import io.samtune.data.Fixtures;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The loop's hooks and parameter group: proven by equivalence with a plain run. */
+class TrainingLoopTest {
+
+    @TempDir
+    Path tmp;
+
+    static final int STEPS = 6;
+
+    private static TrainingConfig config() {
+        return TrainingConfig.builder()
+                .optOptimization(OptimizationConfig.builder().optLearningRate(3e-3).optBatchSize(2).build())
+                .optSchedule(ScheduleConfig.builder().optMaxSteps(STEPS).build())
+                .optRun(RunConfig.builder().optSeed(5).build()).build();
+    }
+
+    private static Map<String, float[]> copy(Map<String, NDArray> arrays) {
+        Map<String, float[]> out = new LinkedHashMap<>();
+        arrays.forEach((k, v) -> out.put(k, v.toFloatArray()));
+        return out;
+    }
+
+    private static double maxDiff(float[] a, float[] b) {
+        double d = 0;
+        for (int i = 0; i < a.length; i++) {
+            d = Math.max(d, Math.abs(a[i] - b[i]));
+        }
+        return d;
+    }
+
+    private static Map<String, float[]> initialDecoder() throws Exception {
+        try (SamModel model = TinySamTrainReferenceTest.tinyModel()) {
+            return copy(model.decoderParameters());
+        }
+    }
+
+    /** Trains the tiny model on the phantoms' train part with these hooks; returns the final decoder. */
+    private Map<String, float[]> train(GradientReducer reducer, WeightSynchroniser sync) throws Exception {
+        DataSplit split = DecoderTrainerTest.phantomSplit();
+        try (SamModel model = TinySamTrainReferenceTest.tinyModel(); DecoderTrainer trainer = new DecoderTrainer(model, config())) {
+            EmbeddingCache cache = new EmbeddingCache(tmp.resolve("cache"), model, IntensityWindow.minMax(), true);
+            SliceTrainingData data = new SliceTrainingData(split.train(), cache,
+                    DataConfig.builder().setFolder(Fixtures.phantoms()).optBoxJitter(2).build());
+            data.warmCache(model.manager(), null); // every run reads the same (float16) embeddings from disk
+            trainer.setGradientReducer(reducer).setWeightSynchroniser(sync);
+            TrainingResult r = trainer.fit(data, null, null, false);
+            assertThat(r.steps()).isEqualTo(STEPS);
+            return copy(model.decoderParameters());
+        }
+    }
+
+    @Test
+    void aSynchroniserThatReplacesTheWeightsLeavesTrainingExact() throws Exception {
+        Map<String, float[]> plain = train(GradientReducer.NONE, WeightSynchroniser.NONE);
+        List<Long> syncedAt = new ArrayList<>();
+        Map<String, float[]> synced = train(GradientReducer.NONE, new WeightSynchroniser() {
+            @Override
+            public int every() {
+                return 2;
+            }
+
+            @Override
+            public void synchronise(TrainableParameters parameters, TrainingView run) {
+                syncedAt.add(run.step());
+                // new arrays with the same values, as an average over one site would give
+                try (NDManager m = parameters.arrays().values().iterator().next().getManager().newSubManager()) {
+                    Map<String, NDArray> same = new LinkedHashMap<>();
+                    parameters.arrays().forEach((k, v) -> {
+                        NDArray d = v.duplicate();
+                        d.attach(m);
+                        same.put(k, d);
+                    });
+                    parameters.assign(same);
+                }
+            }
+        });
+        assertThat(syncedAt).containsExactly(2L, 4L, 6L);
+        assertThat(synced.keySet()).isEqualTo(plain.keySet());
+        // new arrays may sit at another alignment, where libtorch's kernels round the last bits differently;
+        // a lost gradient flag or reset moment would differ by the learning rate (3e-3), not by rounding
+        plain.forEach((k, v) -> assertThat(maxDiff(synced.get(k), v)).as(k).isLessThanOrEqualTo(1e-5));
+        assertThat(plain.values().iterator().next()).isNotEqualTo(initialDecoder().values().iterator().next());
+    }
+
+    @Test
+    void theReducerRunsAfterBackwardAndBeforeTheUpdate() throws Exception {
+        Map<String, float[]> initial = initialDecoder();
+        int[] calls = {0};
+        double[] gradientNorm = {0};
+        // gradients zeroed by the reducer reach Adam as zeros: m = v = 0, so no weight moves
+        Map<String, float[]> frozen = train((parameters, run) -> {
+            calls[0]++;
+            for (NDArray g : parameters.gradients().values()) {
+                gradientNorm[0] += g.abs().sum().getFloat();
+            }
+            parameters.zeroGradients();
+        }, WeightSynchroniser.NONE);
+        assertThat(calls[0]).isEqualTo(STEPS);
+        assertThat(gradientNorm[0]).as("gradients are computed before the reducer").isPositive();
+        initial.forEach((k, v) -> assertThat(frozen.get(k)).as(k).containsExactly(v));
+    }
+
+    @Test
+    void aDecoderLoadedAfterTheTrainerExistsIsTrained() throws Exception {
+        Path decoder = tmp.resolve("other.safetensors");
+        try (SamModel other = TinySamTrainReferenceTest.tinyModel()) {
+            other.weights().get("mask_decoder.mask_tokens.weight").addi(0.25f);
+            other.saveDecoder(decoder, Map.of());
+        }
+        DataSplit split = DecoderTrainerTest.phantomSplit();
+        try (SamModel model = TinySamTrainReferenceTest.tinyModel(); DecoderTrainer trainer = new DecoderTrainer(model, config());
+             NDManager m = model.manager().newSubManager()) {
+            model.loadDecoder(decoder); // replaces the arrays the trainer flagged
+            EmbeddingCache cache = new EmbeddingCache(tmp.resolve("cache"), model, IntensityWindow.minMax(), true);
+            SliceTrainingData data = new SliceTrainingData(split.train(), cache,
+                    DataConfig.builder().setFolder(Fixtures.phantoms()).build());
+            List<TrainingExample> batch = List.of(data.load(0, m, new Random(1)), data.load(1, m, new Random(2)));
+            float[] loaded = model.weights().get("mask_decoder.mask_tokens.weight").toFloatArray();
+            double first = trainer.trainStep(batch);
+            float[] after = model.weights().get("mask_decoder.mask_tokens.weight").toFloatArray();
+            assertThat(after).as("the loaded decoder moved").isNotEqualTo(loaded);
+            double second = trainer.trainStep(batch);
+            assertThat(second).isLessThan(first);
+        }
+    }
+
+    @Test
+    void boxJitterSetOnceReachesTheSampledBoxesAndTheResumeSettings() throws Exception {
+        DataSplit split = DecoderTrainerTest.phantomSplit();
+        DataConfig jittered = DataConfig.builder().setFolder(Fixtures.phantoms()).optBoxJitter(5).build();
+        try (SamModel model = TinySamTrainReferenceTest.tinyModel(); NDManager m = model.manager().newSubManager()) {
+            EmbeddingCache cache = new EmbeddingCache(tmp.resolve("cache"), model, IntensityWindow.minMax(), true);
+            SliceTrainingData data = new SliceTrainingData(split.train(), cache, jittered);
+            BoxPrompt exact = split.train().get(0).load().box();
+            int moved = 0;
+            for (int seed = 0; seed < 10; seed++) {
+                BoxPrompt b = data.load(0, m, new Random(seed)).prompt().box();
+                assertThat(Math.abs(b.x0() - exact.x0())).isLessThanOrEqualTo(5);
+                assertThat(Math.abs(b.y1() - exact.y1())).isLessThanOrEqualTo(5);
+                if (!b.equals(exact)) {
+                    moved++;
+                }
+            }
+            assertThat(moved).as("jittered boxes among 10 draws").isGreaterThan(5);
+            SliceTrainingData plain = new SliceTrainingData(split.train(), cache, jittered.toBuilder().optBoxJitter(0).build());
+            assertThat(plain.load(0, m, new Random(3)).prompt().box()).isEqualTo(exact);
+        }
+        assertThat(config().toBuilder().optData(jittered).build().resumeSettings().get("boxJitter").getAsInt()).isEqualTo(5);
+    }
+}
