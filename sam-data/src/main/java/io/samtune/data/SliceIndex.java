@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -199,12 +198,7 @@ public final class SliceIndex {
 
     /** Number of slices per tumour type, in enum order. */
     public Map<TumorType, Integer> countsByType() {
-        Map<TumorType, Integer> counts = new LinkedHashMap<>();
-        for (TumorType t : TumorType.values()) {
-            counts.put(t, 0);
-        }
-        slices.forEach(s -> counts.merge(s.label(), 1, Integer::sum));
-        return Collections.unmodifiableMap(counts);
+        return TumorType.count(slices, SliceInfo::label);
     }
 
     /** Number of slices per image size, e.g. {@code "512x512" -> 3000}. */

@@ -40,4 +40,15 @@ public enum TumorType {
         }
         throw new IllegalArgumentException("tumour label must be 1, 2 or 3, got " + code);
     }
+
+    /** How many items are of each type, every type present (0 for none), in enum order. */
+    public static <T> java.util.Map<TumorType, Integer> count(java.util.Collection<? extends T> items,
+                                                             java.util.function.Function<? super T, TumorType> type) {
+        java.util.Map<TumorType, Integer> counts = new java.util.EnumMap<>(TumorType.class);
+        for (TumorType t : values()) {
+            counts.put(t, 0);
+        }
+        items.forEach(i -> counts.merge(type.apply(i), 1, Integer::sum));
+        return java.util.Collections.unmodifiableMap(counts);
+    }
 }

@@ -7,7 +7,6 @@ import io.samtune.data.BoxPrompt;
 import io.samtune.data.BrainTumorSlice;
 import io.samtune.data.PointPrompt;
 import io.samtune.data.TumorType;
-import io.samtune.core.io.AtomicFiles;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -17,9 +16,11 @@ import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import javax.imageio.ImageIO;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.style.CategoryStyler;
+import org.knowm.xchart.style.Styler;
 
 /** The pictures of a report: slice overlays and a bar chart of Dice per tumour type. */
 public final class ReportFigures {
@@ -31,8 +32,6 @@ public final class ReportFigures {
     /** Prompt colour. */
     static final Color PROMPT = new Color(255, 210, 0);
 
-    private static final Color[] SERIES = {new Color(120, 120, 120), new Color(31, 119, 180), new Color(255, 127, 14),
-        new Color(44, 160, 44), new Color(148, 103, 189), new Color(140, 86, 75)};
 
     private ReportFigures() {
     }
@@ -100,73 +99,34 @@ public final class ReportFigures {
         }
     }
 
-    /** A grouped bar chart: mean Dice per tumour type (and overall), one bar per checkpoint. */
+    /** A grouped bar chart: mean Dice per tumour type (and overall), one bar per checkpoint, 900x480. */
     public static BufferedImage barChart(DiceReport report) {
-        int w = 900;
-        int h = 480;
-        int left = 60;
-        int right = 20;
-        int top = 50;
-        int bottom = 90;
-        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, w, h);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        int pw = w - left - right;
-        int ph = h - top - bottom;
-        g.setColor(new Color(225, 225, 225));
-        for (int i = 0; i <= 5; i++) {
-            int y = top + ph - ph * i / 5;
-            g.drawLine(left, y, left + pw, y);
-            g.setColor(Color.BLACK);
-            g.drawString(String.format(Locale.ROOT, "%.1f", i / 5.0), left - 30, y + 4);
-            g.setColor(new Color(225, 225, 225));
-        }
-        g.setColor(Color.BLACK);
-        g.drawLine(left, top, left, top + ph);
-        g.drawLine(left, top + ph, left + pw, top + ph);
-        g.drawString("mean Dice per tumour type (" + report.prompt() + " prompt, " + report.split() + " split)", left, 24);
-        String[] groups = {"meningioma", "glioma", "pituitary", "all"};
-        List<CheckpointScores> rs = report.results();
-        int groupW = pw / groups.length;
-        int barW = Math.max(4, (groupW - 30) / Math.max(1, rs.size()));
-        for (int gi = 0; gi < groups.length; gi++) {
-            int gx = left + gi * groupW + 15;
-            for (int ri = 0; ri < rs.size(); ri++) {
-                CheckpointScores r = rs.get(ri);
+        CategoryChart chart = new CategoryChartBuilder().width(900).height(480)
+                .title("mean Dice per tumour type (" + report.prompt() + " prompt, " + report.split() + " split)")
+                .xAxisTitle("tumour type").yAxisTitle("mean Dice").build();
+        Charts.style(chart.getStyler());
+        CategoryStyler style = chart.getStyler();
+        style.setLabelsVisible(true).setAvailableSpaceFill(0.8).setOverlapped(false);
+        style.setYAxisMin(0.0).setYAxisMax(1.0).setLegendPosition(Styler.LegendPosition.OutsideS)
+                .setLegendLayout(Styler.LegendLayout.Horizontal);
+        style.setLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 10));
+        style.setYAxisDecimalPattern("0.00"); // also the bars' labels
+        List<String> groups = List.of("meningioma", "glioma", "pituitary", "all");
+        for (CheckpointScores r : report.results()) {
+            List<Double> values = new java.util.ArrayList<>();
+            for (int gi = 0; gi < groups.size(); gi++) {
                 double v = gi < 3 ? r.perClass().get(TumorType.values()[gi])[1] : r.meanDice();
-                if (Double.isNaN(v)) {
-                    continue;
-                }
-                int bh = (int) Math.round(ph * Math.max(0, Math.min(1, v)));
-                g.setColor(SERIES[ri % SERIES.length]);
-                g.fillRect(gx + ri * barW, top + ph - bh, barW - 2, bh);
-                g.setColor(Color.BLACK);
-                g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 10));
-                g.drawString(String.format(Locale.ROOT, "%.2f", v), gx + ri * barW, top + ph - bh - 3);
+                values.add(Double.isNaN(v) ? 0.0 : v); // a type without slices shows as an empty bar
             }
-            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-            g.drawString(groups[gi], gx + 10, top + ph + 18);
+            String n = r.name();
+            chart.addSeries(n.length() > 38 ? "..." + n.substring(n.length() - 35) : n, groups, values);
         }
-        int ly = top + ph + 40;
-        for (int ri = 0; ri < rs.size(); ri++) {
-            int lx = left + (ri % 3) * 280;
-            int yy = ly + (ri / 3) * 18;
-            g.setColor(SERIES[ri % SERIES.length]);
-            g.fillRect(lx, yy - 10, 12, 12);
-            g.setColor(Color.BLACK);
-            String n = rs.get(ri).name();
-            g.drawString(n.length() > 38 ? "..." + n.substring(n.length() - 35) : n, lx + 18, yy);
-        }
-        g.dispose();
-        return img;
+        return Charts.render(chart);
     }
 
     /** Writes an image as PNG, atomically. */
     public static void writePng(BufferedImage img, Path file) throws IOException {
-        AtomicFiles.write(file, os -> ImageIO.write(img, "png", os));
+        Charts.writePng(img, file);
     }
 
     /** Colours of the series, by checkpoint index (for documentation and tests). */

@@ -14,7 +14,6 @@ import io.samtune.data.TumorType;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -132,12 +131,11 @@ public final class DatasetInfoCommand implements Callable<Integer> {
     }
 
     private static void summarize(PrintWriter err, List<BrainTumorSlice> slices, int files) {
-        Map<TumorType, Integer> byType = new EnumMap<>(TumorType.class);
+        Map<TumorType, Integer> byType = TumorType.count(slices, BrainTumorSlice::label);
         Map<String, Integer> bySize = new TreeMap<>();
         Map<String, Integer> byFormat = new TreeMap<>();
         Set<String> patients = new HashSet<>();
         for (BrainTumorSlice s : slices) {
-            byType.merge(s.label(), 1, Integer::sum);
             bySize.merge(s.height() + "x" + s.width(), 1, Integer::sum);
             byFormat.merge(s.format().label(), 1, Integer::sum);
             patients.add(s.patientId());
@@ -146,7 +144,7 @@ public final class DatasetInfoCommand implements Callable<Integer> {
         sb.append(slices.size()).append(" valid slices of ").append(files).append(" files, ")
                 .append(patients.size()).append(" patients");
         for (TumorType t : TumorType.values()) {
-            sb.append("; ").append(t.displayName()).append(' ').append(byType.getOrDefault(t, 0));
+            sb.append("; ").append(t.displayName()).append(' ').append(byType.get(t));
         }
         sb.append(System.lineSeparator()).append("sizes: ").append(join(bySize)).append("; formats: ").append(join(byFormat));
         err.println(sb);
