@@ -58,7 +58,11 @@ public final class Engines {
 
     private static int parseId(String spec, String id) {
         try {
-            return Integer.parseInt(id);
+            int n = Integer.parseInt(id);
+            if (n < 0) {
+                throw new NumberFormatException("negative");
+            }
+            return n;
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException("unknown device '" + spec + "': use auto, cpu, gpu or gpu:N", e);
         }

@@ -96,12 +96,17 @@ public final class SamModel implements AutoCloseable {
             } catch (IllegalArgumentException e) {
                 throw new CheckpointException(checkpoint, "not a SAM checkpoint: " + e.getMessage());
             }
+            if (sd.size() > 0 && sd.keys().stream().allMatch(k -> k.startsWith("mask_decoder."))) {
+                throw new CheckpointException(checkpoint, "holds only a mask decoder (a decoder file written by samtune"
+                        + " train?); load a full SAM checkpoint and put this decoder on top of it (--decoder)");
+            }
             boolean hasEncoder = sd.keys().stream().anyMatch(k -> k.startsWith("image_encoder."));
             Map<String, Shape> expected = c.expectedShapes();
             if (!hasEncoder) {
                 expected.keySet().removeIf(k -> k.startsWith("image_encoder."));
             }
             checkShapes(sd, expected, checkpoint, c);
+            requireFinite(sd, checkpoint);
             return new SamModel(c, manager, sd, checkpoint);
         } catch (CheckpointException | RuntimeException e) {
             manager.close();
@@ -125,6 +130,7 @@ public final class SamModel implements AutoCloseable {
                             + " samtune train or a full SAM checkpoint");
                 }
                 checkShapes(decoder, config.decoderShapes(), file, config);
+                requireFinite(decoder, file);
                 weights.putAll(decoder);
             } finally {
                 decoder.close();
@@ -164,6 +170,14 @@ public final class SamModel implements AutoCloseable {
         meta.put("config", config.toJson().toString());
         meta.putAll(extra);
         return meta;
+    }
+
+    private static void requireFinite(StateDict sd, Path file) throws CheckpointException {
+        String bad = sd.firstNonFinite();
+        if (bad != null) {
+            throw new CheckpointException(file, "tensor " + bad + "; the weights are damaged (a diverged run saves"
+                    + " none such): use another checkpoint");
+        }
     }
 
     private static void checkShapes(StateDict sd, Map<String, Shape> expected, Path file, SamConfig config)

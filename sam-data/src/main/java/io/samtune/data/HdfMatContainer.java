@@ -37,9 +37,9 @@ final class HdfMatContainer extends MatContainer {
             this.hdf = Files.size(file) <= IN_MEMORY_LIMIT ? HdfFile.fromBytes(Files.readAllBytes(file))
                     : new HdfFile(file);
         } catch (IOException e) {
-            throw new MatFileException(file, null, "cannot read the file: " + e.getMessage(), e);
+            throw new MatFileException(file, null, "cannot read the file: " + MatFileException.describe(e), e);
         } catch (RuntimeException e) {
-            throw new MatFileException(file, null, "cannot be read as MATLAB v7.3 (HDF5): " + e.getMessage()
+            throw new MatFileException(file, null, "cannot be read as MATLAB v7.3 (HDF5): " + MatFileException.describe(e)
                     + "; the file is truncated or corrupt - re-download it", e);
         }
     }
@@ -170,7 +170,7 @@ final class HdfMatContainer extends MatContainer {
     }
 
     private MatFileException corrupt(String path, RuntimeException e) {
-        return new MatFileException(file, path, "cannot be read (" + e.getMessage()
+        return new MatFileException(file, path, "cannot be read (" + MatFileException.describe(e)
                 + "); the file is truncated or corrupt - re-download it", e);
     }
 
@@ -346,6 +346,12 @@ final class HdfMatContainer extends MatContainer {
             int h = hdfDims[1];
             int c0 = chunk[0];
             int c1 = chunk[1];
+            // sizes from the file are checked before anything is allocated: a chunk of 0 would never
+            // advance, a huge one would allocate gigabytes
+            if (c0 < 1 || c1 < 1 || (long) c0 * c1 > Math.max((long) w * h, 1L << 16)) {
+                throw new MatFileException(file, path, "has chunks of " + c1 + "x" + c0 + " for a " + h + "x" + w
+                        + " image; the file is corrupt - re-download it");
+            }
             byte[] out = new byte[Math.multiplyExact(w * h, elementSize)];
             List<int[]> offsets = new ArrayList<>();
             for (int o0 = 0; o0 < w; o0 += c0) {

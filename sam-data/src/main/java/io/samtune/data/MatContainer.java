@@ -65,7 +65,7 @@ abstract class MatContainer implements AutoCloseable {
         } catch (NoSuchFileException e) {
             throw new MatFileException(file, null, "file not found", e);
         } catch (IOException e) {
-            throw new MatFileException(file, null, "cannot read the file: " + e.getMessage(), e);
+            throw new MatFileException(file, null, "cannot read the file: " + MatFileException.describe(e), e);
         }
         if (size == 0) {
             throw new MatFileException(file, null, "file is empty (0 bytes); it is not a MAT-file - re-download or re-export it");

@@ -46,4 +46,9 @@ public class MatFileException extends IOException {
     public String problem() {
         return problem;
     }
+
+    /** What went wrong in a low-level error, for a message ({@link ErrorText#describe}). */
+    public static String describe(Throwable e) {
+        return ErrorText.describe(e);
+    }
 }

@@ -15,8 +15,31 @@ import java.util.List;
  */
 public final class MatSliceReader {
 
-    /** Largest accepted image side, checked before any pixel is allocated. */
-    public static final int MAX_SIDE = 16384;
+    /** The largest image side accepted by default, checked before any pixel is allocated. */
+    public static final int DEFAULT_MAX_SIDE = 4096;
+    /** The system property that raises (or lowers) the largest image side accepted. */
+    public static final String MAX_SIDE_PROPERTY = "samtune.maxImageSide";
+    /** The most values of {@code tumorBorder} accepted (a border has a few hundred points). */
+    static final long MAX_BORDER_VALUES = 1L << 20;
+    /** The longest {@code PID} accepted, characters. */
+    static final long MAX_PID_LENGTH = 256;
+
+    /** The largest image side accepted, pixels: {@value #DEFAULT_MAX_SIDE} unless {@value #MAX_SIDE_PROPERTY} says more. */
+    public static int maxSide() {
+        String v = System.getProperty(MAX_SIDE_PROPERTY);
+        if (v == null) {
+            return DEFAULT_MAX_SIDE;
+        }
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n >= 1) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(MAX_SIDE_PROPERTY + " must be a whole number >= 1, got '" + v + "'");
+    }
 
     /** Name of the struct holding a slice. */
     public static final String STRUCT = "cjdata";
@@ -93,9 +116,11 @@ public final class MatSliceReader {
         if (dims.length != 2 || image.isEmpty()) {
             throw new MatFileException(file, image.path(), "has shape " + shape(dims) + ", expected a 2-D H x W image");
         }
-        if (dims[0] > MAX_SIDE || dims[1] > MAX_SIDE) {
+        int maxSide = maxSide();
+        if (dims[0] > maxSide || dims[1] > maxSide) {
             throw new MatFileException(file, image.path(), "has shape " + shape(dims) + ", larger than "
-                    + MAX_SIDE + " pixels a side");
+                    + maxSide + " pixels a side; raise the limit with --max-image-side N (-D" + MAX_SIDE_PROPERTY
+                    + "=N) if such slices are real");
         }
         MatVariable mask = mat.variable(STRUCT + ".tumorMask");
         if (!mask.isNumeric()) {
@@ -114,10 +139,11 @@ public final class MatSliceReader {
             throw new MatFileException(file, v.path(), "is " + (v.isEmpty() ? "empty" : v.matlabClass())
                     + ", expected a number 1, 2 or 3");
         }
-        double[] d = v.doubles();
-        if (d.length != 1) {
-            throw new MatFileException(file, v.path(), "has " + d.length + " values, expected one number 1, 2 or 3");
+        if (count(v.dimensions()) != 1) {
+            throw new MatFileException(file, v.path(), "has shape " + shape(v.dimensions())
+                    + ", expected one number 1, 2 or 3");
         }
+        double[] d = v.doubles();
         double x = d[0];
         if (x != 1 && x != 2 && x != 3) {
             throw new MatFileException(file, v.path(), "is " + x + ", expected 1 (meningioma), 2 (glioma)"
@@ -130,6 +156,10 @@ public final class MatSliceReader {
         MatVariable v = mat.variable(STRUCT + ".PID");
         if (!v.matlabClass().equals("char")) {
             throw new MatFileException(file, v.path(), "is " + v.matlabClass() + ", expected char");
+        }
+        if (count(v.dimensions()) > MAX_PID_LENGTH) {
+            throw new MatFileException(file, v.path(), "has " + count(v.dimensions()) + " characters, more than the "
+                    + MAX_PID_LENGTH + " a patient id may have");
         }
         String pid = v.text().trim();
         if (pid.isEmpty()) {
@@ -150,6 +180,10 @@ public final class MatSliceReader {
             throw new MatFileException(file, v.path(), "has shape " + shape(v.dimensions())
                     + ", expected a vector [x1 y1 x2 y2 ...]");
         }
+        if (count(v.dimensions()) > MAX_BORDER_VALUES) {
+            throw new MatFileException(file, v.path(), "has " + count(v.dimensions()) + " values, more than the "
+                    + MAX_BORDER_VALUES + " a tumour border may have");
+        }
         double[] d = v.doubles();
         if (d.length % 2 != 0) {
             throw new MatFileException(file, v.path(), "has " + d.length + " values, expected x, y pairs");
@@ -162,6 +196,18 @@ public final class MatSliceReader {
             out[i] = d[i] - 1; // MATLAB pixels are 1-based
         }
         return out;
+    }
+
+    /** The number of values of a shape, without overflow. */
+    static long count(int[] dims) {
+        long n = 1;
+        for (int d : dims) {
+            n *= Math.max(0, d);
+            if (n > Integer.MAX_VALUE) {
+                return Long.MAX_VALUE;
+            }
+        }
+        return n;
     }
 
     static String shape(int[] dims) {

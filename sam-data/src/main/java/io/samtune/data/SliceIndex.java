@@ -64,14 +64,30 @@ public final class SliceIndex {
      *     missing or holds no usable slice
      */
     public static SliceIndex scan(Path dir, boolean skipInvalid) throws DatasetException {
-        List<Path> files = listSliceFiles(dir);
+        List<Path> files = listMatEntries(dir);
+        // every slice is decoded once here, one at a time, so that no later read can fail on a file the
+        // scan accepted; what is kept is its header, so memory does not grow with the dataset
+        List<Object> results = files.parallelStream().map(f -> {
+            if (!Files.isRegularFile(f)) {
+                return (Object) new MatFileException(f, null, Files.isDirectory(f) ? "is a folder named like a slice"
+                        : Files.isSymbolicLink(f) ? "is a broken symbolic link" : "is not a regular file (a pipe or"
+                        + " device?); it was not opened");
+            }
+            try {
+                BrainTumorSlice s = MatSliceReader.read(f);
+                return (Object) new SliceInfo(f, relativeName(dir, f), s.format(), s.label(), s.patientId(), s.height(),
+                        s.width());
+            } catch (MatFileException e) {
+                return e;
+            }
+        }).toList();
         List<SliceInfo> infos = new ArrayList<>();
         List<MatFileException> bad = new ArrayList<>();
-        for (Path f : files) {
-            try {
-                infos.add(MatSliceReader.readInfo(f).withName(relativeName(dir, f)));
-            } catch (MatFileException e) {
-                bad.add(e);
+        for (Object r : results) {
+            if (r instanceof SliceInfo i) {
+                infos.add(i);
+            } else {
+                bad.add((MatFileException) r);
             }
         }
         if (!bad.isEmpty() && !skipInvalid) {
@@ -95,18 +111,31 @@ public final class SliceIndex {
      * @throws DatasetException if the folder does not exist or holds no {@code .mat} file
      */
     public static List<Path> listSliceFiles(Path dir) throws DatasetException {
+        List<Path> files = listMatEntries(dir).stream().filter(Files::isRegularFile).toList();
+        if (files.isEmpty()) {
+            throw new DatasetException("dataset folder " + dir + " holds no .mat slice files");
+        }
+        return files;
+    }
+
+    /**
+     * Every entry under a folder named {@code *.mat} (files, and folders, pipes or broken links so
+     * named, which the scan reports), in natural name order; symbolic links to folders are not
+     * followed, so link loops cannot trap the walk.
+     */
+    static List<Path> listMatEntries(Path dir) throws DatasetException {
         if (!Files.isDirectory(dir)) {
             throw new DatasetException("dataset folder " + dir + " does not exist or is not a folder;"
                     + " pass the folder holding the slice .mat files (--data DIR)");
         }
         List<Path> files;
         try (Stream<Path> s = Files.walk(dir)) {
-            files = new ArrayList<>(s.filter(Files::isRegularFile)
+            files = new ArrayList<>(s.filter(p -> !p.equals(dir))
                     .filter(p -> p.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".mat"))
                     .filter(p -> !INDEX_FILE_NAMES.contains(p.getFileName().toString()))
                     .toList());
         } catch (IOException | UncheckedIOException e) {
-            throw new DatasetException("cannot list dataset folder " + dir + ": " + e.getMessage());
+            throw new DatasetException("cannot list dataset folder " + dir + ": " + ErrorText.describe(e));
         }
         files.sort(Comparator.comparing((Path p) -> relativeName(dir, p), SliceIndex::compareNatural));
         if (files.isEmpty()) {

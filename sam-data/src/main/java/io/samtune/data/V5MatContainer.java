@@ -19,10 +19,11 @@ final class V5MatContainer extends MatContainer {
 
     V5MatContainer(Path file) throws MatFileException {
         super(file);
+        V5Budget.check(file, MatSliceReader.maxSide());
         try {
             this.content = new MatFileReader(file.toFile()).getContent();
         } catch (IOException | RuntimeException e) {
-            throw new MatFileException(file, null, "cannot be read as a MATLAB v5 file: " + e
+            throw new MatFileException(file, null, "cannot be read as a MATLAB v5 file: " + MatFileException.describe(e)
                     + "; the file is truncated or corrupt - re-download it", e);
         }
     }

@@ -75,6 +75,30 @@ class SliceIndexTest {
     }
 
     @Test
+    void theScanFindsCorruptPixelsAndEntriesThatAreNotFiles() throws Exception {
+        copyPhantoms(tmp, 2, 3);
+        // header, label and patient intact, pixel data garbled: only a full decode finds it
+        byte[] bytes = Files.readAllBytes(Fixtures.phantoms().resolve("1.mat"));
+        for (int i = 20000; i < 120000; i++) {
+            bytes[i] ^= 0x5a;
+        }
+        Files.write(tmp.resolve("1.mat"), bytes);
+        assertThat(MatSliceReader.readInfo(tmp.resolve("1.mat")).label()).isNotNull();
+        Files.createDirectories(tmp.resolve("7.mat"));
+        Files.createSymbolicLink(tmp.resolve("8.mat"), tmp.resolve("gone.mat"));
+        DatasetException e = catchThrowableOfType(DatasetException.class, () -> SliceIndex.scan(tmp));
+        assertThat(e.problems().stream().map(p -> p.file().getFileName().toString()))
+                .containsExactly("1.mat", "7.mat", "8.mat");
+        assertThat(e.getMessage()).contains("7.mat: is a folder").contains("8.mat: is a broken symbolic link");
+        SliceIndex skipping = SliceIndex.scan(tmp, true);
+        assertThat(skipping.size()).isEqualTo(2);
+        // every slice the scan accepted decodes
+        for (int i = 0; i < skipping.size(); i++) {
+            assertThat(skipping.load(i).mask().isEmpty()).isFalse();
+        }
+    }
+
+    @Test
     void missingOrEmptyFolder() throws Exception {
         DatasetException missing = catchThrowableOfType(DatasetException.class, () -> SliceIndex.scan(tmp.resolve("nope")));
         assertThat(missing.getMessage()).contains("does not exist").contains("--data");

@@ -18,12 +18,19 @@ import java.util.Map;
  * @param results one entry per checkpoint, the base model first
  * @param prompt the prompt kind used
  * @param split the part of the dataset scored
+ * @param basis why these slices: where the data folder and split came from (a run's {@code run.json}
+ *     or the options), and any option that overrode a run's setting
  */
-public record DiceReport(List<CheckpointScores> results, String prompt, String split) {
+public record DiceReport(List<CheckpointScores> results, String prompt, String split, String basis) {
 
     /** Copies the list. */
     public DiceReport {
         results = List.copyOf(results);
+    }
+
+    /** A report whose slices were chosen by the options alone. */
+    public DiceReport(List<CheckpointScores> results, String prompt, String split) {
+        this(results, prompt, split, "the command's options");
     }
 
     /** The report as a fixed-width table, one row per checkpoint. */
@@ -82,6 +89,12 @@ public record DiceReport(List<CheckpointScores> results, String prompt, String s
         o.add("results", arr);
         o.addProperty("prompt", prompt);
         o.addProperty("split", split);
+        o.addProperty("basis", basis);
+        JsonArray scored = new JsonArray();
+        if (!results.isEmpty()) {
+            results.get(0).scores().forEach(sc -> scored.add(sc.file()));
+        }
+        o.add("scoredSlices", scored);
         return o;
     }
 

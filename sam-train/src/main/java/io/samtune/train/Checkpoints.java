@@ -1,18 +1,22 @@
 package io.samtune.train;
 
+import ai.djl.ndarray.NDArray;
 import com.google.gson.JsonObject;
 import io.samtune.core.SamConfig;
+import io.samtune.core.checkpoint.StateDict;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Saves the run to its folder: the resumable state (weights, optimizer, counters) and
- * {@code decoder-last} every {@code checkpointEvery} steps and at every epoch end, {@code decoder-best}
- * when the epoch's validation is the best (or every epoch with {@code --select last} or without
- * validation), and the last good state when the run stops on an error.
+ * Saves the run to its folder, one consistent checkpoint at a time ({@link RunDirectory#saveCheckpoint}):
+ * every {@code checkpointEvery} steps and at every epoch end, with {@code decoder-best} when the
+ * epoch's validation is the best (every epoch with {@code --select last} or without validation).
+ * When the run stops on an error the current state is saved if its weights are finite; a diverged
+ * run keeps its last checkpoint, whose weights are the last good ones.
  */
 final class Checkpoints implements TrainingListener {
 
@@ -24,51 +28,90 @@ final class Checkpoints implements TrainingListener {
     private final SamConfig sizes;
     private final JsonObject resumeSettings;
     private final RunConfig config;
+    private StateDict best;
+    private Map<String, String> bestMetadata;
 
+    /**
+     * @param restoredBest the best decoder of a resumed run (taken over and closed by this), or null
+     */
     Checkpoints(RunDirectory run, TrainableParameters parameters, Optimizer optimizer, SamConfig sizes,
-                JsonObject resumeSettings, RunConfig config) {
+                JsonObject resumeSettings, RunConfig config, StateDict restoredBest, Map<String, String> restoredMeta) {
         this.run = run;
         this.parameters = parameters;
         this.optimizer = optimizer;
         this.sizes = sizes;
         this.resumeSettings = resumeSettings;
         this.config = config;
+        this.best = restoredBest;
+        this.bestMetadata = restoredMeta;
     }
 
     @Override
     public void onStep(TrainingView view) {
         if (config.checkpointEvery() > 0 && view.step() % config.checkpointEvery() == 0 && !view.epochComplete()) {
-            save(view);
+            save(view, false);
         }
     }
 
     @Override
     public void onEpochEnd(TrainingView view) {
-        save(view);
-        if (view.isBest() || !view.validates() || config.select() == RunConfig.Selection.LAST) {
-            try {
-                run.saveDecoder(RunDirectory.DECODER_BEST, parameters, sizes, Map.of("step", Long.toString(view.step()),
-                        "epoch", Integer.toString(view.epoch() + 1), "valDice", Double.toString(view.valDice())));
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot write " + run.file(RunDirectory.DECODER_BEST), e);
+        boolean bestNow = view.isBest() || !view.validates() || config.select() == RunConfig.Selection.LAST;
+        if (bestNow) {
+            if (best == null) {
+                best = new StateDict(parameters.arrays().values().iterator().next().getManager());
             }
+            parameters.arrays().forEach((k, v) -> best.put(k, v.duplicate()));
+            bestMetadata = new LinkedHashMap<>();
+            bestMetadata.put("step", Long.toString(view.step()));
+            bestMetadata.put("epoch", Integer.toString(view.epoch() + 1));
+            bestMetadata.put("valDice", Double.toString(view.valDice()));
         }
+        save(view, bestNow);
+    }
+
+    @Override
+    public void onEnd(TrainingView view, TrainingResult result) {
+        close();
     }
 
     @Override
     public void onStop(TrainingView view, Exception cause) {
         try {
-            save(view);
+            if (!(cause instanceof TrainingDivergedException) && finite()) {
+                save(view, false);
+            }
         } catch (UncheckedIOException e) {
-            LOG.error("the last good state could not be saved: {}", e.getMessage());
+            LOG.error("the state at step {} could not be saved: {}", view.step(), e.getMessage());
+        } finally {
+            close();
         }
     }
 
-    private void save(TrainingView view) {
+    private boolean finite() {
+        for (NDArray a : parameters.arrays().values()) {
+            for (float v : a.toFloatArray()) {
+                if (!Float.isFinite(v)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private void close() {
+        if (best != null) {
+            best.close();
+            best = null;
+        }
+    }
+
+    private void save(TrainingView view, boolean bestChanged) {
         try {
-            run.saveState(parameters, optimizer, sizes, RunDirectory.State.of(view), resumeSettings.toString());
+            run.saveCheckpoint(parameters, optimizer, sizes, RunDirectory.State.of(view, run.metricsBytes()),
+                    resumeSettings.toString(), best == null ? null : best.tensors(), bestMetadata, bestChanged);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + run.file(RunDirectory.STATE), e);
+            throw new UncheckedIOException("cannot write the checkpoint in " + run.path() + ": " + e.getMessage()
+                    + (run.savedStep() >= 0 ? "; the checkpoint of step " + run.savedStep() + " is intact" : ""), e);
         }
     }
 }

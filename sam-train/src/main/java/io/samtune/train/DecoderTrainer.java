@@ -10,6 +10,7 @@ import ai.djl.training.GradientCollector;
 import io.samtune.core.ImageEmbedding;
 import io.samtune.core.Prompt;
 import io.samtune.core.SamModel;
+import io.samtune.core.checkpoint.StateDict;
 import io.samtune.core.image.ImagePreprocessor;
 import io.samtune.core.image.MaskPostprocessor;
 import io.samtune.core.model.Layers;
@@ -280,18 +281,48 @@ public final class DecoderTrainer implements AutoCloseable {
      */
     public TrainingResult fit(TrainingData data, Validator validator, RunDirectory run, boolean resume)
             throws IOException {
+        if (run == null) {
+            if (resume) {
+                throw new IOException("nothing to resume: no run folder");
+            }
+            return loop(data, validator, null, null);
+        }
+        try (AutoCloseable lock = run.lock()) {
+            if (resume && !run.hasState()) {
+                throw new IOException("nothing to resume: " + run.path() + " holds no " + RunDirectory.STATE);
+            }
+            if (!resume && run.holdsTraining()) {
+                throw new IOException(run.path() + " already holds a training run; resume it, or choose another folder"
+                        + " (nothing was overwritten)");
+            }
+            run.removeLeftovers();
+            if (!resume) {
+                return loop(data, validator, run, null);
+            }
+            TrainingPlan plan = TrainingPlan.of(data.size(), config.optimization(), config.schedule());
+            try (RunDirectory.Restored restored = run.loadState(parameters, optimizer, config, plan.totalSteps(),
+                    manager)) {
+                run.rollBack(restored, parameters, model.config());
+                return loop(data, validator, run, restored);
+            }
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException("cannot release the lock of " + run.path() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The loop itself, from a fresh start or a restored checkpoint. */
+    private TrainingResult loop(TrainingData data, Validator validator, RunDirectory run, RunDirectory.Restored restored)
+            throws IOException {
         TrainingPlan plan = TrainingPlan.of(data.size(), config.optimization(), config.schedule());
         LearningRateSchedule schedule = config.schedule().scheduleFor(config.optimization().learningRate(),
                 plan.totalSteps());
         TrainingState state = new TrainingState(plan, parameters, optimizer, validator != null);
-        if (resume) {
-            if (run == null || !run.hasState()) {
-                throw new IOException("nothing to resume: " + (run == null ? "no run folder" : run.path())
-                        + " holds no " + RunDirectory.STATE);
-            }
-            state.restore(run.loadState(parameters, optimizer, config, manager));
+        if (restored != null) {
+            state.restore(restored.state());
         }
-        List<TrainingListener> all = listenersOf(validator, run, state);
+        List<TrainingListener> all = listenersOf(validator, run, state, restored);
         try {
             all.forEach(l -> l.onStart(state));
             int[] order = null;
@@ -323,8 +354,9 @@ public final class DecoderTrainer implements AutoCloseable {
                 throw u.getCause();
             }
             if (e instanceof TrainingDivergedException && run != null) {
-                throw new TrainingDivergedException(e.getMessage() + " The last good state (step " + state.step()
-                        + ") is in " + run.file(RunDirectory.DECODER_LAST) + ".");
+                throw new TrainingDivergedException(e.getMessage() + (run.savedStep() >= 0
+                        ? " The last good checkpoint (step " + run.savedStep() + ") is in " + run.path() + "."
+                        : " No checkpoint was written before it."));
             }
             throw e;
         }
@@ -359,7 +391,8 @@ public final class DecoderTrainer implements AutoCloseable {
     }
 
     /** The built-in listeners around the user's: guard and validation first, then metrics and checkpoints. */
-    private List<TrainingListener> listenersOf(Validator validator, RunDirectory run, TrainingState state) {
+    private List<TrainingListener> listenersOf(Validator validator, RunDirectory run, TrainingState state,
+                                               RunDirectory.Restored restored) {
         List<TrainingListener> all = new ArrayList<>();
         all.add(new DivergenceGuard());
         if (validator != null) {
@@ -368,7 +401,14 @@ public final class DecoderTrainer implements AutoCloseable {
         all.addAll(listeners);
         if (run != null) {
             all.add(new MetricsLog(run));
-            all.add(new Checkpoints(run, parameters, optimizer, model.config(), config.resumeSettings(), config.run()));
+            StateDict best = null;
+            Map<String, String> bestMeta = null;
+            if (restored != null && restored.best() != null) {
+                best = restored.best().subset("", model.manager());
+                bestMeta = restored.bestMetadata();
+            }
+            all.add(new Checkpoints(run, parameters, optimizer, model.config(), config.resumeSettings(), config.run(),
+                    best, bestMeta));
         }
         return all;
     }

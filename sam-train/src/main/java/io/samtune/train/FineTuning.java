@@ -1,7 +1,9 @@
 package io.samtune.train;
 
+import com.google.gson.JsonObject;
 import io.samtune.core.SamModel;
 import io.samtune.core.cache.EmbeddingCache;
+import io.samtune.core.checkpoint.CheckpointException;
 import io.samtune.core.config.DataConfig;
 import io.samtune.eval.DiceScorer;
 import io.samtune.data.DataSplit;
@@ -80,20 +82,41 @@ public final class FineTuning {
      * @throws TrainingDivergedException if the loss becomes NaN or infinite (the last good state is kept)
      */
     public TrainingResult run(RunDirectory run, boolean resume) throws IOException {
-        if (run.hasState() && !resume) {
-            throw new IOException(run.path() + " already holds a training run; pass --resume to continue it, or choose"
-                    + " another --out (nothing was overwritten)");
-        }
         if (resume && !run.hasState()) {
             throw new IOException("nothing to resume in " + run.path() + ": it holds no " + RunDirectory.STATE);
         }
         DataConfig data = config.data();
+        try (AutoCloseable lock = run.lock()) {
+            if (!resume && run.holdsRun()) {
+                throw new IOException(run.path() + " already holds a training run; pass --resume to continue it, or"
+                        + " choose another --out (nothing was overwritten)");
+            }
+            if (resume && !run.hasState()) {
+                throw new IOException("nothing to resume in " + run.path() + ": it holds no " + RunDirectory.STATE);
+            }
+            return run(run, resume, data);
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    private TrainingResult run(RunDirectory run, boolean resume, DataConfig data) throws IOException {
         try (SamModel model = config.model().load(); DecoderTrainer trainer = new DecoderTrainer(model, config)) {
+            if (!model.hasImageEncoder()) {
+                throw new CheckpointException(config.model().checkpoint(), "holds no image encoder (is it a decoder"
+                        + " file?); training needs a full SAM checkpoint (e.g. sam_vit_b_01ec64.pth) as --checkpoint");
+            }
             EmbeddingCache cache = config.model().cache(model, data.window());
             observer.onModel(model, cache);
             SliceIndex index = data.scan();
             DataSplit parts = data.split().split(index);
             observer.onData(index, parts);
+            JsonObject provenance = Provenance.of(config, model, index, parts);
+            if (resume) {
+                refuseMixedRun(run, provenance);
+            }
             SliceTrainingData train = cache != null ? new SliceTrainingData(parts.train(), cache, data)
                     : new SliceTrainingData(parts.train(), model, data);
             train.warmCache(model.manager(), i -> observer.onEncoding(i, parts.train().size()));
@@ -101,10 +124,25 @@ public final class FineTuning {
             DecoderTrainer.Validator validator = parts.validation().isEmpty() ? null
                     : () -> DiceScorer.meanDice(scorer.score(parts.validation(), null));
             if (!resume) {
-                run.writeRunInfo(Provenance.of(config, model, index, parts));
+                run.writeRunInfo(provenance);
             }
             listeners.forEach(trainer::addListener);
             return trainer.fit(train, validator, run, resume);
+        }
+    }
+
+    /** Refuses a resume whose checkpoint, sizes, split or data differ from those the run started with. */
+    private static void refuseMixedRun(RunDirectory run, JsonObject now) throws IOException {
+        if (!java.nio.file.Files.isRegularFile(run.file(RunDirectory.RUN))) {
+            throw new IOException("cannot resume " + run.path() + ": its " + RunDirectory.RUN + " is missing, so the"
+                    + " data and checkpoint it trained on cannot be checked; start a new run in another --out");
+        }
+        List<String> differences = Provenance.differences(run.readRunInfo(), now);
+        if (!differences.isEmpty()) {
+            throw new IOException("cannot resume " + run.path() + ": it was trained on other inputs:"
+                    + System.lineSeparator() + "  " + String.join(System.lineSeparator() + "  ", differences)
+                    + System.lineSeparator() + "Resume with the same data, checkpoint and split options, or start a new"
+                    + " run in another --out.");
         }
     }
 

@@ -8,7 +8,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes every step and every epoch to the run's {@code metrics.jsonl} and redraws
- * {@code curves.png} at each epoch end; on a resume, first drops the lines after the resumed step.
+ * {@code curves.png} at each epoch end (a resume has already cut the log back to its checkpoint).
  */
 final class MetricsLog implements TrainingListener {
 
@@ -18,17 +18,6 @@ final class MetricsLog implements TrainingListener {
 
     MetricsLog(RunDirectory run) {
         this.run = run;
-    }
-
-    @Override
-    public void onStart(TrainingView view) {
-        if (view.startStep() > 0) {
-            try {
-                run.truncateMetrics(view.step(), view.epoch());
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot rewrite " + run.file(RunDirectory.METRICS), e);
-            }
-        }
     }
 
     @Override

@@ -50,6 +50,71 @@ public final class Provenance {
         return o;
     }
 
+    /**
+     * What makes a resumed run differ from the run that wrote {@code saved}: the base checkpoint's
+     * hash, the sizes, the split, and the files of each part with their hashes. Each entry names
+     * the setting or part, saved vs now; empty when the run may continue.
+     */
+    public static List<String> differences(JsonObject saved, JsonObject now) {
+        List<String> out = new java.util.ArrayList<>();
+        compare(out, "base checkpoint (SHA-256)", saved.get("checkpointSha256"), now.get("checkpointSha256"),
+                " (" + text(saved.get("checkpoint")) + " then, " + text(now.get("checkpoint")) + " now)");
+        compare(out, "model sizes", saved.get("model"), now.get("model"), "");
+        JsonObject savedSettings = saved.has("settings") ? saved.getAsJsonObject("settings") : null;
+        if (savedSettings != null && savedSettings.has("data")) {
+            compare(out, "split", savedSettings.getAsJsonObject("data").get("split"),
+                    now.getAsJsonObject("settings").getAsJsonObject("data").get("split"), "");
+        } else {
+            compare(out, "split", saved.get("split"), now.get("split"), "");
+        }
+        for (String part : List.of("train", "validation", "test")) {
+            java.util.Map<String, String> a = hashes(saved.getAsJsonArray(part));
+            java.util.Map<String, String> b = hashes(now.getAsJsonArray(part));
+            if (!a.equals(b)) {
+                List<String> which = new java.util.ArrayList<>();
+                java.util.Set<String> names = new java.util.TreeSet<>(a.keySet());
+                names.addAll(b.keySet());
+                for (String n : names) {
+                    if (!b.containsKey(n)) {
+                        which.add(n + " (not in it now)");
+                    } else if (!a.containsKey(n)) {
+                        which.add(n + " (new)");
+                    } else if (!a.get(n).equals(b.get(n))) {
+                        which.add(n + " (content changed)");
+                    }
+                }
+                out.add(part + " part: " + which.size() + " file(s) differ: "
+                        + String.join(", ", which.subList(0, Math.min(5, which.size())))
+                        + (which.size() > 5 ? ", ..." : ""));
+            }
+        }
+        return out;
+    }
+
+    private static void compare(List<String> out, String what, com.google.gson.JsonElement saved,
+                                com.google.gson.JsonElement now, String detail) {
+        if (saved == null || !saved.equals(now)) {
+            out.add(what + ": saved " + abbreviate(text(saved)) + ", now " + abbreviate(text(now)) + detail);
+        }
+    }
+
+    private static String text(com.google.gson.JsonElement e) {
+        return e == null ? "none" : e.isJsonPrimitive() ? e.getAsString() : e.toString();
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 100 ? s : s.substring(0, 97) + "...";
+    }
+
+    private static java.util.Map<String, String> hashes(JsonArray files) {
+        java.util.Map<String, String> m = new java.util.TreeMap<>();
+        if (files != null) {
+            files.forEach(f -> m.put(f.getAsJsonObject().get("file").getAsString(),
+                    f.getAsJsonObject().get("sha256").getAsString()));
+        }
+        return m;
+    }
+
     private static JsonArray files(List<SliceInfo> slices) throws IOException {
         JsonArray a = new JsonArray();
         for (SliceInfo s : slices) {

@@ -8,50 +8,77 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.samtune.core.SamConfig;
 import io.samtune.core.SamModel;
-import io.samtune.core.io.AtomicFiles;
 import io.samtune.core.checkpoint.CheckpointException;
 import io.samtune.core.checkpoint.SamCheckpoint;
 import io.samtune.core.checkpoint.Safetensors;
 import io.samtune.core.checkpoint.StateDict;
-import java.io.BufferedWriter;
+import io.samtune.core.io.AtomicFiles;
+import io.samtune.core.io.Sha256;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * The folder of one training run: {@code decoder-last.safetensors}, {@code decoder-best.safetensors}
- * (keys {@code mask_decoder.<param>}), {@code training-state.safetensors} (decoder, optimizer
- * moments and counters: everything a resume needs), {@code metrics.jsonl}, {@code run.json} and
- * {@code curves.png}. Every file but the append-only metrics is replaced atomically.
+ * (keys {@code mask_decoder.<param>}), {@code training-state.safetensors} (weights, optimizer
+ * moments, the best decoder's weights, counters and a checksum: everything a resume needs),
+ * {@code metrics.jsonl}, {@code run.json} and {@code curves.png}.
+ *
+ * <p>A checkpoint is one unit: the decoder files are written first and the training state last, and
+ * the state records how long {@code metrics.jsonl} was. A resume rolls the folder back to the state
+ * (decoders rewritten from it, metrics cut to its length), so a kill at any instant leaves either the
+ * old or the new checkpoint. A run holds an OS lock on the folder for its life; run files are never
+ * written through symbolic links.
  */
 public final class RunDirectory {
 
     /** The decoder after the latest checkpoint. */
     public static final String DECODER_LAST = "decoder-last.safetensors";
-    /** The decoder with the best validation Dice. */
+    /** The decoder with the best validation Dice (or the last, with {@code --select last}). */
     public static final String DECODER_BEST = "decoder-best.safetensors";
-    /** Decoder, optimizer state and counters for {@code --resume}. */
+    /** Weights, optimizer state, best decoder and counters for {@code --resume}. */
     public static final String STATE = "training-state.safetensors";
     /** One JSON object per logged step and per validation. */
     public static final String METRICS = "metrics.jsonl";
-    /** Resolved configuration, data, checkpoint hashes and versions. */
+    /** Resolved settings, data, checkpoint hashes and versions. */
     public static final String RUN = "run.json";
     /** Loss and validation-Dice plot. */
     public static final String CURVES = "curves.png";
+    /** The lock file held by the process running the run. */
+    public static final String LOCK = ".lock";
 
     static final String STATE_FORMAT = "samtune-training-state";
-    static final String STATE_FORMAT_VERSION = "1";
+    static final String STATE_FORMAT_VERSION = "2";
+    private static final Set<String> READABLE_STATE_VERSIONS = Set.of("1", "2");
+    private static final String BEST_PREFIX = "best.";
+    private static final String OPTIMIZER_PREFIX = "optimizer.";
 
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
+    private static final Gson GSON_COMPACT = new GsonBuilder().disableHtmlEscaping().create();
+    private static final Map<Path, Held> LOCKS = new ConcurrentHashMap<>();
 
     private final Path dir;
+    private Consumer<String> fileEvents = name -> { };
+    private long savedStep = -1;
 
     /** A run folder (created when first written). */
     public RunDirectory(Path dir) {
@@ -70,48 +97,222 @@ public final class RunDirectory {
 
     /** True when the folder holds a resumable training state. */
     public boolean hasState() {
-        return Files.isRegularFile(file(STATE));
+        return Files.isRegularFile(file(STATE), LinkOption.NOFOLLOW_LINKS);
     }
 
-    /** The counters saved with a training state. */
+    /** True when the folder holds any file of a run (state, decoders, metrics or {@code run.json}). */
+    public boolean holdsRun() {
+        return holdsTraining() || Files.exists(file(RUN), LinkOption.NOFOLLOW_LINKS);
+    }
+
+    /** True when the folder holds a file that training writes (state, decoders, metrics). */
+    boolean holdsTraining() {
+        for (String f : List.of(STATE, DECODER_LAST, DECODER_BEST, METRICS)) {
+            if (Files.exists(file(f), LinkOption.NOFOLLOW_LINKS)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The step of the last checkpoint this process saved or loaded; -1 for none. */
+    long savedStep() {
+        return savedStep;
+    }
+
+    /** Calls {@code events} with a file's name before each write of it (for tests of kills mid-checkpoint). */
+    void onFileEvent(Consumer<String> events) {
+        this.fileEvents = events;
+    }
+
+    /**
+     * Takes the folder for this process: an OS lock on {@link #LOCK}, held until the returned lock
+     * is closed. The thread that holds it may take it again (nested); another thread or process is
+     * refused.
+     *
+     * @throws IOException naming the process that holds the folder
+     */
+    public AutoCloseable lock() throws IOException {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IOException(dir + " is a file, not a folder: choose another --out");
+        }
+        Files.createDirectories(dir);
+        Path key = dir.toAbsolutePath().normalize();
+        synchronized (LOCKS) {
+            Held held = LOCKS.get(key);
+            if (held != null) {
+                if (held.owner != Thread.currentThread()) {
+                    throw new IOException(dir + " is in use by another run in this process (thread "
+                            + held.owner.getName() + "); wait for it to end, or choose another folder");
+                }
+                held.count++;
+                return () -> {
+                    release(key);
+                };
+            }
+            Path f = key.resolve(LOCK);
+            refuseLink(f);
+            FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
+            FileLock lock;
+            try {
+                lock = ch.tryLock();
+            } catch (OverlappingFileLockException e) {
+                lock = null;
+            }
+            if (lock == null) {
+                String owner = "another process";
+                try {
+                    String pid = Files.readString(f).strip();
+                    owner = pid.isEmpty() ? owner : "process " + pid;
+                } catch (IOException e) {
+                    // the owner stays unnamed
+                }
+                ch.close();
+                throw new IOException(dir + " is in use by " + owner + " (it holds " + f + "); wait for it to end,"
+                        + " or choose another --out");
+            }
+            ch.truncate(0);
+            ch.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
+            LOCKS.put(key, new Held(ch, lock));
+            return () -> {
+                if (release(key) && !holdsRun()) {
+                    // a start that failed before writing anything leaves no folder behind
+                    Files.deleteIfExists(f);
+                    try (DirectoryStream<Path> rest = Files.newDirectoryStream(key)) {
+                        if (!rest.iterator().hasNext()) {
+                            Files.delete(key);
+                        }
+                    }
+                }
+            };
+        }
+    }
+
+    /** Releases one hold; true when it was the last. */
+    private static boolean release(Path key) throws IOException {
+        synchronized (LOCKS) {
+            Held held = LOCKS.get(key);
+            if (held != null && --held.count == 0) {
+                LOCKS.remove(key);
+                held.lock.release();
+                held.channel.close();
+                return true;
+            }
+            return false;
+        }
+    }
+
+    private static final class Held {
+        final FileChannel channel;
+        final FileLock lock;
+        final Thread owner = Thread.currentThread();
+        int count = 1;
+
+        Held(FileChannel channel, FileLock lock) {
+            this.channel = channel;
+            this.lock = lock;
+        }
+    }
+
+    /** Removes the temporary files a killed write left behind ({@code .NAME.*.tmp}). */
+    void removeLeftovers() throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, ".*.tmp")) {
+            for (Path p : s) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    /**
+     * The counters saved with a training state.
+     *
+     * @param step optimizer steps done
+     * @param epoch the epoch to continue in (0-based)
+     * @param stepInEpoch steps done in that epoch
+     * @param bestValDice best validation Dice so far (NaN for none)
+     * @param bestEpoch its epoch (0-based, -1 for none)
+     * @param optimizerSteps the optimizer's update count
+     * @param lastLoss loss of the last applied step
+     * @param epochLossSum sum of the losses of the epoch's steps done so far
+     * @param epochLossCount number of those steps
+     * @param metricsBytes length of {@code metrics.jsonl} at this checkpoint (-1: unknown, format 1)
+     */
     public record State(long step, int epoch, long stepInEpoch, double bestValDice, int bestEpoch, long optimizerSteps,
-                        double lastLoss) {
+                        double lastLoss, double epochLossSum, int epochLossCount, long metricsBytes) {
 
         /** A run that has not started. */
         public static State fresh() {
-            return new State(0, 0, 0, Double.NaN, -1, 0, Double.NaN);
+            return new State(0, 0, 0, Double.NaN, -1, 0, Double.NaN, 0, 0, 0);
         }
 
         /** The counters of a run as it stands: a finished epoch is saved as the start of the next. */
-        public static State of(TrainingView run) {
+        public static State of(TrainingView run, long metricsBytes) {
             return run.epochComplete()
                     ? new State(run.step(), run.epoch() + 1, 0, run.bestValDice(), run.bestEpoch(),
-                            run.optimizerUpdates(), run.lastLoss())
+                            run.optimizerUpdates(), run.lastLoss(), 0, 0, metricsBytes)
                     : new State(run.step(), run.epoch(), run.stepInEpoch(), run.bestValDice(), run.bestEpoch(),
-                            run.optimizerUpdates(), run.lastLoss());
+                            run.optimizerUpdates(), run.lastLoss(), run.epochLossSum(), run.epochLossCount(),
+                            metricsBytes);
+        }
+    }
+
+    /**
+     * A loaded training state: its counters, the best decoder's weights and file metadata (null
+     * when it has none: format 1, or no epoch finished).
+     */
+    record Restored(State state, StateDict best, Map<String, String> bestMetadata) implements AutoCloseable {
+        @Override
+        public void close() {
+            if (best != null) {
+                best.close();
+            }
         }
     }
 
     /** Writes {@code run.json}. */
     public void writeRunInfo(JsonObject info) throws IOException {
-        AtomicFiles.writeString(file(RUN), GSON.toJson(info) + "\n");
+        write(RUN, out -> out.write((GSON.toJson(info) + "\n").getBytes(StandardCharsets.UTF_8)));
     }
 
     /** Reads {@code run.json}. */
     public JsonObject readRunInfo() throws IOException {
-        return JsonParser.parseString(Files.readString(file(RUN))).getAsJsonObject();
+        try {
+            return JsonParser.parseString(Files.readString(file(RUN))).getAsJsonObject();
+        } catch (RuntimeException e) {
+            throw new IOException(file(RUN) + " is not a samtune run.json: " + e.getMessage(), e);
+        }
+    }
+
+    /** The current length of {@code metrics.jsonl} (0 when absent). */
+    long metricsBytes() throws IOException {
+        Path m = file(METRICS);
+        return Files.exists(m, LinkOption.NOFOLLOW_LINKS) ? Files.size(m) : 0;
     }
 
     /**
-     * Saves the group's weights, the optimizer and the counters as the resumable state, and the
-     * weights as {@code decoder-last}.
+     * Saves one checkpoint: {@code decoder-best} (when {@code best} changed), {@code decoder-last},
+     * then the training state, which holds everything the two decoder files hold.
      *
+     * @param best the best decoder's weights, or null for none yet
+     * @param bestChanged write {@code decoder-best} from {@code best} now
      * @param settings the run's {@link TrainingConfig#resumeSettings()} as JSON text
      */
-    void saveState(TrainableParameters parameters, Optimizer optimizer, SamConfig sizes, State s, String settings)
+    void saveCheckpoint(TrainableParameters parameters, Optimizer optimizer, SamConfig sizes, State s, String settings,
+                        Map<String, NDArray> best, Map<String, String> bestMetadata, boolean bestChanged)
             throws IOException {
+        if (best != null && bestChanged) {
+            saveDecoder(DECODER_BEST, best, sizes, bestMetadata);
+        }
+        saveDecoder(DECODER_LAST, parameters.arrays(), sizes, lastMetadata(s));
         Map<String, NDArray> tensors = new LinkedHashMap<>(parameters.arrays());
-        optimizer.state().forEach((k, v) -> tensors.put("optimizer." + k, v));
+        optimizer.state().forEach((k, v) -> tensors.put(OPTIMIZER_PREFIX + k, v));
+        if (best != null) {
+            best.forEach((k, v) -> tensors.put(BEST_PREFIX + k, v));
+        }
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put(SamModel.FORMAT_KEY, STATE_FORMAT);
         meta.put(SamModel.FORMAT_VERSION_KEY, STATE_FORMAT_VERSION);
@@ -122,79 +323,169 @@ public final class RunDirectory {
         meta.put("bestEpoch", Integer.toString(s.bestEpoch()));
         meta.put("optimizerSteps", Long.toString(s.optimizerSteps()));
         meta.put("lastLoss", Double.toString(s.lastLoss()));
+        meta.put("epochLossSum", Double.toString(s.epochLossSum()));
+        meta.put("epochLossCount", Integer.toString(s.epochLossCount()));
+        meta.put("metricsBytes", Long.toString(s.metricsBytes()));
+        if (best != null) {
+            meta.put("bestMetadata", GSON_COMPACT.toJson(bestMetadata));
+        }
         meta.put("trainingConfig", settings);
+        meta.put("tensorsSha256", checksum(tensors));
+        fileEvents.accept(STATE);
+        refuseLink(file(STATE));
         Safetensors.write(tensors, meta, file(STATE), false);
-        saveDecoder(DECODER_LAST, parameters, sizes, Map.of("step", Long.toString(s.step()), "epoch",
-                Integer.toString(s.epoch())));
+        savedStep = s.step();
     }
 
-    /** Writes the group's weights as a decoder file of this run ({@link #DECODER_LAST} or {@link #DECODER_BEST}). */
-    void saveDecoder(String name, TrainableParameters parameters, SamConfig sizes, Map<String, String> extra)
+    private static Map<String, String> lastMetadata(State s) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("step", Long.toString(s.step()));
+        m.put("epoch", Integer.toString(s.epoch()));
+        return m;
+    }
+
+    /** Writes weights as a decoder file of this run ({@link #DECODER_LAST} or {@link #DECODER_BEST}). */
+    void saveDecoder(String name, Map<String, NDArray> weights, SamConfig sizes, Map<String, String> extra)
             throws IOException {
-        Safetensors.write(parameters.arrays(), SamModel.decoderFileMetadata(sizes, extra), file(name), false);
+        fileEvents.accept(name);
+        refuseLink(file(name));
+        Safetensors.write(weights, SamModel.decoderFileMetadata(sizes, extra), file(name), false);
     }
 
     /**
-     * Loads a saved state into the group and the optimizer.
+     * Loads the saved state into the group and the optimizer, checking its checksum and that it
+     * belongs to this run.
      *
      * @param config the settings of the resuming run; those that change the numbers must equal the saved ones
-     * @throws CheckpointException if the state is unreadable, of another model, or was saved by a run
-     *     with other settings (each differing setting is named, saved and given)
+     * @param totalSteps the resuming run's length; a state past it is refused
+     * @throws CheckpointException if the state is unreadable, corrupt, incomplete, of another model, or
+     *     was saved by a run with other settings (each differing setting is named, saved and given)
      */
-    State loadState(TrainableParameters parameters, Optimizer optimizer, TrainingConfig config, NDManager manager)
-            throws IOException {
+    Restored loadState(TrainableParameters parameters, Optimizer optimizer, TrainingConfig config, long totalSteps,
+                       NDManager manager) throws IOException {
+        Path f = file(STATE);
+        refuseLink(f);
         Map<String, String> meta = new HashMap<>();
-        try (NDManager m = manager.newSubManager(); StateDict sd = SamCheckpoint.load(file(STATE), m, meta)) {
+        try (NDManager m = manager.newSubManager(); StateDict sd = SamCheckpoint.load(f, m, meta)) {
             if (!STATE_FORMAT.equals(meta.get(SamModel.FORMAT_KEY))) {
-                throw new CheckpointException(file(STATE), "not a samtune training state");
+                throw new CheckpointException(f, "not a samtune training state");
             }
-            if (!STATE_FORMAT_VERSION.equals(meta.get(SamModel.FORMAT_VERSION_KEY))) {
-                throw new CheckpointException(file(STATE), "training state format " + meta.get(SamModel.FORMAT_VERSION_KEY)
-                        + " is not supported by this version (" + STATE_FORMAT_VERSION + ")");
+            String version = meta.get(SamModel.FORMAT_VERSION_KEY);
+            if (!READABLE_STATE_VERSIONS.contains(version)) {
+                throw new CheckpointException(f, "training state format " + version + " is not supported by this"
+                        + " version (it reads " + READABLE_STATE_VERSIONS + ")");
+            }
+            if (meta.containsKey("tensorsSha256") && !meta.get("tensorsSha256").equals(checksum(sd.tensors()))) {
+                throw new CheckpointException(f, "the training state is corrupt (its tensors do not match their"
+                        + " checksum); resume from a copy, or start a new run in another --out folder");
             }
             List<String> differences;
             try {
                 differences = config.resumeDifferences(JsonParser.parseString(meta.get("trainingConfig")).getAsJsonObject());
             } catch (RuntimeException e) {
-                throw new CheckpointException(file(STATE), "the saved settings are unreadable: " + e.getMessage(), e);
+                throw new CheckpointException(f, "the saved settings are unreadable: " + e.getMessage(), e);
             }
             if (!differences.isEmpty()) {
-                throw new CheckpointException(file(STATE), "this run was started with other training settings:"
+                throw new CheckpointException(f, "this run was started with other training settings:"
                         + System.lineSeparator() + "  " + String.join(System.lineSeparator() + "  ", differences)
                         + System.lineSeparator() + "Resume with the same options, or start a new run in another --out folder.");
             }
             Map<String, NDArray> weights = new LinkedHashMap<>();
+            Map<String, NDArray> opt = new LinkedHashMap<>();
+            long optSteps = Long.parseLong(meta.get("optimizerSteps"));
             for (String k : parameters.names()) {
                 if (!sd.contains(k) || !sd.shape(k).equals(parameters.arrays().get(k).getShape())) {
-                    throw new CheckpointException(file(STATE), "tensor " + k + " of " + parameters.name()
+                    throw new CheckpointException(f, "tensor " + k + " of " + parameters.name()
                             + " is missing or of another shape; the state belongs to another model");
                 }
                 weights.put(k, sd.get(k));
+                for (String moment : List.of("m.", "v.")) {
+                    String name = OPTIMIZER_PREFIX + moment + k;
+                    if (optSteps > 0 && !sd.contains(name)) {
+                        throw new CheckpointException(f, "the optimizer state " + name + " is missing; the state is"
+                                + " incomplete: start a new run in another --out folder");
+                    }
+                    if (sd.contains(name)) {
+                        opt.put(moment + k, sd.get(name));
+                    }
+                }
+            }
+            long step = Long.parseLong(meta.get("step"));
+            if (step > totalSteps || step < 0) {
+                throw new CheckpointException(f, "the state is at step " + step + ", outside this run's " + totalSteps
+                        + " steps; give --steps or --epochs of at least that many, or start a new run");
             }
             parameters.assign(weights);
-            Map<String, NDArray> opt = new LinkedHashMap<>();
-            sd.tensors().forEach((k, v) -> {
-                if (k.startsWith("optimizer.")) {
-                    opt.put(k.substring("optimizer.".length()), v);
-                }
-            });
-            long optSteps = Long.parseLong(meta.get("optimizerSteps"));
             optimizer.restore(opt, optSteps);
-            return new State(Long.parseLong(meta.get("step")), Integer.parseInt(meta.get("epoch")),
-                    Long.parseLong(meta.get("stepInEpoch")), Double.parseDouble(meta.get("bestValDice")),
-                    Integer.parseInt(meta.get("bestEpoch")), optSteps, Double.parseDouble(meta.get("lastLoss")));
+            StateDict best = null;
+            if (sd.keys().stream().anyMatch(k -> k.startsWith(BEST_PREFIX))) {
+                best = new StateDict(manager);
+                for (String k : parameters.names()) {
+                    if (!sd.contains(BEST_PREFIX + k)) {
+                        best.close();
+                        throw new CheckpointException(f, "the best decoder's tensor " + k + " is missing");
+                    }
+                    best.put(k, sd.get(BEST_PREFIX + k).duplicate());
+                }
+            }
+            State s = new State(step, Integer.parseInt(meta.get("epoch")), Long.parseLong(meta.get("stepInEpoch")),
+                    Double.parseDouble(meta.get("bestValDice")), Integer.parseInt(meta.get("bestEpoch")), optSteps,
+                    Double.parseDouble(meta.get("lastLoss")), Double.parseDouble(meta.getOrDefault("epochLossSum", "0")),
+                    Integer.parseInt(meta.getOrDefault("epochLossCount", "0")),
+                    Long.parseLong(meta.getOrDefault("metricsBytes", "-1")));
+            Map<String, String> bestMeta = new LinkedHashMap<>();
+            if (meta.containsKey("bestMetadata")) {
+                JsonParser.parseString(meta.get("bestMetadata")).getAsJsonObject().entrySet()
+                        .forEach(e -> bestMeta.put(e.getKey(), e.getValue().getAsString()));
+            }
+            savedStep = step;
+            return new Restored(s, best, bestMeta);
         } catch (NumberFormatException | NullPointerException e) {
-            throw new CheckpointException(file(STATE), "training state metadata is incomplete: " + e.getMessage(), e);
+            throw new CheckpointException(f, "training state metadata is incomplete: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Rolls the folder back to a loaded state: {@code decoder-last} and (when the state holds it)
+     * {@code decoder-best} rewritten from it, {@code metrics.jsonl} cut to the state's length,
+     * temporary files of killed writes removed.
+     */
+    void rollBack(Restored r, TrainableParameters parameters, SamConfig sizes) throws IOException {
+        removeLeftovers();
+        saveDecoder(DECODER_LAST, parameters.arrays(), sizes, lastMetadata(r.state()));
+        if (r.best() != null) {
+            saveDecoder(DECODER_BEST, r.best().tensors(), sizes, r.bestMetadata());
+        }
+        if (r.state().metricsBytes() >= 0) {
+            truncateMetricsTo(r.state().metricsBytes());
+        } else {
+            truncateMetrics(r.state().step(), r.state().epoch());
+        }
+    }
+
+    /** A SHA-256 over tensor names and float32 values, in order. */
+    static String checksum(Map<String, NDArray> tensors) {
+        MessageDigest d = Sha256.digest();
+        tensors.forEach((k, v) -> {
+            d.update(k.getBytes(StandardCharsets.UTF_8));
+            float[] f = v.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+            ByteBuffer b = ByteBuffer.allocate(f.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+            b.asFloatBuffer().put(f);
+            d.update(b.array());
+        });
+        return Sha256.hex(d.digest());
     }
 
     /** Appends one line to {@code metrics.jsonl} and flushes it. */
     void appendMetric(JsonObject line) throws IOException {
         Files.createDirectories(dir);
-        try (BufferedWriter w = Files.newBufferedWriter(file(METRICS), StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                StandardOpenOption.APPEND)) {
-            w.write(line.toString());
-            w.newLine();
+        fileEvents.accept(METRICS);
+        try (OutputStream out = Files.newOutputStream(file(METRICS), StandardOpenOption.CREATE, StandardOpenOption.APPEND,
+                StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+            out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        } catch (java.nio.file.FileSystemException e) {
+            refuseLink(file(METRICS));
+            throw e;
         }
     }
 
@@ -208,24 +499,51 @@ public final class RunDirectory {
             try {
                 out.add(JsonParser.parseString(line).getAsJsonObject());
             } catch (RuntimeException e) {
-                // a line cut by a crash; the next checkpoint rewrites the log
+                // a line cut by a crash; a resume cuts the log back to its checkpoint
             }
         }
         return out;
     }
 
-    /** Keeps only the metrics of steps up to {@code step} (after a resume) and epochs before {@code epoch}. */
-    void truncateMetrics(long step, int epoch) throws IOException {
+    private void truncateMetricsTo(long bytes) throws IOException {
+        Path m = file(METRICS);
+        if (!Files.exists(m, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        refuseLink(m);
+        try (FileChannel ch = FileChannel.open(m, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
+            if (ch.size() > bytes) {
+                ch.truncate(bytes);
+                ch.force(true);
+            }
+        }
+    }
+
+    /** Format 1 states know no metrics length: keep the step lines up to the step and the epochs finished. */
+    private void truncateMetrics(long step, int epochsDone) throws IOException {
         List<JsonObject> keep = new ArrayList<>();
         for (JsonObject o : readMetrics()) {
             boolean stepLine = o.has("loss");
-            if (stepLine ? o.get("step").getAsLong() <= step : o.get("epoch").getAsInt() < epoch) {
+            if (stepLine ? o.get("step").getAsLong() <= step : o.get("epoch").getAsInt() <= epochsDone) {
                 keep.add(o);
             }
         }
         StringBuilder sb = new StringBuilder();
         keep.forEach(o -> sb.append(o).append('\n'));
-        AtomicFiles.writeString(file(METRICS), sb.toString());
+        write(METRICS, out -> out.write(sb.toString().getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private void write(String name, AtomicFiles.Content content) throws IOException {
+        fileEvents.accept(name);
+        refuseLink(file(name));
+        AtomicFiles.write(file(name), content);
+    }
+
+    private static void refuseLink(Path f) throws IOException {
+        if (Files.isSymbolicLink(f)) {
+            throw new IOException(f + " is a symbolic link; samtune never writes run files through links."
+                    + " Remove it, or choose another --out");
+        }
     }
 
     @Override

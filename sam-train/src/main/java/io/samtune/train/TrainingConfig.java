@@ -95,7 +95,8 @@ public record TrainingConfig(DataConfig data, ModelConfig model, OptimizationCon
     /**
      * The settings a resumed run must share with the run it continues, as one flat JSON object:
      * everything that changes the numbers (not the run's length, checkpoint frequency, device,
-     * folders or decoder selection). The names are those of training-state format 1.
+     * folders or decoder selection; the length too under a cosine schedule). The names are those of
+     * training-state format 1.
      */
     public JsonObject resumeSettings() {
         DataConfig d = dataOrDefaults();
@@ -119,6 +120,11 @@ public record TrainingConfig(DataConfig data, ModelConfig model, OptimizationCon
         o.addProperty("beta1", optimization.beta1());
         o.addProperty("beta2", optimization.beta2());
         o.addProperty("epsilon", optimization.epsilon());
+        if (schedule.kind() == LearningRateSchedule.Kind.COSINE) {
+            // the cosine's learning rate at a step depends on the run's length
+            o.addProperty("scheduleLength", schedule.maxSteps() > 0 ? schedule.maxSteps() + " steps"
+                    : schedule.epochs() + " epochs");
+        }
         return o;
     }
 
@@ -132,7 +138,8 @@ public record TrainingConfig(DataConfig data, ModelConfig model, OptimizationCon
         JsonObject defaults = builder().build().resumeSettings();
         List<String> out = new ArrayList<>();
         for (Map.Entry<String, JsonElement> e : given.entrySet()) {
-            JsonElement s = saved.has(e.getKey()) ? saved.get(e.getKey()) : defaults.get(e.getKey());
+            JsonElement s = saved.has(e.getKey()) ? saved.get(e.getKey())
+                    : defaults.has(e.getKey()) ? defaults.get(e.getKey()) : com.google.gson.JsonNull.INSTANCE;
             if (!s.equals(e.getValue())) {
                 out.add(e.getKey() + ": saved " + s + ", given " + e.getValue());
             }

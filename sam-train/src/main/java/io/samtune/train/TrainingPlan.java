@@ -12,8 +12,11 @@ public record TrainingPlan(int trainSamples, int epochs, long stepsPerEpoch, lon
 
     /** The plan of a run over {@code samples} samples with these settings. */
     public static TrainingPlan of(int samples, OptimizationConfig optimization, ScheduleConfig schedule) {
-        long batchesPerEpoch = (samples + optimization.batchSize() - 1) / optimization.batchSize();
+        long batchesPerEpoch = ((long) samples + optimization.batchSize() - 1) / optimization.batchSize();
         long stepsPerEpoch = (batchesPerEpoch + optimization.gradAccumulation() - 1) / optimization.gradAccumulation();
+        if (schedule.maxSteps() == 0 && stepsPerEpoch * schedule.epochs() / schedule.epochs() != stepsPerEpoch) {
+            throw new IllegalArgumentException("epochs x steps per epoch overflows: give fewer epochs");
+        }
         long total = schedule.maxSteps() > 0 ? schedule.maxSteps() : stepsPerEpoch * schedule.epochs();
         int epochs = (int) ((total + stepsPerEpoch - 1) / stepsPerEpoch);
         return new TrainingPlan(samples, epochs, stepsPerEpoch, total);

@@ -10,7 +10,7 @@ import java.util.Locale;
  * @param epochs epochs completed
  * @param lastLoss loss of the last step
  * @param bestValDice best validation Dice (NaN without validation)
- * @param bestEpoch epoch of the best validation Dice (-1 without validation)
+ * @param bestEpoch epoch of the best validation Dice, 0-based (-1 without validation); printed 1-based
  * @param runDirectory where the files are, or null
  */
 public record TrainingResult(long steps, int epochs, double lastLoss, double bestValDice, int bestEpoch,
@@ -20,6 +20,6 @@ public record TrainingResult(long steps, int epochs, double lastLoss, double bes
     public String toString() {
         return String.format(Locale.ROOT, "TrainingResult[%d steps, %d epochs, last loss %.4f, best val Dice %s%s]",
                 steps, epochs, lastLoss, Double.isNaN(bestValDice) ? "n/a" : String.format(Locale.ROOT, "%.4f (epoch %d)",
-                        bestValDice, bestEpoch), runDirectory == null ? "" : ", in " + runDirectory);
+                        bestValDice, bestEpoch + 1), runDirectory == null ? "" : ", in " + runDirectory);
     }
 }

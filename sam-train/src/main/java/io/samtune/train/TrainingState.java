@@ -43,6 +43,8 @@ final class TrainingState implements TrainingView {
         bestValDice = s.bestValDice();
         bestEpoch = s.bestEpoch();
         lastLoss = s.lastLoss();
+        epochLossSum = s.epochLossSum();
+        epochLossCount = s.epochLossCount();
     }
 
     boolean hasNextStep() {
@@ -136,6 +138,16 @@ final class TrainingState implements TrainingView {
     @Override
     public double epochMeanLoss() {
         return epochLossCount == 0 ? Double.NaN : epochLossSum / epochLossCount;
+    }
+
+    @Override
+    public double epochLossSum() {
+        return epochLossSum;
+    }
+
+    @Override
+    public int epochLossCount() {
+        return epochLossCount;
     }
 
     @Override

@@ -40,8 +40,14 @@ public interface TrainingView {
     /** Seconds the latest step took. */
     double stepSeconds();
 
-    /** Mean loss of the current epoch's steps run in this process; NaN for none. */
+    /** Mean loss of the current epoch's steps; NaN for none. */
     double epochMeanLoss();
+
+    /** Sum of the losses of the current epoch's steps (kept across a resume). */
+    double epochLossSum();
+
+    /** Number of the current epoch's steps done (kept across a resume). */
+    int epochLossCount();
 
     /** Seconds since the current epoch started in this process. */
     double epochSeconds();

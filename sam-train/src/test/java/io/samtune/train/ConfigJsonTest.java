@@ -77,11 +77,17 @@ class ConfigJsonTest {
     void resumeSettingsNameOnlyWhatDiffers() {
         TrainingConfig c = everythingSet();
         assertThat(c.resumeDifferences(c.resumeSettings())).isEmpty();
-        // a run's length, checkpoints, device and folders may change on resume
-        TrainingConfig longer = c.toBuilder().optSchedule(c.schedule().toBuilder().optMaxSteps(500).build())
+        // under a cosine schedule the length sets every step's learning rate
+        TrainingConfig longer = c.toBuilder().optSchedule(c.schedule().toBuilder().optMaxSteps(500).build()).build();
+        assertThat(longer.resumeDifferences(c.resumeSettings()))
+                .containsExactly("scheduleLength: saved \"123 steps\", given \"500 steps\"");
+        // with a constant schedule, a run's length, checkpoints, device and folders may change on resume
+        TrainingConfig constant = c.toBuilder().optSchedule(c.schedule().toBuilder()
+                .optKind(LearningRateSchedule.Kind.CONSTANT).build()).build();
+        TrainingConfig more = constant.toBuilder().optSchedule(constant.schedule().toBuilder().optMaxSteps(500).build())
                 .optRun(c.run().toBuilder().optCheckpointEvery(1).build())
                 .optModel(c.model().toBuilder().optDevice("cpu").build()).build();
-        assertThat(longer.resumeDifferences(c.resumeSettings())).isEmpty();
+        assertThat(more.resumeDifferences(constant.resumeSettings())).isEmpty();
         TrainingConfig other = c.toBuilder().optOptimization(c.optimization().toBuilder().optLearningRate(1e-2).build())
                 .build();
         assertThat(other.resumeDifferences(c.resumeSettings())).containsExactly("learningRate: saved 3.5E-4, given 0.01");

@@ -126,7 +126,7 @@ class DecoderTrainerTest {
             TrainingDivergedException ex = catchThrowableOfType(TrainingDivergedException.class,
                     () -> trainer.fit(poisoned, null, run, false));
             assertThat(ex.getMessage()).contains("loss became NaN at step 4").contains("--lr")
-                    .contains("last good state (step 3)").contains(RunDirectory.DECODER_LAST);
+                    .contains("last good checkpoint (step 3)").contains(run.path().toString());
             try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch");
                  StateDict last = SamCheckpoint.load(run.file(RunDirectory.DECODER_LAST), m)) {
                 for (String k : last.keys()) {

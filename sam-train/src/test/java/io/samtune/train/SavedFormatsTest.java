@@ -53,8 +53,11 @@ class SavedFormatsTest {
             Files.copy(fixture("training-state-v1.safetensors"), tmp.resolve(RunDirectory.STATE));
             try (SamModel model = TinySamTrainReferenceTest.tinyModel();
                  DecoderTrainer trainer = new DecoderTrainer(model, saved)) {
-                RunDirectory.State st = new RunDirectory(tmp).loadState(trainer.parameters(), trainer.optimizer(), saved,
-                        model.manager());
+                RunDirectory.Restored restored = new RunDirectory(tmp).loadState(trainer.parameters(),
+                        trainer.optimizer(), saved, 120, model.manager());
+                RunDirectory.State st = restored.state();
+                assertThat(restored.best()).as("format 1 keeps no best decoder in the state").isNull();
+                assertThat(st.metricsBytes()).as("format 1 knows no metrics length").isEqualTo(-1);
                 assertThat(st.step()).isEqualTo(120);
                 assertThat(st.epoch()).isEqualTo(30);
                 assertThat(trainer.optimizer().updates()).isEqualTo(120);

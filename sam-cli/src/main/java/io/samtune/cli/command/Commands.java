@@ -13,9 +13,35 @@ public final class Commands {
     private Commands() {
     }
 
-    /** A command line for a command object, with the converters and library defaults. */
+    /** The settings' names in the library's messages, and the options that set them. */
+    private static final String[][] OPTION_NAMES = {{"learningRate", "--lr"}, {"batchSize", "--batch-size"},
+        {"gradAccumulation", "--grad-accumulation"}, {"weightDecay", "--weight-decay"}, {"beta1", "--beta1"},
+        {"beta2", "--beta2"}, {"epsilon", "--eps"}, {"boxJitter", "--box-jitter"}, {"warmupSteps", "--warmup"},
+        {"maxSteps", "--steps"}, {"checkpointEvery", "--checkpoint-every"}, {"valFraction", "--val-fraction"},
+        {"testFraction", "--test-fraction"}, {"folds", "--folds"}, {"fold", "--fold"}, {"stepSize", "--step-size"},
+        {"stepGamma", "--step-gamma"}};
+
+    /** A command line for a command object, with the converters, library defaults and one-line option errors. */
     public static CommandLine commandLine(Object command) {
-        return Converters.register(new CommandLine(command));
+        CommandLine cl = Converters.register(new CommandLine(command));
+        cl.setParameterExceptionHandler((e, args) -> {
+            CommandLine failed = e.getCommandLine();
+            PrintWriter err = failed.getErr();
+            err.println("error: " + e.getMessage());
+            err.println("see " + failed.getCommandSpec().qualifiedName() + " --help");
+            err.flush();
+            return 2;
+        });
+        return cl;
+    }
+
+    /** A library message with its settings' names replaced by the options that set them. */
+    static String inOptionNames(String message) {
+        String m = message;
+        for (String[] n : OPTION_NAMES) {
+            m = m.replaceAll("(?<![\\w-])" + n[0] + "(?![\\w])", n[1]);
+        }
+        return m;
     }
 
     /** Runs a command with these writers and arguments; returns its exit code. */
@@ -30,6 +56,6 @@ public final class Commands {
 
     /** A bad option: picocli prints it with exit code 2. */
     static CommandLine.ParameterException badOption(CommandLine.Model.CommandSpec spec, String message) {
-        return new CommandLine.ParameterException(spec.commandLine(), message);
+        return new CommandLine.ParameterException(spec.commandLine(), inOptionNames(message));
     }
 }

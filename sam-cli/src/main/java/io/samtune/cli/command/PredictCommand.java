@@ -12,6 +12,7 @@ import io.samtune.core.Prediction;
 import io.samtune.core.Prompt;
 import io.samtune.core.SamModel;
 import io.samtune.core.SamPredictor;
+import io.samtune.core.config.ModelConfig;
 import io.samtune.core.io.AtomicFiles;
 import io.samtune.core.image.IntensityWindow;
 import io.samtune.core.image.RgbImage;
@@ -59,7 +60,7 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--point", paramLabel = "x,y[,label]", description = "A point in image pixels; label 1 foreground (default) or 0 background.")
     List<String> points = new ArrayList<>();
 
-    @Option(names = "--mask-input", paramLabel = "FILE.npy", description = "Low-res mask logits (h, w) or (1, h, w) from an earlier prediction.")
+    @Option(names = "--mask-input", paramLabel = "FILE.npy|.npz", description = "Low-res mask logits (h, w) from an earlier prediction: a .npy, or the .npz predict wrote.")
     Path maskInput;
 
     @Option(names = "--multimask", description = "Predict three candidate masks per prompt.")
@@ -83,6 +84,7 @@ public final class PredictCommand implements Callable<Integer> {
         List<PointPrompt> pointList = new ArrayList<>();
         float[] mask = null;
         IntensityWindow win;
+        ModelConfig modelConfig;
         try {
             for (String b : boxes) {
                 double[] v = numbers(b, 4, 4, "--box");
@@ -103,6 +105,7 @@ public final class PredictCommand implements Callable<Integer> {
                         + " --point or --mask-input; give one box with points");
             }
             win = IntensityWindow.parse(window);
+            modelConfig = model.apply(null, spec).build();
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -113,7 +116,7 @@ public final class PredictCommand implements Callable<Integer> {
             err.println("error: " + e.getMessage());
             return 1;
         }
-        try (SamModel sam = model.apply(null, spec).build().load(); SamPredictor predictor = sam.newPredictor()) {
+        try (SamModel sam = modelConfig.load(); SamPredictor predictor = sam.newPredictor()) {
             if (maskInput != null) {
                 mask = readMaskInput(maskInput, sam);
             }
@@ -139,20 +142,95 @@ public final class PredictCommand implements Callable<Integer> {
         return RgbImage.read(file);
     }
 
+    /**
+     * Low-res mask logits from a {@code .npy} array, or from the {@code low_res_logits} of an
+     * {@code .npz} that {@code samtune predict} wrote.
+     */
     private static float[] readMaskInput(Path file, SamModel sam) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException("--mask-input " + file + ": file not found");
+        }
+        checkArraySizes(file);
         try (NDManager m = sam.manager().newSubManager(); InputStream in = Files.newInputStream(file)) {
             NDArray a;
             try {
-                a = NDList.decode(m, in).singletonOrThrow();
-            } catch (IllegalArgumentException e) {
-                throw new IOException(file + ": not a .npy array: " + e.getMessage(), e);
+                NDList list = NDList.decode(m, in);
+                a = list.size() == 1 ? list.get(0) : list.get("low_res_logits");
+                if (a == null) {
+                    throw new IOException(file + ": holds " + list.size() + " arrays and none named low_res_logits;"
+                            + " give one low-res mask (.npy) or the .npz that samtune predict wrote");
+                }
+            } catch (IllegalArgumentException | IllegalStateException e) {
+                throw new IOException(file + ": not a .npy or .npz array file: " + e.getMessage(), e);
             }
             int side = sam.config().lowResMaskSize();
             if (a.size() != (long) side * side) {
                 throw new IOException(file + ": mask input has shape " + a.getShape() + ", expected (" + side + ", "
-                        + side + ") low-res logits for this model");
+                        + side + ") low-res logits for this model" + (a.size() % ((long) side * side) == 0
+                        ? " (it holds " + a.size() / ((long) side * side) + " masks: predict without --multimask)" : ""));
             }
             return a.toType(DataType.FLOAT32, false).toFloatArray();
+        }
+    }
+
+    /** Low-res logits are a few hundred KB; more is refused before anything is decoded. */
+    private static final long MAX_MASK_INPUT_VALUES = 1L << 22;
+
+    /** Checks the shapes the {@code .npy} headers of a mask input claim, before anything is allocated. */
+    private static void checkArraySizes(Path file) throws IOException {
+        byte[] head;
+        try (InputStream in = Files.newInputStream(file)) {
+            head = in.readNBytes(4);
+        }
+        if (head.length == 4 && head[0] == 'P' && head[1] == 'K') {
+            try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(file.toFile())) {
+                for (var e : java.util.Collections.list(zip.entries())) {
+                    try (InputStream in = zip.getInputStream(e)) {
+                        checkNpyHeader(in, file + " (" + e.getName() + ")");
+                    }
+                }
+            } catch (java.util.zip.ZipException e) {
+                throw new IOException(file + ": not a readable .npz archive", e);
+            }
+        } else {
+            try (InputStream in = Files.newInputStream(file)) {
+                checkNpyHeader(in, file.toString());
+            }
+        }
+    }
+
+    private static void checkNpyHeader(InputStream in, String where) throws IOException {
+        byte[] magic = in.readNBytes(8);
+        if (magic.length < 8 || (magic[0] & 0xff) != 0x93 || magic[1] != 'N' || magic[2] != 'U') {
+            throw new IOException(where + ": not a .npy array (no NUMPY magic)");
+        }
+        byte[] len = in.readNBytes(magic[6] == 1 ? 2 : 4);
+        long headerLen = 0;
+        for (int i = len.length - 1; i >= 0; i--) {
+            headerLen = headerLen << 8 | (len[i] & 0xff);
+        }
+        if (headerLen > 65536) {
+            throw new IOException(where + ": a .npy header of " + headerLen + " bytes; the file is corrupt");
+        }
+        String header = new String(in.readNBytes((int) headerLen), java.nio.charset.StandardCharsets.ISO_8859_1);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("'shape':\\s*\\(([^)]*)\\)").matcher(header);
+        if (!m.find()) {
+            throw new IOException(where + ": the .npy header names no shape");
+        }
+        long n = 1;
+        for (String d : m.group(1).split(",")) {
+            if (d.isBlank()) {
+                continue;
+            }
+            try {
+                n = Math.multiplyExact(n, Long.parseLong(d.trim().replace("L", "")));
+            } catch (NumberFormatException | ArithmeticException e) {
+                throw new IOException(where + ": the .npy shape (" + m.group(1) + ") is not a shape");
+            }
+        }
+        if (n > MAX_MASK_INPUT_VALUES) {
+            throw new IOException(where + ": the array claims shape (" + m.group(1).trim() + "), " + n + " values;"
+                    + " a low-res mask input has 256x256");
         }
     }
 

@@ -11,6 +11,10 @@ import io.samtune.core.Prediction;
 import io.samtune.core.config.DataConfig;
 import io.samtune.core.config.ModelConfig;
 import io.samtune.train.RunDirectory;
+import io.samtune.train.TrainingConfig;
+import io.samtune.cli.option.Options;
+import io.samtune.core.io.Sha256;
+import com.google.gson.JsonObject;
 import io.samtune.core.Prompt;
 import io.samtune.core.PromptMode;
 import io.samtune.core.SamModel;
@@ -52,7 +56,9 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "test-accuracy", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Score SAM checkpoints by Dice on brain tumour slices and write a report.",
-        footer = {"", "The split options are those of train: the same options give the same test part.",
+        footer = {"", "With --decoder RUN_DIR the data folder, split, base checkpoint, sizes, prompt and window come from the",
+            "run's run.json (the test part it never trained on); options given beside it override them, with a warning.",
+            "The split options are those of train: the same options give the same test part.",
             "Writes report.json, per-slice.csv, overlay-*.png (best and worst slices) and dice-per-type.png.",
             "Exit codes: 0 done; 1 bad data, checkpoint or empty split; 2 bad options."})
 public final class TestAccuracyCommand implements Callable<Integer> {
@@ -116,14 +122,43 @@ public final class TestAccuracyCommand implements Callable<Integer> {
         if (out == null) {
             out = Commands.timestamped("reports", "test-accuracy");
         }
+        TrainingConfig trained;
+        List<String> basis = new ArrayList<>();
+        try {
+            trained = settingsOfRuns(basis, err);
+        } catch (IOException e) {
+            err.println("error: " + e.getMessage());
+            return 1;
+        }
         ModelConfig modelConfig;
         DataConfig data;
         try {
-            modelConfig = sliceOptions.apply(model.apply(null, spec)).build();
-            DataConfig.Builder d = sliceOptions.apply(DataConfig.builder(), spec);
-            data = d.optSplit(split.apply(d.build().split(), spec)).build();
+            modelConfig = sliceOptions.apply(model.apply(trained == null ? null : trained.model(), spec)).build();
+            DataConfig.Builder d = sliceOptions.apply(trained == null ? DataConfig.builder() : trained.data().toBuilder(),
+                    spec);
+            data = d.optSplit(split.apply(d.build().split(), spec)).optBoxJitter(0).build();
         } catch (IllegalArgumentException e) {
             throw Commands.badOption(spec, e.getMessage());
+        }
+        if (trained != null) {
+            for (String option : List.of("--data", "--checkpoint", "--config", "--prompt", "--window", "--val-fraction",
+                    "--test-fraction", "--folds", "--fold", "--cv-index", "--split-seed")) {
+                if (Options.given(spec, option)) {
+                    String w = "warning: " + option + " overrides the setting of the run it scores: the slices or the"
+                            + " model may differ from those the run was trained and split with";
+                    err.println(w);
+                    basis.add(option + " given: overrides the run's setting");
+                }
+            }
+            if (!model.hasCheckpoint()) {
+                String sha = trainedSha256;
+                if (sha != null && Files.isRegularFile(modelConfig.checkpoint())
+                        && !sha.equals(Sha256.of(modelConfig.checkpoint()))) {
+                    err.println("error: the base checkpoint " + modelConfig.checkpoint() + " has changed since the run"
+                            + " trained on it (SHA-256 differs); pass --checkpoint to score against another one");
+                    return 1;
+                }
+            }
         }
         PromptMode mode = data.prompt();
         List<Path> decoderFiles = new ArrayList<>();
@@ -159,7 +194,8 @@ public final class TestAccuracyCommand implements Callable<Integer> {
                     sam.weights().putAll(baseDecoder);
                 }
             }
-            DiceReport report = new DiceReport(results, mode.label(), part.label());
+            DiceReport report = new DiceReport(results, mode.label(), part.label(), String.join("; ", basis.isEmpty()
+                    ? List.of("the command's options") : basis));
             Files.createDirectories(out);
             report.write(out);
             drawFigures(sam, embeddings, report, slices, decoderFiles, mode, out);
@@ -171,6 +207,48 @@ public final class TestAccuracyCommand implements Callable<Integer> {
             err.println("error: " + e.getMessage());
             return 1;
         }
+    }
+
+    private String trainedSha256;
+
+    /**
+     * The settings of the run folders among {@code --decoder}: the data folder, split, base
+     * checkpoint, sizes, prompt and window they were trained with, or null when no run folder with a
+     * {@code run.json} is given. Runs trained on different data or splits are refused.
+     */
+    private TrainingConfig settingsOfRuns(List<String> basis, PrintWriter err) throws IOException {
+        TrainingConfig first = null;
+        Path firstRun = null;
+        for (Path d : decoders) {
+            RunDirectory run = new RunDirectory(d);
+            if (!Files.isDirectory(d) || !Files.isRegularFile(run.file(RunDirectory.RUN))) {
+                continue;
+            }
+            JsonObject info = run.readRunInfo();
+            if (!info.has("settings")) {
+                err.println("warning: " + run.file(RunDirectory.RUN) + " has no settings (an older samtune wrote it):"
+                        + " its data and split come from the options");
+                continue;
+            }
+            TrainingConfig c;
+            try {
+                c = TrainingConfig.fromJson(info.get("settings"));
+            } catch (IllegalArgumentException e) {
+                throw new IOException(run.file(RunDirectory.RUN) + ": " + e.getMessage(), e);
+            }
+            if (first == null) {
+                first = c;
+                firstRun = d;
+                trainedSha256 = info.has("checkpointSha256") ? info.get("checkpointSha256").getAsString() : null;
+                basis.add("data folder, split, checkpoint, prompt and window of " + run.file(RunDirectory.RUN));
+            } else if (!c.data().folder().equals(first.data().folder()) || !c.data().split().equals(first.data().split())
+                    || !c.model().checkpoint().equals(first.model().checkpoint())) {
+                throw new IOException("--decoder " + d + " and --decoder " + firstRun + " were trained on different"
+                        + " data, splits or base checkpoints, so no one test part is unseen by both; score them in"
+                        + " separate test-accuracy runs");
+            }
+        }
+        return first;
     }
 
     private static String nameOf(Path decoderFile) {

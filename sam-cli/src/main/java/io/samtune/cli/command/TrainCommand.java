@@ -206,6 +206,9 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("give --epochs or --steps, not both");
         }
         if (steps != null) {
+            if (steps < 1) {
+                throw new IllegalArgumentException("--steps must be >= 1, got " + steps);
+            }
             s.optMaxSteps(steps);
         } else if (given("--epochs")) {
             s.optEpochs(epochs);
@@ -269,8 +272,12 @@ public final class TrainCommand implements Callable<Integer> {
         TrainingConfig config;
         try {
             config = settings();
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | IOException e) {
             throw Commands.badOption(spec, e.getMessage());
+        }
+        if (settings == null && !model.hasCheckpoint() && !config.data().folder().equals(Demo.data())) {
+            err.println("warning: no --checkpoint: training the bundled tiny SAM (random weights, for the demo) on "
+                    + config.data().folder() + "; pass --checkpoint sam_vit_b_01ec64.pth for real fine-tuning");
         }
         boolean terminal = System.console() != null;
         Counter[] encoding = new Counter[1];

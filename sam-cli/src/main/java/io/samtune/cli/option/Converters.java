@@ -36,7 +36,11 @@ public final class Converters {
                 .registerConverter(RunConfig.Selection.class, RunConfig.Selection::parse)
                 .registerConverter(DataSplit.Part.class, DataSplit.Part::parse)
                 .registerConverter(DeviceSpec.class, s -> {
-                    Engines.device(s);
+                    try {
+                        Engines.device(s);
+                    } catch (IllegalArgumentException e) {
+                        throw new CommandLine.TypeConversionException(e.getMessage());
+                    }
                     return new DeviceSpec(s);
                 })
                 .setDefaultValueProvider(new LibraryDefaults());

@@ -34,8 +34,8 @@ public final class ModelOptions {
      * {@code base} name a checkpoint.
      *
      * @param base the settings to start from (a run's), or null
-     * @throws IOException if the sizes file cannot be read
-     * @throws IllegalArgumentException for malformed sizes
+     * @throws IOException if the bundled sizes cannot be read
+     * @throws IllegalArgumentException for a missing or malformed {@code --config}
      */
     public ModelConfig.Builder apply(ModelConfig base, CommandSpec spec) throws IOException {
         ModelConfig.Builder b = base != null ? base.toBuilder() : ModelConfig.builder();
@@ -47,7 +47,14 @@ public final class ModelOptions {
             b.optSizes(SamConfig.fromJson(Demo.sizes()));
         }
         if (config != null) {
-            b.optSizes(SamConfig.fromJson(config));
+            if (!java.nio.file.Files.isRegularFile(config)) {
+                throw new IllegalArgumentException("--config " + config + ": no such file");
+            }
+            try {
+                b.optSizes(SamConfig.fromJson(config));
+            } catch (IOException e) {
+                throw new IllegalArgumentException("--config " + e.getMessage());
+            }
         }
         if (Options.given(spec, "--device") || base == null) {
             b.optDevice(device.spec());

@@ -30,8 +30,17 @@ public final class SliceOptions {
     @Option(names = "--skip-invalid", description = "Leave invalid slice files out (listed) instead of failing.")
     boolean skipInvalid;
 
+    @Option(names = "--max-image-side", paramLabel = "PX", description = "Largest slice side accepted, pixels (default: 4096); larger files are refused before they are decoded.")
+    Integer maxImageSide;
+
     /** Applies the given options to data settings (the bundled demo slices when no folder is known). */
     public DataConfig.Builder apply(DataConfig.Builder b, CommandSpec spec) {
+        if (maxImageSide != null) {
+            if (maxImageSide < 1) {
+                throw new IllegalArgumentException("--max-image-side must be >= 1, got " + maxImageSide);
+            }
+            System.setProperty(io.samtune.data.MatSliceReader.MAX_SIDE_PROPERTY, maxImageSide.toString());
+        }
         if (data != null) {
             b.setFolder(data);
         } else if (b.folder() == null) {

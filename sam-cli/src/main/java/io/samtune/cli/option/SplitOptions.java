@@ -55,13 +55,15 @@ public final class SplitOptions {
         int f = Options.given(spec, "--fold") ? fold : base.fold();
         if (cvIndex != null) {
             b.optCvIndex(cvIndex, f);
-        } else if (folds > 0) {
+        } else if (Options.given(spec, "--folds")) {
             b.optFolds(folds, f);
         } else if (Options.given(spec, "--fold")) {
             if (base.cvIndex() != null) {
                 b.optCvIndex(base.cvIndex(), f);
             } else if (base.folds() > 0) {
                 b.optFolds(base.folds(), f);
+            } else {
+                throw new IllegalArgumentException("--fold needs --folds K or --cv-index cvind.mat");
             }
         }
         return b.build();

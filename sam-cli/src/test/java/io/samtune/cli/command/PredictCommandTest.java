@@ -122,6 +122,31 @@ class PredictCommandTest {
         CommandResult r = run(args.toArray(String[]::new));
         assertThat(r.exit()).as(r.err()).isZero();
         Reference.assertClose(read(out).get("mask_logits").squeeze(0), cases.get("box_mask.mask_logits"));
+
+        // the .npz predict itself wrote is a mask input too (its low_res_logits)
+        Path again = tmp.resolve("again.npz");
+        List<String> chained = base(image, again);
+        chained.addAll(List.of("--box", csv(cases.get("box.box")), "--mask-input", out.toString()));
+        CommandResult c = run(chained.toArray(String[]::new));
+        assertThat(c.exit()).as(c.err()).isZero();
+        assertThat(read(again).get("low_res_logits").getShape().getShape()).containsExactly(1, 1, 32, 32);
+
+        Path bad = tmp.resolve("bad.npy");
+        Files.writeString(bad, "not an array");
+        List<String> badArgs = base(image, tmp.resolve("x.npz"));
+        badArgs.addAll(List.of("--box", csv(cases.get("box.box")), "--mask-input", bad.toString()));
+        CommandResult b = run(badArgs.toArray(String[]::new));
+        assertThat(b.exit()).isEqualTo(1);
+        assertThat(b.err()).contains(bad.toString()).doesNotContain("Exception").doesNotContain("\tat ");
+
+        List<String> badConfig = base(image, tmp.resolve("y.npz"));
+        Path broken = tmp.resolve("broken.json");
+        Files.writeString(broken, "{\"image_size\": ");
+        badConfig.set(badConfig.indexOf("--config") + 1, broken.toString());
+        badConfig.addAll(List.of("--box", csv(cases.get("box.box"))));
+        CommandResult k = run(badConfig.toArray(String[]::new));
+        assertThat(k.exit()).isEqualTo(2);
+        assertThat(k.err()).contains("--config").contains(broken.toString()).doesNotContain("\tat ");
     }
 
     /** The {@code .npy} bytes of an array (the single entry of an {@code .npz}). */
@@ -170,5 +195,36 @@ class PredictCommandTest {
         assertThat(c.exit()).isEqualTo(1);
         assertThat(c.err()).contains("absent.pth: checkpoint file not found");
         assertThat(out).doesNotExist();
+    }
+
+    @Test
+    void imagesAndArraysClaimingHugeSizesAreRefusedBeforeDecoding() throws Exception {
+        // a PNG whose header says 100000 x 100000 (the pixels would need 40 GB)
+        byte[] png = Files.readAllBytes(png());
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(png);
+        b.putInt(16, 100_000).putInt(20, 100_000);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(png, 12, 17); // IHDR type and data
+        b.putInt(29, (int) crc.getValue());
+        Path bomb = Files.write(tmp.resolve("bomb.png"), png);
+        List<String> args = base(bomb, tmp.resolve("bomb.npz"));
+        args.addAll(List.of("--box", "1,1,5,5"));
+        CommandResult r = run(args.toArray(String[]::new));
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains(bomb.toString()).contains("100000x100000").doesNotContain("\tat ");
+
+        // an .npy whose header claims 100000 x 100000 floats over a few bytes of data
+        String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (100000, 100000), }";
+        header = header + " ".repeat(63 - (10 + header.length()) % 64) + "\n";
+        java.io.ByteArrayOutputStream npy = new java.io.ByteArrayOutputStream();
+        npy.write(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) header.length(), 0});
+        npy.write(header.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+        npy.write(new byte[64]);
+        Path claims = Files.write(tmp.resolve("claims.npy"), npy.toByteArray());
+        List<String> m = base(png(), tmp.resolve("m.npz"));
+        m.addAll(List.of("--box", "1,1,5,5", "--mask-input", claims.toString()));
+        CommandResult mr = run(m.toArray(String[]::new));
+        assertThat(mr.exit()).isEqualTo(1);
+        assertThat(mr.err()).contains(claims.toString()).contains("100000, 100000").doesNotContain("\tat ");
     }
 }

@@ -63,7 +63,7 @@ class TestAccuracyCommandTest {
         assertThat(r.out()).contains("scoring 24 all slices").contains("zero-shot").contains("mean Dice +- std");
 
         JsonObject report = JsonParser.parseString(Files.readString(out.resolve("report.json"))).getAsJsonObject();
-        assertThat(report.keySet()).containsExactly("results", "prompt", "split");
+        assertThat(report.keySet()).containsExactly("results", "prompt", "split", "basis", "scoredSlices");
         assertThat(report.get("prompt").getAsString()).isEqualTo("box");
         JsonArray results = report.getAsJsonArray("results");
         assertThat(results).hasSize(2);

@@ -2,6 +2,7 @@ package io.samtune.cli.command;
 
 import io.samtune.train.RunDirectory;
 import io.samtune.core.SamConfig;
+import io.samtune.core.SamModel;
 import io.samtune.core.Reference;
 
 import io.samtune.data.CommandResult;
@@ -131,7 +132,8 @@ class TrainCommandTest {
         negative.set(negative.indexOf("--lr") + 1, "-1");
         CommandResult lr = run(negative.toArray(String[]::new));
         assertThat(lr.exit()).isEqualTo(2);
-        assertThat(lr.err()).contains("learningRate must be positive");
+        assertThat(lr.err()).contains("--lr must be positive").contains("see train --help");
+        assertThat(lr.err().lines().count()).as(lr.err()).isEqualTo(2);
 
         CommandResult nothing = run(args(out, "--resume").toArray(String[]::new));
         assertThat(nothing.exit()).isEqualTo(1);
@@ -206,5 +208,156 @@ class TrainCommandTest {
         assertThat(files(two, "test")).isEqualTo(files(one, "test")).isNotEmpty();
         assertThat(files(two, "validation")).isEqualTo(files(one, "validation"));
         assertThat(files(new RunDirectory(split).readRunInfo(), "test")).isNotEqualTo(files(one, "test"));
+    }
+
+    @Test
+    void aResumeOnOtherInputsIsRefusedNamingWhatDiffers() throws Exception {
+        Path run = tmp.resolve("run");
+        CommandResult first = run(args(run, "--steps", "4", "--checkpoint-every", "2").toArray(String[]::new));
+        assertThat(first.exit()).as(first.err()).isZero();
+
+        CommandResult split = run(args(run, "--steps", "6", "--resume", "--test-fraction", "0").toArray(String[]::new));
+        assertThat(split.exit()).isEqualTo(1);
+        assertThat(split.err()).contains("cannot resume").contains("split").contains("testFraction");
+
+        Path fewer = tmp.resolve("fewer");
+        Files.createDirectories(fewer);
+        try (var files = Files.list(Fixtures.phantoms())) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".mat")).sorted().skip(1).toList()) {
+                Files.copy(f, fewer.resolve(f.getFileName()));
+            }
+        }
+        List<String> other = args(run, "--steps", "6", "--resume");
+        other.set(other.indexOf("--data") + 1, fewer.toString());
+        CommandResult data = run(other.toArray(String[]::new));
+        assertThat(data.exit()).isEqualTo(1);
+        assertThat(data.err()).contains("cannot resume").contains("file(s) differ");
+
+        Path copy = tmp.resolve("same-weights.safetensors"); // the same weights in another file: another SHA-256
+        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+             StateDict sd = SamCheckpoint.load(Reference.file("tiny-sam.pth"), m)) {
+            io.samtune.core.checkpoint.Safetensors.write(sd.tensors(), java.util.Map.of(), copy, false);
+        }
+        List<String> ckpt = args(run, "--steps", "6", "--resume");
+        ckpt.set(ckpt.indexOf("--checkpoint") + 1, copy.toString());
+        CommandResult base = run(ckpt.toArray(String[]::new));
+        assertThat(base.err()).contains("base checkpoint (SHA-256)");
+        assertThat(base.exit()).isEqualTo(1);
+
+        CommandResult same = run(args(run, "--steps", "6", "--resume").toArray(String[]::new));
+        assertThat(same.exit()).as(same.err()).isZero();
+        assertThat(same.out()).contains("TrainingResult[6 steps");
+    }
+
+    @Test
+    void aSecondProcessOnTheSameRunFolderIsRefusedWithThePid() throws Exception {
+        Path run = tmp.resolve("busy");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "-Dai.djl.offline=true",
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "io.samtune.cli.command.TrainCommand"));
+        cmd.addAll(args(run, "--steps", "400", "--checkpoint-every", "1"));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile())
+                .start();
+        try {
+            Path state = run.resolve(RunDirectory.STATE);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (System.nanoTime() < deadline && p.isAlive() && !Files.exists(state)) {
+                Thread.sleep(10);
+            }
+            assertThat(p.isAlive()).as("child log: %s", Files.readString(tmp.resolve("child.log"))).isTrue();
+            CommandResult second = run(args(run, "--steps", "400", "--resume").toArray(String[]::new));
+            assertThat(second.exit()).isEqualTo(1);
+            assertThat(second.err()).contains("in use by process " + p.pid());
+        } finally {
+            p.destroyForcibly();
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    @Test
+    void testAccuracyOfARunScoresItsOwnTestPart() throws Exception {
+        Path run = tmp.resolve("seven");
+        CommandResult trained = run(args(run, "--steps", "2", "--split-seed", "7").toArray(String[]::new));
+        assertThat(trained.exit()).as(trained.err()).isZero();
+        List<String> test = files(new RunDirectory(run).readRunInfo(), "test");
+
+        Path report = tmp.resolve("report");
+        CommandResult scored = CommandResult.of(TestAccuracyCommand::run, "--decoder", run.toString(), "--out",
+                report.toString());
+        assertThat(scored.exit()).as(scored.err()).isZero();
+        assertThat(scored.err()).doesNotContain("warning");
+        JsonObject r = com.google.gson.JsonParser.parseString(Files.readString(report.resolve("report.json")))
+                .getAsJsonObject();
+        List<String> slices = new ArrayList<>();
+        r.getAsJsonArray("scoredSlices").forEach(e -> slices.add(e.getAsString()));
+        assertThat(slices).containsExactlyInAnyOrderElementsOf(test);
+        assertThat(r.get("basis").getAsString()).contains(run.resolve(RunDirectory.RUN).toString());
+
+        Path other = tmp.resolve("other");
+        CommandResult overridden = CommandResult.of(TestAccuracyCommand::run, "--decoder", run.toString(), "--out",
+                other.toString(), "--split-seed", "8");
+        assertThat(overridden.exit()).as(overridden.err()).isZero();
+        assertThat(overridden.err()).contains("warning: --split-seed overrides");
+        assertThat(Files.readString(other.resolve("report.json"))).contains("--split-seed given");
+    }
+
+    @Test
+    void badOptionsAndInputsGetOneLineNamingThem() throws Exception {
+        Path out = tmp.resolve("run");
+        String[][] cases = {
+            {"--steps", "0", "--steps must be >= 1"},
+            {"--box-jitter", "1073741824", "--box-jitter must be in 0..4096"},
+            {"--fold", "9", "--fold needs --folds K or --cv-index"},
+            {"--folds", "-3", "--folds must be 0"},
+            {"--weight-decay", "Infinity", "--weight-decay must be >= 0"},
+            {"--device", "gpu:-1", "unknown device 'gpu:-1'"},
+        };
+        for (String[] c : cases) {
+            List<String> a = args(out);
+            if (a.contains(c[0])) {
+                a.set(a.indexOf(c[0]) + 1, c[1]);
+            } else {
+                a.addAll(List.of(c[0], c[1]));
+            }
+            CommandResult r = run(a.toArray(String[]::new));
+            assertThat(r.exit()).as(String.join(" ", c)).isEqualTo(2);
+            assertThat(r.err()).as(String.join(" ", c)).contains(c[2]).doesNotContain("\tat ");
+        }
+        Path broken = tmp.resolve("broken.json");
+        Files.writeString(broken, "{ not json");
+        List<String> config = args(out);
+        config.set(config.indexOf("--config") + 1, broken.toString());
+        CommandResult r = run(config.toArray(String[]::new));
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--config " + broken).doesNotContain("\tat ");
+
+        Path file = tmp.resolve("a-file");
+        Files.writeString(file, "x");
+        CommandResult outFile = run(args(file, "--steps", "1").toArray(String[]::new));
+        assertThat(outFile.exit()).isEqualTo(1);
+        assertThat(outFile.err()).contains(file + " is a file, not a folder");
+
+        Path decoderOnly = tmp.resolve("decoder.safetensors");
+        try (SamModel m = SamModel.load(Reference.file("tiny-sam.pth"), SamConfig.fromJson(Reference.file("tiny-sam-config.json")),
+                Device.cpu())) {
+            m.saveDecoder(decoderOnly, java.util.Map.of());
+        }
+        List<String> dec = args(tmp.resolve("dec"), "--steps", "1");
+        dec.set(dec.indexOf("--checkpoint") + 1, decoderOnly.toString());
+        CommandResult noEncoder = run(dec.toArray(String[]::new));
+        assertThat(noEncoder.exit()).isEqualTo(1);
+        assertThat(noEncoder.err()).contains("holds only a mask decoder").contains("--decoder").doesNotContain("\tat ");
+
+        Path encoderless = tmp.resolve("no-encoder.safetensors");
+        try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+             StateDict sd = SamCheckpoint.load(Reference.file("tiny-sam.pth"), m)) {
+            java.util.Map<String, ai.djl.ndarray.NDArray> rest = new java.util.LinkedHashMap<>(sd.tensors());
+            rest.keySet().removeIf(k -> k.startsWith("image_encoder."));
+            io.samtune.core.checkpoint.Safetensors.write(rest, java.util.Map.of(), encoderless, false);
+        }
+        dec.set(dec.indexOf("--checkpoint") + 1, encoderless.toString());
+        CommandResult none = run(dec.toArray(String[]::new));
+        assertThat(none.exit()).isEqualTo(1);
+        assertThat(none.err()).contains("holds no image encoder").contains("--checkpoint").doesNotContain("\tat ");
     }
 }

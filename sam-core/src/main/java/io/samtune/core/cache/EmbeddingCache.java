@@ -42,7 +42,7 @@ public final class EmbeddingCache {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddingCache.class);
     private static final int MAGIC = 0x53414d45; // "SAME"
-    private static final int VERSION = 1;
+    private static final int VERSION = 2; // 2: the checksum covers the header
 
     private final Path root;
     private final SamModel model;
@@ -122,8 +122,11 @@ public final class EmbeddingCache {
         }
         misses.incrementAndGet();
         ImageEmbedding e = model.embed(MatSliceReader.read(sliceFile), window, target);
-        write(entry, key, e);
-        return e;
+        float[] stored = write(entry, key, e);
+        // hand back what a later read gives (float16-rounded), so a first epoch equals every other
+        NDArray rounded = target.create(stored, e.embedding().getShape());
+        e.embedding().close();
+        return new ImageEmbedding(rounded, e.inputHeight(), e.inputWidth(), e.originalHeight(), e.originalWidth());
     }
 
     private String key(byte[] sliceContent) {
@@ -134,18 +137,22 @@ public final class EmbeddingCache {
         return Sha256.hex(d.digest());
     }
 
-    private void write(Path entry, String key, ImageEmbedding e) throws IOException {
+    /** Writes an entry; returns the values as stored (float16-rounded when the cache is float16). */
+    private float[] write(Path entry, String key, ImageEmbedding e) throws IOException {
         long[] shape = e.embedding().getShape().getShape();
         float[] values = e.embedding().toType(DataType.FLOAT32, false).toFloatArray();
         ByteBuffer data = ByteBuffer.allocate(values.length * (float16 ? 2 : 4)).order(ByteOrder.LITTLE_ENDIAN);
-        for (float v : values) {
+        for (int i = 0; i < values.length; i++) {
             if (float16) {
-                data.putShort(Half.fromFloat(v));
+                short h = Half.fromFloat(values[i]);
+                data.putShort(h);
+                values[i] = Half.toFloat(h);
             } else {
-                data.putFloat(v);
+                data.putFloat(values[i]);
             }
         }
-        CRC32 crc = new CRC32();
+        CRC32 crc = headerCrc(key, float16, shape, e.inputHeight(), e.inputWidth(), e.originalHeight(),
+                e.originalWidth());
         crc.update(data.array());
         AtomicFiles.write(entry, os -> {
             DataOutputStream out = new DataOutputStream(os);
@@ -166,6 +173,21 @@ public final class EmbeddingCache {
             out.write(data.array());
             out.flush();
         });
+        return values;
+    }
+
+    /** A CRC over an entry's header fields, to which the data is added: a changed size is caught too. */
+    private static CRC32 headerCrc(String key, boolean half, long[] shape, int ih, int iw, int oh, int ow) {
+        ByteBuffer h = ByteBuffer.allocate(1 + 8 * shape.length + 16).order(ByteOrder.LITTLE_ENDIAN);
+        h.put((byte) (half ? 1 : 0));
+        for (long s : shape) {
+            h.putLong(s);
+        }
+        h.putInt(ih).putInt(iw).putInt(oh).putInt(ow);
+        CRC32 crc = new CRC32();
+        crc.update(key.getBytes(StandardCharsets.UTF_8));
+        crc.update(h.array());
+        return crc;
     }
 
     private static ImageEmbedding read(Path entry, String key, NDManager target) throws IOException {
@@ -200,7 +222,7 @@ public final class EmbeddingCache {
             if (len != n * (half ? 2 : 4) || len != b.remaining()) {
                 throw new IOException("data length " + len + " does not match shape or file (truncated?)");
             }
-            CRC32 crc = new CRC32();
+            CRC32 crc = headerCrc(key, half, shape, ih, iw, oh, ow);
             crc.update(b.array(), b.position(), len);
             if (crc.getValue() != crcStored) {
                 throw new IOException("checksum mismatch");

@@ -109,8 +109,42 @@ final class RestrictedUnpickler extends Unpickler {
         return new StorageRef(String.valueOf(t[2]), TorchDType.fromStorage(type.name()), toLong(t[4]));
     }
 
-    private static String describe(Object o) {
-        return o instanceof Object[] a ? java.util.Arrays.deepToString(a) : String.valueOf(o);
+    /**
+     * A short description of a pickled value for messages: at most two levels deep and 200
+     * characters, so a hostile nested value (shared many times over) cannot make a huge message.
+     */
+    static String describe(Object o) {
+        StringBuilder sb = new StringBuilder();
+        describe(o, 0, sb);
+        return sb.length() <= 200 ? sb.toString() : sb.substring(0, 197) + "...";
+    }
+
+    private static void describe(Object o, int depth, StringBuilder sb) {
+        if (sb.length() > 200) {
+            return;
+        }
+        if (o instanceof Object[] a) {
+            if (depth >= 2) {
+                sb.append("(").append(a.length).append(" items)");
+                return;
+            }
+            sb.append('(');
+            for (int i = 0; i < Math.min(a.length, 5); i++) {
+                sb.append(i == 0 ? "" : ", ");
+                describe(a[i], depth + 1, sb);
+            }
+            sb.append(a.length > 5 ? ", ... " + a.length + " items)" : ")");
+        } else if (o instanceof java.util.Collection<?> c) {
+            sb.append("[").append(c.size()).append(" items]");
+        } else if (o instanceof java.util.Map<?, ?> m) {
+            sb.append("{").append(m.size()).append(" entries}");
+        } else if (o instanceof String str) {
+            sb.append('\'').append(str.length() <= 60 ? str : str.substring(0, 57) + "...").append('\'');
+        } else if (o == null || o instanceof Number || o instanceof Boolean) {
+            sb.append(o);
+        } else {
+            sb.append(o.getClass().getSimpleName().isEmpty() ? "object" : "a " + o.getClass().getSimpleName());
+        }
     }
 
     private static long toLong(Object o) {

@@ -63,6 +63,7 @@ public final class Safetensors {
             }
             long dataStart = 8 + headerLen;
             long dataSize = size - dataStart;
+            checkRanges(file, header, dataSize);
             StateDict sd = new StateDict(manager);
             try {
                 for (Map.Entry<String, JsonElement> e : header.entrySet()) {
@@ -81,7 +82,7 @@ public final class Safetensors {
                 if (ex instanceof CheckpointException ce) {
                     throw ce;
                 }
-                throw new CheckpointException(file, "corrupt safetensors header: " + ex.getMessage(), ex);
+                throw new CheckpointException(file, "corrupt safetensors header: " + io.samtune.data.ErrorText.describe(ex), ex);
             }
             return sd;
         } catch (IOException e) {
@@ -90,6 +91,47 @@ public final class Safetensors {
             }
             throw new CheckpointException(file, "cannot read: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Checks, before any tensor is allocated, that every tensor's byte range lies within the data
+     * and that no two overlap (3000 tensors over the same 4 MB would otherwise allocate 12 GB).
+     */
+    private static void checkRanges(Path file, JsonObject header, long dataSize) throws CheckpointException {
+        java.util.List<long[]> ranges = new java.util.ArrayList<>();
+        java.util.List<String> names = new java.util.ArrayList<>();
+        for (Map.Entry<String, JsonElement> e : header.entrySet()) {
+            if (e.getKey().equals("__metadata__")) {
+                continue;
+            }
+            long[] offsets;
+            try {
+                offsets = new Gson().fromJson(e.getValue().getAsJsonObject().get("data_offsets"), long[].class);
+            } catch (RuntimeException ex) {
+                throw new CheckpointException(file, "tensor " + abbreviate(e.getKey()) + " has no valid data_offsets");
+            }
+            if (offsets == null || offsets.length != 2 || offsets[0] < 0 || offsets[1] < offsets[0]
+                    || offsets[1] > dataSize) {
+                throw new CheckpointException(file, "tensor " + abbreviate(e.getKey()) + " lies outside the file ("
+                        + dataSize + " data bytes); the file is truncated or corrupt");
+            }
+            ranges.add(new long[] {offsets[0], offsets[1], names.size()});
+            names.add(e.getKey());
+        }
+        ranges.sort(java.util.Comparator.comparingLong(r -> r[0]));
+        for (int i = 1; i < ranges.size(); i++) {
+            long[] a = ranges.get(i - 1);
+            long[] b = ranges.get(i);
+            if (b[0] < a[1]) {
+                throw new CheckpointException(file, "tensors " + abbreviate(names.get((int) a[2])) + " and "
+                        + abbreviate(names.get((int) b[2])) + " share bytes " + b[0] + ".." + Math.min(a[1], b[1])
+                        + "; a safetensors file never overlaps tensors - it is corrupt or hostile");
+            }
+        }
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 77) + "...";
     }
 
     private static NDArray readTensor(Path file, FileChannel ch, String name, JsonObject info, long dataStart,

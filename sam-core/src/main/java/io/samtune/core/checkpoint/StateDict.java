@@ -83,6 +83,25 @@ public final class StateDict implements AutoCloseable {
         return tensors.values().stream().mapToLong(NDArray::size).sum();
     }
 
+    /**
+     * The name of the first tensor holding a NaN or an infinity, with its count of such values, or
+     * null when every value is finite.
+     */
+    public String firstNonFinite() {
+        for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
+            int bad = 0;
+            for (float v : e.getValue().toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray()) {
+                if (!Float.isFinite(v)) {
+                    bad++;
+                }
+            }
+            if (bad > 0) {
+                return e.getKey() + " (" + bad + " of " + e.getValue().size() + " values not finite)";
+            }
+        }
+        return null;
+    }
+
     /** A new state dict with copies of the tensors whose names start with {@code prefix}. */
     public StateDict subset(String prefix, NDManager parent) {
         StateDict out = new StateDict(parent);

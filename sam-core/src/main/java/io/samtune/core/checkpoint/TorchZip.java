@@ -29,6 +29,10 @@ final class TorchZip {
     private TorchZip() {
     }
 
+    private static String abbreviate(String s) {
+        return s == null ? "malformed" : s.length() <= 300 ? s : s.substring(0, 297) + "...";
+    }
+
     static StateDict read(Path file, NDManager manager) throws CheckpointException {
         try (ZipFile zip = new ZipFile(file.toFile())) {
             ZipEntry pkl = zip.stream().filter(e -> e.getName().endsWith("data.pkl")
@@ -44,10 +48,18 @@ final class TorchZip {
             Object root;
             RestrictedUnpickler unpickler = new RestrictedUnpickler();
             try (InputStream in = zip.getInputStream(pkl)) {
-                root = unpickler.load(in);
+                root = unpickler.load(PickleLimits.check(in.readNBytes((int) Math.min(MAX_PICKLE_BYTES, Integer.MAX_VALUE - 8)),
+                        file, pkl.getName()));
             } catch (PickleException e) {
                 throw new CheckpointException(file, "unsafe or malformed pickle in " + pkl.getName() + ": "
-                        + e.getMessage() + ". Only plain state dicts (torch.save(model.state_dict(), f)) can be loaded", e);
+                        + abbreviate(e.getMessage()) + ". Only plain state dicts (torch.save(model.state_dict(), f)) can"
+                        + " be loaded", e);
+            } catch (RuntimeException | StackOverflowError e) {
+                // a malformed pickle (wrong types where names belong, a value nested in itself)
+                throw new CheckpointException(file, "malformed pickle in " + pkl.getName() + " ("
+                        + (e instanceof StackOverflowError ? "nested too deeply or in itself"
+                        : io.samtune.data.ErrorText.describe(e)) + "); save the checkpoint again with"
+                        + " torch.save(model.state_dict(), f)", e);
             } finally {
                 unpickler.close();
             }
@@ -78,7 +90,7 @@ final class TorchZip {
                 if (ex instanceof CheckpointException ce) {
                     throw ce;
                 }
-                throw new CheckpointException(file, "malformed tensor: " + ex.getMessage(), ex);
+                throw new CheckpointException(file, "malformed tensor: " + abbreviate(io.samtune.data.ErrorText.describe(ex)), ex);
             }
             if (sd.size() == 0) {
                 sd.close();
@@ -104,6 +116,16 @@ final class TorchZip {
             throw new CheckpointException(file, "storage " + name + " is missing; the file is truncated or corrupt");
         }
         long expected = Math.multiplyExact(ref.numel(), ref.dtype().bytes);
+        if (expected > Integer.MAX_VALUE - 8) {
+            throw new CheckpointException(file, "storage " + name + " claims " + expected + " bytes, more than one tensor"
+                    + " of a SAM checkpoint holds (2 GB)");
+        }
+        long compressed = entry.getCompressedSize();
+        if (compressed >= 0 && (entry.getMethod() == ZipEntry.STORED ? compressed != expected
+                : expected > 1100 * compressed + 1024)) {
+            throw new CheckpointException(file, "storage " + name + " claims " + expected + " bytes from "
+                    + compressed + " in the file; refused as corrupt or a compression bomb");
+        }
         if (entry.getSize() >= 0 && entry.getSize() != expected) {
             throw new CheckpointException(file, "storage " + name + " holds " + entry.getSize() + " bytes, expected "
                     + expected + " (" + ref.numel() + " x " + ref.dtype() + ")");
@@ -144,6 +166,9 @@ final class TorchZip {
                 throw new IllegalArgumentException("negative size or stride " + shape);
             }
             extent += size[i] == 0 ? 0 : (size[i] - 1) * st[i];
+        }
+        if (n > numel) {
+            throw new IllegalArgumentException("view " + shape + " has more elements than its storage of " + numel);
         }
         if (n > 0 && (extent >= numel || offset < 0)) {
             throw new IllegalArgumentException("view " + shape + " at offset " + offset + " exceeds its storage of "

@@ -28,14 +28,17 @@ import java.util.Objects;
 public record DataConfig(Path folder, SplitSpec split, boolean skipInvalid, PromptMode prompt, int boxJitter,
                          IntensityWindow window) {
 
+    /** The largest box jitter accepted, pixels (more than any slice's side). */
+    public static final int MAX_BOX_JITTER = 4096;
+
     /** Validates. */
     public DataConfig {
         Objects.requireNonNull(folder, "folder: give the data folder");
         Objects.requireNonNull(split, "split");
         Objects.requireNonNull(prompt, "prompt");
         Objects.requireNonNull(window, "window");
-        if (boxJitter < 0) {
-            throw new IllegalArgumentException("boxJitter must be >= 0 pixels, got " + boxJitter);
+        if (boxJitter < 0 || boxJitter > MAX_BOX_JITTER) {
+            throw new IllegalArgumentException("boxJitter must be in 0.." + MAX_BOX_JITTER + " pixels, got " + boxJitter);
         }
     }
 

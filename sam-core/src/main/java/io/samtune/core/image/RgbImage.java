@@ -42,11 +42,34 @@ public record RgbImage(int height, int width, byte[] rgb) {
 
     /** Reads a PNG or JPEG (RGB, gray or with alpha, which is dropped). */
     public static RgbImage read(Path file) throws IOException {
-        BufferedImage img = ImageIO.read(file.toFile());
-        if (img == null) {
-            throw new IOException(file + ": not a PNG or JPEG image that Java can read");
+        int maxSide = io.samtune.data.MatSliceReader.maxSide();
+        try (javax.imageio.stream.ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            java.util.Iterator<javax.imageio.ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
+            if (readers == null || !readers.hasNext()) {
+                throw new IOException(file + ": not a PNG or JPEG image that Java can read");
+            }
+            javax.imageio.ImageReader reader = readers.next();
+            try {
+                reader.setInput(in, true, true);
+                // the sides come from the header: checked before a single pixel is decoded (image bombs)
+                int w = reader.getWidth(0);
+                int h = reader.getHeight(0);
+                if (w > maxSide || h > maxSide || w < 1 || h < 1) {
+                    throw new IOException(file + ": the image is " + w + "x" + h + ", larger than " + maxSide
+                            + " pixels a side; raise the limit with -D" + io.samtune.data.MatSliceReader.MAX_SIDE_PROPERTY
+                            + "=N if it is real");
+                }
+                return fromBufferedImage(reader.read(0));
+            } catch (IOException e) {
+                if (e.getMessage() != null && e.getMessage().startsWith(file.toString())) {
+                    throw e;
+                }
+                throw new IOException(file + ": cannot decode the image (" + io.samtune.data.ErrorText.describe(e) + ")",
+                        e);
+            } finally {
+                reader.dispose();
+            }
         }
-        return fromBufferedImage(img);
     }
 
     /** Converts a {@link BufferedImage} to RGB bytes. */

@@ -75,6 +75,18 @@ class EmbeddingCacheTest {
                 assertThat(Math.abs(h[i] - d[i])).isLessThanOrEqualTo(Math.abs(d[i]) * 1e-3f + 1e-6f);
             }
             assertThat(Files.size(entries(tmp.resolve("f16")).get(0))).isLessThan(Files.size(entry));
+            // a miss hands back what every later hit reads, so a first epoch equals the others
+            assertThat(half.get(slice, m).embedding().toFloatArray()).containsExactly(h);
+
+            // a changed size in the header is caught by the checksum and recomputed, not used
+            byte[] header = Files.readAllBytes(entry);
+            int keyEnd = 4 + 4 + 2 + 64;
+            int originalHeight = keyEnd + 1 + 4 + 4 * 8 + 4 + 4; // after flag, dims, shape, input sizes
+            header[originalHeight + 3] ^= 0x01;
+            Files.write(entry, header);
+            ImageEmbedding again = cache.get(slice, m);
+            assertThat(again.originalHeight()).isEqualTo(256);
+            assertThat(cache.stats().corrupt()).isEqualTo(3);
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.samtune.core.checkpoint;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import ai.djl.Device;
@@ -100,6 +101,19 @@ class CheckpointTest {
             }
             b.loadDecoder(decoder);
             assertThat(b.weights().get("mask_decoder.iou_token.weight").toFloatArray()).containsExactly(w.toFloatArray());
+
+            // non-finite weights are refused on load, naming the tensor; the model keeps its own
+            a.weights().get("mask_decoder.mask_tokens.weight").muli(Float.NaN);
+            Path nan = tmp.resolve("nan.safetensors");
+            a.saveDecoder(nan, Map.of());
+            assertThatThrownBy(() -> b.loadDecoder(nan)).isInstanceOf(CheckpointException.class)
+                    .hasMessageContaining(nan.toString()).hasMessageContaining("mask_decoder.mask_tokens.weight")
+                    .hasMessageContaining("not finite");
+            assertThat(b.weights().get("mask_decoder.mask_tokens.weight").isNaN().any().getBoolean()).isFalse();
+            Path full = tmp.resolve("full-nan.safetensors");
+            Safetensors.write(a.weights().tensors(), Map.of(), full, false);
+            assertThatThrownBy(() -> SamModel.load(full, a.config(), Device.cpu()))
+                    .hasMessageContaining("mask_decoder.mask_tokens.weight").hasMessageContaining("not finite");
         }
     }
 
