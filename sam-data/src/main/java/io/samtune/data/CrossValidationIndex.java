@@ -33,18 +33,27 @@ public record CrossValidationIndex(Path file, int[] folds) {
                 throw new MatFileException(file, name, "is " + v.matlabClass() + " of shape "
                         + MatSliceReader.shape(v.dimensions()) + ", expected a numeric vector of fold numbers");
             }
+            if (MatSliceReader.count(v.dimensions()) > MAX_ENTRIES) {
+                throw new MatFileException(file, name, "has " + MatSliceReader.count(v.dimensions())
+                        + " entries, more than a dataset's " + MAX_ENTRIES + " slices");
+            }
             double[] d = v.doubles();
             int[] folds = new int[d.length];
             for (int i = 0; i < d.length; i++) {
-                if (d[i] != Math.rint(d[i]) || d[i] < 1) {
+                if (d[i] != Math.rint(d[i]) || d[i] < 1 || d[i] > MAX_FOLDS) {
                     throw new MatFileException(file, name, "entry " + (i + 1) + " is " + d[i]
-                            + ", expected a fold number >= 1");
+                            + ", expected a fold number in 1.." + MAX_FOLDS);
                 }
                 folds[i] = (int) d[i];
             }
             return new CrossValidationIndex(file, folds);
         }
     }
+
+    /** The most folds an index may name. */
+    static final int MAX_FOLDS = 100;
+    /** The most entries an index may hold. */
+    static final long MAX_ENTRIES = 10_000_000;
 
     private static String singleVariable(MatContainer mat, Path file) throws MatFileException {
         var names = mat.variableNames();

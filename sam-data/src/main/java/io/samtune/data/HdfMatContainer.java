@@ -283,20 +283,20 @@ final class HdfMatContainer extends MatContainer {
             boolean[] out = new boolean[n];
             if (data instanceof byte[] b) {
                 for (int i = 0; i < n; i++) {
-                    out[i] = b[i] != 0;
+                    out[i] = MatVariable.bit(b[i], this);
                 }
             } else if (data instanceof short[] s) {
                 for (int i = 0; i < n; i++) {
-                    out[i] = s[i] != 0;
+                    out[i] = MatVariable.bit(s[i], this);
                 }
             } else if (data instanceof int[] a) {
                 for (int i = 0; i < n; i++) {
-                    out[i] = a[i] != 0;
+                    out[i] = MatVariable.bit(a[i], this);
                 }
             } else {
                 double[] d = doubles();
                 for (int i = 0; i < n; i++) {
-                    out[i] = d[i] != 0;
+                    out[i] = MatVariable.bit(d[i], this);
                 }
             }
             return out;
@@ -321,7 +321,7 @@ final class HdfMatContainer extends MatContainer {
             }
             boolean[] values = new boolean[out.length];
             for (int i = 0; i < out.length; i++) {
-                values[i] = out[i] != 0;
+                values[i] = MatVariable.bit(out[i], this);
             }
             return values;
         }

@@ -72,6 +72,23 @@ interface MatVariable {
         return out;
     }
 
+    /**
+     * A mask value as a bit: 0 or 1, anything else (2, 255, 0.5, NaN) refused, since guessing what
+     * it means would train on a wrong mask.
+     *
+     * @throws MatFileException naming the variable and the value
+     */
+    static boolean bit(double v, MatVariable of) throws MatFileException {
+        if (v == 0) {
+            return false;
+        }
+        if (v == 1) {
+            return true;
+        }
+        throw new MatFileException(of.file(), of.path(), "holds the value " + v + "; a tumour mask holds only 0 and 1"
+                + " - fix the annotation (or binarise it) or skip the file");
+    }
+
     /** A logical matrix in row-major order: element {@code (row, col)} at {@code row * cols() + col}. */
     default boolean[] logicalsRowMajor() throws MatFileException {
         boolean[] colMajor = logicals();

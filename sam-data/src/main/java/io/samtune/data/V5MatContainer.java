@@ -178,12 +178,12 @@ final class V5MatContainer extends MatContainer {
             if (n.getType() == MLArray.mxUINT8_CLASS && raw != null && raw.capacity() == out.length) {
                 java.nio.ByteBuffer b = raw.duplicate().rewind();
                 for (int i = 0; i < out.length; i++) {
-                    out[i] = b.get(i) != 0;
+                    out[i] = MatVariable.bit(b.get(i), this);
                 }
                 return out;
             }
             for (int i = 0; i < out.length; i++) {
-                out[i] = n.get(i).doubleValue() != 0;
+                out[i] = MatVariable.bit(n.get(i).doubleValue(), this);
             }
             return out;
         }

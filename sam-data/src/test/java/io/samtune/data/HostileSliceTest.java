@@ -97,11 +97,55 @@ class HostileSliceTest {
 
     @Test
     void aV5FileThatInflatesBeyondWhatASliceHoldsIsRefused() throws Exception {
-        MatWriters.Fields f = MatWriters.Fields.of(MatSliceReader.read(Fixtures.phantoms().resolve("8.mat")));
-        f.border = new double[12_000_000]; // 96 MB of zeros: a few hundred KB compressed
-        Path bomb = tmp.resolve("bomb.mat");
-        MatWriters.writeV5(bomb, f);
-        assertThat(Files.size(bomb)).isLessThan(2_000_000);
+        // a v5 header and one compressed element: 96 MB of zeros in about 100 KB
+        java.io.ByteArrayOutputStream compressed = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.DeflaterOutputStream z = new java.util.zip.DeflaterOutputStream(compressed)) {
+            byte[] zeros = new byte[1 << 16];
+            for (int i = 0; i < 96 * 16; i++) {
+                z.write(zeros);
+            }
+        }
+        ByteBuffer file = ByteBuffer.allocate(128 + 8 + compressed.size()).order(ByteOrder.LITTLE_ENDIAN);
+        byte[] text = "MATLAB 5.0 MAT-file, Platform: GLNXA64, Created on: Tue Dec  1 10:00:00 2026".getBytes();
+        file.put(Arrays.copyOf(text, 116)).putLong(0).putShort((short) 0x0100).put((byte) 'I').put((byte) 'M');
+        file.putInt(15).putInt(compressed.size()).put(compressed.toByteArray());
+        Path bomb = Files.write(tmp.resolve("bomb.mat"), file.array());
+        assertThat(Files.size(bomb)).isLessThan(1_000_000);
         refused(bomb, "inflate to more than", "compression bomb");
+    }
+
+    @Test
+    void maskValuesOtherThanZeroAndOneAreRefused() throws Exception {
+        MatWriters.Fields f = MatWriters.Fields.of(MatSliceReader.read(Fixtures.phantoms().resolve("8.mat")));
+        f.maskValues = new byte[f.mask.length][f.mask[0].length];
+        for (int r = 0; r < f.mask.length; r++) {
+            for (int c = 0; c < f.mask[0].length; c++) {
+                f.maskValues[r][c] = (byte) (f.mask[r][c] ? 255 : 0);
+            }
+        }
+        Path file = tmp.resolve("mask255.mat");
+        MatWriters.writeV73(file, f);
+        refused(file, "cjdata.tumorMask", "holds the value", "only 0 and 1");
+    }
+
+    @Test
+    void threeThousandSlicesScanInBoundedMemory() throws Exception {
+        // run under the module's -Xmx512m: the scan keeps headers, never the decoded slices
+        MatWriters.Fields f = new MatWriters.Fields();
+        f.image = new short[64][64];
+        f.mask = new boolean[64][64];
+        f.mask[30][30] = true;
+        f.label = 1.0;
+        f.border = new double[] {31, 31};
+        Path dir = Files.createDirectories(tmp.resolve("many"));
+        for (int i = 1; i <= 3000; i++) {
+            f.pid = "P" + (i % 233);
+            MatWriters.writeV5(dir.resolve(i + ".mat"), f);
+        }
+        SliceIndex index = SliceIndex.scan(dir);
+        assertThat(index.size()).isEqualTo(3000);
+        assertThat(index.patients()).hasSize(233);
+        assertThat(Runtime.getRuntime().maxMemory()).as("the test runs with a small heap")
+                .isLessThanOrEqualTo(600L << 20);
     }
 }

@@ -36,6 +36,7 @@ final class MatWriters {
         String pid;
         double[] border;
         boolean[][] mask; // [rows][cols]
+        byte[][] maskValues; // [rows][cols], when set: the mask's raw values (to write values other than 0/1)
         final Map<String, Object> extra = new LinkedHashMap<>();
 
         static Fields of(BrainTumorSlice s) {
@@ -141,7 +142,7 @@ final class MatWriters {
                 byte[][] t = new byte[cols][rows];
                 for (int r = 0; r < rows; r++) {
                     for (int c = 0; c < cols; c++) {
-                        t[c][r] = (byte) (f.mask[r][c] ? 1 : 0);
+                        t[c][r] = f.maskValues != null ? f.maskValues[r][c] : (byte) (f.mask[r][c] ? 1 : 0);
                     }
                 }
                 tag(g.putDataset("tumorMask", t), "logical");

@@ -10,6 +10,7 @@ import io.samtune.data.MatFileException;
 import io.samtune.data.MatSliceReader;
 import io.samtune.data.PointPrompt;
 import io.samtune.data.SliceIndex;
+import io.samtune.data.SliceInfo;
 import io.samtune.data.TumorType;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -71,7 +72,7 @@ public final class DatasetInfoCommand implements Callable<Integer> {
         }
         Gson gson = new Gson();
         List<MatFileException> bad = new ArrayList<>();
-        List<BrainTumorSlice> good = new ArrayList<>();
+        List<SliceInfo> good = new ArrayList<>(); // headers only: memory does not grow with the slices
         if (!json) {
             out.printf(Locale.ROOT, "%-14s %-5s %-11s %-10s %-9s %7s  %-22s %s%n", "file", "fmt", "label", "patient",
                     "size", "area", "box x0,y0,x1,y1", "centroid x,y");
@@ -94,7 +95,7 @@ public final class DatasetInfoCommand implements Callable<Integer> {
                         s.label().displayName(), s.patientId(), s.height() + "x" + s.width(), s.maskArea(),
                         (int) box.x0() + "," + (int) box.y0() + "," + (int) box.x1() + "," + (int) box.y1(), c.x(), c.y());
             }
-            good.add(s);
+            good.add(new SliceInfo(f, name, s.format(), s.label(), s.patientId(), s.height(), s.width()));
             out.flush();
         }
         summarize(err, good, files.size());
@@ -130,12 +131,12 @@ public final class DatasetInfoCommand implements Callable<Integer> {
         return o;
     }
 
-    private static void summarize(PrintWriter err, List<BrainTumorSlice> slices, int files) {
-        Map<TumorType, Integer> byType = TumorType.count(slices, BrainTumorSlice::label);
+    private static void summarize(PrintWriter err, List<SliceInfo> slices, int files) {
+        Map<TumorType, Integer> byType = TumorType.count(slices, SliceInfo::label);
         Map<String, Integer> bySize = new TreeMap<>();
         Map<String, Integer> byFormat = new TreeMap<>();
         Set<String> patients = new HashSet<>();
-        for (BrainTumorSlice s : slices) {
+        for (SliceInfo s : slices) {
             bySize.merge(s.height() + "x" + s.width(), 1, Integer::sum);
             byFormat.merge(s.format().label(), 1, Integer::sum);
             patients.add(s.patientId());
