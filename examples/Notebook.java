@@ -89,5 +89,10 @@ public class Notebook {
                 throw new IllegalStateException("run.json does not hold the run's settings");
             }
         }
+        if (System.getProperty("samtune.keepExampleFiles") == null) {
+            try (var files = Files.walk(work)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            }
+        }
     }
 }

@@ -43,3 +43,6 @@ model.close()
 var settings = config.toBuilder().optModel(ModelConfig.builder().setCheckpoint(root.resolve("testdata/reference/tiny-sam.pth")).optSizes(SamConfig.fromJson(root.resolve("testdata/reference/tiny-sam-config.json"))).optDevice("cpu").optCacheFolder(work.resolve("cache")).build()).optSchedule(ScheduleConfig.builder().optMaxSteps(20).build()).build()
 var run = new FineTuning(settings).run(new RunDirectory(work.resolve("run")), false)
 TrainingConfig.fromJson(new RunDirectory(work.resolve("run")).readRunInfo().get("settings")).equals(settings)
+
+// 7. Tidy up: the session's files go unless -Dsamtune.keepExampleFiles is set
+if (System.getProperty("samtune.keepExampleFiles") == null) { try (var files = Files.walk(work)) { files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete()); } }

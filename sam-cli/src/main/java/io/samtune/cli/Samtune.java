@@ -1,7 +1,9 @@
 package io.samtune.cli;
 
 import io.samtune.cli.command.BenchmarkCommand;
+import io.samtune.cli.command.ClasspathCommand;
 import io.samtune.cli.command.Commands;
+import io.samtune.cli.command.ShellCommand;
 
 import io.samtune.cli.command.PredictCommand;
 import io.samtune.cli.command.DatasetInfoCommand;
@@ -15,6 +17,7 @@ import picocli.CommandLine.Command;
 @Command(name = "samtune", mixinStandardHelpOptions = true, version = "samtune 0.1.0",
         description = "Fine-tune Segment Anything on brain tumour MRI, in Java.",
         subcommands = {TrainCommand.class, TestAccuracyCommand.class, DatasetInfoCommand.class, PredictCommand.class, BenchmarkCommand.class,
+            ShellCommand.class, ClasspathCommand.class,
             CommandLine.HelpCommand.class})
 public final class Samtune implements Runnable {
 

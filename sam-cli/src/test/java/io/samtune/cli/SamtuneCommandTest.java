@@ -20,7 +20,10 @@ class SamtuneCommandTest {
         CommandResult help = run("--help");
         assertThat(help.exit()).isZero();
         assertThat(help.out()).contains("train").contains("test-accuracy").contains("dataset-info").contains("predict")
-                .contains("benchmark");
+                .contains("benchmark").contains("shell").contains("classpath");
+        CommandResult shellHelp = run("shell", "--help");
+        assertThat(shellHelp.exit()).isZero();
+        assertThat(shellHelp.out()).contains("FILE.jsh");
         CommandResult none = run();
         assertThat(none.exit()).isEqualTo(2);
         assertThat(none.err()).contains("missing command");

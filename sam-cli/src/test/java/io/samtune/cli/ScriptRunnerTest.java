@@ -31,6 +31,7 @@ class ScriptRunnerTest {
     @Test
     void theExampleNotebookRuns() throws Exception {
         System.setProperty("samtune.root", Fixtures.root().toString());
+        System.setProperty("samtune.keepExampleFiles", "true");
         Result r = run(Fixtures.root().resolve("examples/notebook.jsh"));
         assertThat(r.exit).as(r.err).isZero();
         assertThat(r.out).contains("index ==> SliceIndex[").contains("slice ==> BrainTumorSlice[1.mat (v7.3), meningioma")

@@ -98,12 +98,13 @@ public record DiceReport(List<CheckpointScores> results, String prompt, String s
         return o;
     }
 
-    /** The rows of {@code per-slice.csv}: {@code file,label,pid,checkpoint,dice,iou}. */
+    /** The rows of {@code per-slice.csv}: {@code file,label,tumour,pid,checkpoint,dice,iou} (label 1..3, tumour its name). */
     public String csv() {
-        StringBuilder sb = new StringBuilder("file,label,pid,checkpoint,dice,iou\n");
+        StringBuilder sb = new StringBuilder("file,label,tumour,pid,checkpoint,dice,iou\n");
         for (CheckpointScores r : results) {
             for (SliceScore s : r.scores()) {
-                sb.append(csvField(s.file())).append(',').append(s.label().code()).append(',').append(csvField(s.patientId()))
+                sb.append(csvField(s.file())).append(',').append(s.label().code()).append(',').append(s.label().displayName())
+                        .append(',').append(csvField(s.patientId()))
                         .append(',').append(csvField(r.name())).append(',').append(s.dice()).append(',').append(s.iou())
                         .append('\n');
             }

@@ -52,6 +52,9 @@ public final class ReportFigures {
                 img.setRGB(x, y, g << 16 | g << 8 | g);
             }
         }
+        // filled at 35% so a bright tumour keeps its outline visible, then the contours on top
+        fill(img, slice.mask(), TRUTH, 0.35);
+        fill(img, prediction, PREDICTION, 0.35);
         paintContour(img, slice.mask(), TRUTH);
         paintContour(img, prediction, PREDICTION);
         Graphics2D g = img.createGraphics();
@@ -69,7 +72,7 @@ public final class ReportFigures {
         g.fillRect(0, h, w, captionH);
         g.setColor(Color.WHITE);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, w >= 400 ? 13 : 10));
-        g.drawString(caption, 6, h + 16);
+        g.drawString(prediction.isEmpty() ? caption + " | empty prediction" : caption, 6, h + 16);
         int x = 6;
         for (Object[] item : new Object[][] {{TRUTH, "truth"}, {PREDICTION, "prediction"}, {PROMPT, "prompt"}}) {
             g.setColor((Color) item[0]);
@@ -80,6 +83,23 @@ public final class ReportFigures {
         }
         g.dispose();
         return img;
+    }
+
+    /** Blends a colour into the mask's pixels with opacity {@code alpha}. */
+    private static void fill(BufferedImage img, BinaryMask m, Color c, double alpha) {
+        int w = m.width();
+        boolean[] p = m.pixels();
+        for (int i = 0; i < p.length; i++) {
+            if (p[i]) {
+                int x = i % w;
+                int y = i / w;
+                int v = img.getRGB(x, y);
+                int r = (int) Math.round(((v >> 16) & 0xff) * (1 - alpha) + c.getRed() * alpha);
+                int gr = (int) Math.round(((v >> 8) & 0xff) * (1 - alpha) + c.getGreen() * alpha);
+                int b = (int) Math.round((v & 0xff) * (1 - alpha) + c.getBlue() * alpha);
+                img.setRGB(x, y, r << 16 | gr << 8 | b);
+            }
+        }
     }
 
     /** Marks the mask's boundary pixels (set, with an unset 4-neighbour) in a colour. */
@@ -111,7 +131,13 @@ public final class ReportFigures {
                 .setLegendLayout(Styler.LegendLayout.Horizontal);
         style.setLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 10));
         style.setYAxisDecimalPattern("0.00"); // also the bars' labels
-        List<String> groups = List.of("meningioma", "glioma", "pituitary", "all");
+        List<String> types = List.of("meningioma", "glioma", "pituitary", "all");
+        List<String> groups = new java.util.ArrayList<>();
+        CheckpointScores first = report.results().isEmpty() ? null : report.results().get(0);
+        for (int gi = 0; gi < types.size(); gi++) {
+            int n = first == null ? 0 : gi < 3 ? (int) first.perClass().get(TumorType.values()[gi])[0] : first.slices();
+            groups.add(types.get(gi) + " (n=" + n + ")");
+        }
         for (CheckpointScores r : report.results()) {
             List<Double> values = new java.util.ArrayList<>();
             for (int gi = 0; gi < groups.size(); gi++) {

@@ -45,7 +45,7 @@ class DiceTest {
         assertThat(c.perClass().get(TumorType.PITUITARY)[1]).isNaN();
         DiceReport r = new DiceReport(List.of(c), "box", "test");
         assertThat(r.table()).contains("x").contains("0.5000 +- 0.4082").contains("0.7059");
-        assertThat(r.csv()).startsWith("file,label,pid,checkpoint,dice,iou\n1.mat,1,a,x,0.5,");
+        assertThat(r.csv()).startsWith("file,label,tumour,pid,checkpoint,dice,iou\n1.mat,1,meningioma,a,x,0.5,");
         assertThat(r.toJson().getAsJsonArray("results").get(0).getAsJsonObject().getAsJsonObject("perClass")
                 .getAsJsonObject("pituitary").get("meanDice").isJsonNull()).isTrue();
     }

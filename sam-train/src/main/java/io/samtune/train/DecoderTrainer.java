@@ -326,7 +326,8 @@ public final class DecoderTrainer implements AutoCloseable {
         try {
             all.forEach(l -> l.onStart(state));
             int[] order = null;
-            while (state.hasNextStep()) {
+            boolean stopped = all.stream().anyMatch(l -> l.wantsStop(state));
+            while (!stopped && state.hasNextStep()) {
                 if (order == null || state.stepInEpoch() == 0) {
                     order = permutation(data.size(), config.run().seed(), state.epoch());
                 }
@@ -344,6 +345,7 @@ public final class DecoderTrainer implements AutoCloseable {
                 all.forEach(l -> l.onStep(state));
                 if (state.epochEnds()) {
                     all.forEach(l -> l.onEpochEnd(state));
+                    stopped = all.stream().anyMatch(l -> l.wantsStop(state));
                     state.nextEpoch();
                 }
             }
@@ -399,6 +401,9 @@ public final class DecoderTrainer implements AutoCloseable {
             all.add(new Validation(validator, state::recordValidation));
         }
         all.addAll(listeners);
+        if (config.run().patience() > 0) {
+            all.add(new EarlyStopping(config.run().patience()));
+        }
         if (run != null) {
             all.add(new MetricsLog(run));
             StateDict best = null;

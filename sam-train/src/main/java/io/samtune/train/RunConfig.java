@@ -14,8 +14,9 @@ import java.util.Objects;
  * @param seed seed of shuffling, jitter and anything random in training (42)
  * @param checkpointEvery also save a resumable checkpoint every N optimizer steps (0: only at epoch ends)
  * @param select which decoder {@code decoder-best} holds: the best on validation, or the last
+ * @param patience stop when validation Dice has not improved for this many epochs (0: never)
  */
-public record RunConfig(long seed, int checkpointEvery, Selection select) {
+public record RunConfig(long seed, int checkpointEvery, Selection select, int patience) {
 
     /** The default training seed. */
     public static final long DEFAULT_SEED = 42;
@@ -48,6 +49,9 @@ public record RunConfig(long seed, int checkpointEvery, Selection select) {
         if (checkpointEvery < 0) {
             throw new IllegalArgumentException("checkpointEvery must be >= 0, got " + checkpointEvery);
         }
+        if (patience < 0) {
+            throw new IllegalArgumentException("patience must be >= 0 epochs, got " + patience);
+        }
     }
 
     /** A builder with every default. */
@@ -62,7 +66,7 @@ public record RunConfig(long seed, int checkpointEvery, Selection select) {
 
     /** This config as a builder, to change a few settings. */
     public Builder toBuilder() {
-        return new Builder().optSeed(seed).optCheckpointEvery(checkpointEvery).optSelect(select);
+        return new Builder().optSeed(seed).optCheckpointEvery(checkpointEvery).optSelect(select).optPatience(patience);
     }
 
     /** Every setting as JSON; {@link #fromJson} reads it back to an equal config. */
@@ -71,6 +75,7 @@ public record RunConfig(long seed, int checkpointEvery, Selection select) {
         o.addProperty("seed", seed);
         o.addProperty("checkpointEvery", checkpointEvery);
         o.addProperty("select", select.label());
+        o.addProperty("patience", patience);
         return o;
     }
 
@@ -83,7 +88,7 @@ public record RunConfig(long seed, int checkpointEvery, Selection select) {
         ConfigJson j = new ConfigJson("run", json);
         Builder d = builder();
         RunConfig c = new RunConfig(j.integer("seed", d.seed), j.int32("checkpointEvery", d.checkpointEvery),
-                Selection.parse(j.string("select", d.select.label())));
+                Selection.parse(j.string("select", d.select.label())), j.int32("patience", d.patience));
         j.finish();
         return c;
     }
@@ -98,6 +103,7 @@ public record RunConfig(long seed, int checkpointEvery, Selection select) {
         private long seed = DEFAULT_SEED;
         private int checkpointEvery;
         private Selection select = Selection.BEST_VAL;
+        private int patience;
 
         private Builder() {
         }
@@ -120,9 +126,15 @@ public record RunConfig(long seed, int checkpointEvery, Selection select) {
             return this;
         }
 
+        /** Stop after this many epochs without a better validation Dice (0: never). */
+        public Builder optPatience(int v) {
+            patience = v;
+            return this;
+        }
+
         /** Validates and builds. */
         public RunConfig build() {
-            return new RunConfig(seed, checkpointEvery, select);
+            return new RunConfig(seed, checkpointEvery, select, patience);
         }
     }
 }

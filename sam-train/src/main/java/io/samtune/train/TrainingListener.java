@@ -39,6 +39,14 @@ public interface TrainingListener {
     default void onEpochEnd(TrainingView run) {
     }
 
+    /**
+     * Asked at the start and after every epoch end: true ends the run there, as if its last epoch
+     * were done (early stopping). Listeners observe; this is how one ends a run early.
+     */
+    default boolean wantsStop(TrainingView run) {
+        return false;
+    }
+
     /** Called when the run ends normally. */
     default void onEnd(TrainingView run, TrainingResult result) {
     }

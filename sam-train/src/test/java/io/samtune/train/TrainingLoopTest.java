@@ -168,4 +168,26 @@ class TrainingLoopTest {
         }
         assertThat(config().toBuilder().optData(jittered).build().resumeSettings().get("boxJitter").getAsInt()).isEqualTo(5);
     }
+
+    @Test
+    void earlyStoppingEndsARunWhoseValidationStopsImproving() throws Exception {
+        DataSplit split = DecoderTrainerTest.phantomSplit();
+        TrainingConfig config = config().toBuilder().optSchedule(ScheduleConfig.builder().optEpochs(10).build())
+                .optRun(RunConfig.builder().optSeed(5).optPatience(2).build()).build();
+        double[] dice = {0.3, 0.5, 0.45, 0.4, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99};
+        try (SamModel model = TinySamTrainReferenceTest.tinyModel(); DecoderTrainer trainer = new DecoderTrainer(model, config)) {
+            EmbeddingCache cache = new EmbeddingCache(tmp.resolve("cache"), model, IntensityWindow.minMax(), true);
+            SliceTrainingData data = new SliceTrainingData(split.train(), cache,
+                    DataConfig.builder().setFolder(Fixtures.phantoms()).build());
+            int[] epoch = {0};
+            trainer.addListener(TrainingListener.onStep(run -> epoch[0] = run.epoch()));
+            TrainingResult r = trainer.fit(data, () -> dice[epoch[0]], null, false);
+            long perEpoch = TrainingPlan.of(data.size(), config.optimization(), config.schedule()).stepsPerEpoch();
+            // best at epoch 2; epochs 3 and 4 do not improve: stop after epoch 4 of 10
+            assertThat(r.epochs()).isEqualTo(4);
+            assertThat(r.steps()).isEqualTo(4 * perEpoch);
+            assertThat(r.bestEpoch()).isEqualTo(1);
+            assertThat(r.toString()).contains("(epoch 2)");
+        }
+    }
 }

@@ -75,7 +75,7 @@ public final class TestAccuracyCommand implements Callable<Integer> {
     @Option(names = "--decoder", paramLabel = "FILE|RUN_DIR", description = "A fine-tuned decoder, or a train run folder (its decoder-best); repeatable.")
     List<Path> decoders = new ArrayList<>();
 
-    @Option(names = "--split", paramLabel = "test|val|all", description = "Part of the dataset to score (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--split", paramLabel = "test|val|train|all", description = "Part of the dataset to score (default: test).")
     DataSplit.Part part = DataSplit.Part.TEST;
 
     @Mixin
@@ -186,11 +186,12 @@ public final class TestAccuracyCommand implements Callable<Integer> {
                     modelConfig.cacheFloat16());
             DiceScorer scorer = new DiceScorer(sam, embeddings, mode, data.window());
             List<CheckpointScores> results = new ArrayList<>();
+            List<String> names = uniqueNames(decoderFiles);
             try (StateDict baseDecoder = sam.weights().subset("mask_decoder.", sam.manager())) {
                 results.add(score(scorer, "zero-shot", null, slices, err));
                 for (Path f : decoderFiles) {
                     sam.loadDecoder(f);
-                    results.add(score(scorer, nameOf(f), f, slices, err));
+                    results.add(score(scorer, names.get(decoderFiles.indexOf(f)), f, slices, err));
                     sam.weights().putAll(baseDecoder);
                 }
             }
@@ -251,10 +252,37 @@ public final class TestAccuracyCommand implements Callable<Integer> {
         return first;
     }
 
-    private static String nameOf(Path decoderFile) {
-        Path parent = decoderFile.toAbsolutePath().getParent();
-        String file = decoderFile.getFileName().toString();
-        return (parent == null ? "" : parent.getFileName() + "/") + file.replace(".safetensors", "");
+    /**
+     * A report name per decoder file: the shortest end of its path (at least folder/file) that no
+     * other decoder of the report shares, without the {@code .safetensors} extension.
+     */
+    static List<String> uniqueNames(List<Path> files) {
+        List<Path> abs = files.stream().map(p -> p.toAbsolutePath().normalize()).toList();
+        List<String> names = new ArrayList<>();
+        for (Path p : abs) {
+            int parts = Math.min(2, p.getNameCount());
+            String name;
+            while (true) {
+                name = tail(p, parts);
+                final String candidate = name;
+                final int k = parts;
+                boolean clash = abs.stream().anyMatch(o -> o != p && !o.equals(p) && tail(o, k).equals(candidate));
+                if (!clash || parts >= p.getNameCount()) {
+                    break;
+                }
+                parts++;
+            }
+            String base = name.replace(".safetensors", "");
+            // the same file given twice keeps one name with a number
+            int same = (int) names.stream().filter(n -> n.equals(base) || n.startsWith(base + " #")).count();
+            names.add(same == 0 ? base : base + " #" + (same + 1));
+        }
+        return names;
+    }
+
+    private static String tail(Path p, int parts) {
+        int n = p.getNameCount();
+        return p.subpath(Math.max(0, n - parts), n).toString().replace('\\', '/');
     }
 
     private static CheckpointScores score(DiceScorer scorer, String name, Path decoder, List<SliceInfo> slices,
@@ -288,8 +316,8 @@ public final class TestAccuracyCommand implements Callable<Integer> {
                     }
                     Prompt p = mode.promptFor(slice);
                     Prediction pred = predictor.predict(p, false);
-                    String caption = String.format(Locale.ROOT, "%s | %s %s | Dice %.3f",
-                            r.name(), s.file(), s.label().displayName(), s.dice());
+                    String caption = String.format(Locale.ROOT, "%s | %s slice: %s %s | Dice %.3f",
+                            r.name(), which, s.file(), s.label().displayName(), s.dice());
                     ReportFigures.writePng(ReportFigures.overlay(slice, pred.mask(), p, caption),
                             out.resolve("overlay-" + safe + "-" + which + ".png"));
                 }

@@ -104,6 +104,15 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--warmup", paramLabel = "N", description = "Linear warm-up steps (default: ${DEFAULT-VALUE}).")
     int warmup;
 
+    @Option(names = "--step-size", paramLabel = "N", description = "Steps between decays of --schedule step (default: ${DEFAULT-VALUE}).")
+    int stepSize;
+
+    @Option(names = "--step-gamma", paramLabel = "G", description = "Decay factor of --schedule step (default: ${DEFAULT-VALUE}).")
+    double stepGamma;
+
+    @Option(names = "--patience", paramLabel = "N", description = "Stop when validation Dice has not improved for N epochs (default: never).")
+    int patience;
+
     @Option(names = "--loss", paramLabel = "dice|dice+bce", description = "Loss (default: ${DEFAULT-VALUE}).")
     OptimizationConfig.Loss loss;
 
@@ -221,6 +230,10 @@ public final class TrainCommand implements Callable<Integer> {
         if (given("--warmup")) {
             s.optWarmupSteps(warmup);
         }
+        if (given("--step-size") || given("--step-gamma")) {
+            s.optStepDecay(given("--step-size") ? stepSize : current.schedule().stepSize(),
+                    given("--step-gamma") ? stepGamma : current.schedule().stepGamma());
+        }
 
         RunConfig.Builder r = current.run().toBuilder();
         if (given("--seed")) {
@@ -231,6 +244,9 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (given("--select")) {
             r.optSelect(select);
+        }
+        if (given("--patience")) {
+            r.optPatience(patience);
         }
         return b.optModel(m.build()).optData(d.build()).optOptimization(o.build()).optSchedule(s.build())
                 .optRun(r.build()).build();
@@ -295,6 +311,12 @@ public final class TrainCommand implements Callable<Integer> {
                     public void onData(SliceIndex index, DataSplit parts) {
                         index.skipped().forEach(e -> err.println("skipped: " + e.getMessage()));
                         o.println("data: " + index + System.lineSeparator() + "split: " + parts);
+                        if (!parts.validation().isEmpty() && parts.validation().size() < 5
+                                && config.run().select() == RunConfig.Selection.BEST_VAL) {
+                            err.println("warning: validation holds only " + parts.validation().size() + " slice(s), so"
+                                    + " decoder-best is chosen on little evidence; raise --val-fraction, or take the"
+                                    + " last decoder with --select last");
+                        }
                         encoding[0] = new Counter(err, "encoding slices (once per encoder)", parts.train().size());
                     }
 

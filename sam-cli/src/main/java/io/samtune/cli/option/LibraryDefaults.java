@@ -42,6 +42,9 @@ final class LibraryDefaults implements CommandLine.IDefaultValueProvider {
         v.put("--epochs", Integer.toString(s.epochs()));
         v.put("--schedule", s.kind().name().toLowerCase(Locale.ROOT));
         v.put("--warmup", Integer.toString(s.warmupSteps()));
+        v.put("--step-size", Integer.toString(s.stepSize()));
+        v.put("--step-gamma", Double.toString(s.stepGamma()));
+        v.put("--patience", Integer.toString(r.patience()));
         v.put("--seed", Long.toString(r.seed()));
         v.put("--checkpoint-every", Integer.toString(r.checkpointEvery()));
         v.put("--select", r.select().label());

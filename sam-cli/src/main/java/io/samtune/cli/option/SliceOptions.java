@@ -60,6 +60,9 @@ public final class SliceOptions {
 
     /** Applies the cache folder, when given, to model settings. */
     public ModelConfig.Builder apply(ModelConfig.Builder b) {
+        if (cache != null && java.nio.file.Files.exists(cache) && !java.nio.file.Files.isDirectory(cache)) {
+            throw new IllegalArgumentException("--cache " + cache + " is a file, not a folder");
+        }
         if (cache != null) {
             b.optCacheFolder(cache);
         }

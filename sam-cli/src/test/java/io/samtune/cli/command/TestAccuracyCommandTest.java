@@ -71,11 +71,12 @@ class TestAccuracyCommandTest {
 
         Map<String, List<double[]>> byCheckpoint = new HashMap<>();
         List<String> lines = Files.readAllLines(out.resolve("per-slice.csv"));
-        assertThat(lines.get(0)).isEqualTo("file,label,pid,checkpoint,dice,iou");
+        assertThat(lines.get(0)).isEqualTo("file,label,tumour,pid,checkpoint,dice,iou");
         for (String line : lines.subList(1, lines.size())) {
             String[] f = line.split(",");
-            byCheckpoint.computeIfAbsent(f[3], k -> new ArrayList<>())
-                    .add(new double[] {Double.parseDouble(f[4]), Double.parseDouble(f[5]), Integer.parseInt(f[1])});
+            assertThat(f[2]).isEqualTo(io.samtune.data.TumorType.fromCode(Integer.parseInt(f[1])).displayName());
+            byCheckpoint.computeIfAbsent(f[4], k -> new ArrayList<>())
+                    .add(new double[] {Double.parseDouble(f[5]), Double.parseDouble(f[6]), Integer.parseInt(f[1])});
         }
         for (int i = 0; i < 2; i++) {
             JsonObject res = results.get(i).getAsJsonObject();
@@ -129,5 +130,14 @@ class TestAccuracyCommandTest {
         CommandResult badPrompt = run(args(out, "--prompt", "lasso").toArray(String[]::new));
         assertThat(badPrompt.exit()).isEqualTo(2);
         assertThat(badPrompt.err()).contains("unknown prompt 'lasso'");
+    }
+
+    @Test
+    void reportNamesAreUniqueEvenWhenRunFoldersShareANameOrAFileIsGivenTwice() {
+        List<Path> files = List.of(Path.of("/a/exp1/run/decoder-best.safetensors"),
+                Path.of("/b/exp2/run/decoder-best.safetensors"), Path.of("/c/other/decoder-best.safetensors"),
+                Path.of("/c/other/decoder-best.safetensors"));
+        assertThat(TestAccuracyCommand.uniqueNames(files)).containsExactly("exp1/run/decoder-best",
+                "exp2/run/decoder-best", "other/decoder-best", "other/decoder-best #2");
     }
 }
