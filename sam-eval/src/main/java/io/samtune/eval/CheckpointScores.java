@@ -53,6 +53,22 @@ public record CheckpointScores(String name, Path decoder, List<SliceScore> score
         return scores.stream().mapToDouble(SliceScore::iou).average().orElse(Double.NaN);
     }
 
+    /** Mean HD95 over the slices where it is defined (both masks non-empty), pixels; NaN for none. */
+    public double meanHd95() {
+        return scores.stream().mapToDouble(SliceScore::hd95).filter(Double::isFinite).average().orElse(Double.NaN);
+    }
+
+    /** Per patient, in id order: slices, mean Dice and mean HD95 (NaN where undefined). */
+    public Map<String, double[]> perPatient() {
+        Map<String, double[]> m = new java.util.TreeMap<>();
+        scores.stream().map(SliceScore::patientId).distinct().forEach(pid -> {
+            List<SliceScore> of = scores.stream().filter(x -> x.patientId().equals(pid)).toList();
+            m.put(pid, new double[] {of.size(), of.stream().mapToDouble(SliceScore::dice).average().orElse(Double.NaN),
+                of.stream().mapToDouble(SliceScore::hd95).filter(Double::isFinite).average().orElse(Double.NaN)});
+        });
+        return m;
+    }
+
     /** Per tumour type: slices and mean Dice (NaN without slices of that type). */
     public Map<TumorType, double[]> perClass() {
         Map<TumorType, double[]> m = new EnumMap<>(TumorType.class);

@@ -36,13 +36,14 @@ public record DiceReport(List<CheckpointScores> results, String prompt, String s
     /** The report as a fixed-width table, one row per checkpoint. */
     public String table() {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "%-24s %6s  %-17s %7s  %10s %8s %9s%n", "checkpoint", "slices",
-                "mean Dice +- std", "global", "meningioma", "glioma", "pituitary"));
+        sb.append(String.format(Locale.ROOT, "%-24s %6s  %-17s %7s  %10s %8s %9s %8s%n", "checkpoint", "slices",
+                "mean Dice +- std", "global", "meningioma", "glioma", "pituitary", "HD95 px"));
         for (CheckpointScores r : results) {
             Map<TumorType, double[]> pc = r.perClass();
-            sb.append(String.format(Locale.ROOT, "%-24s %6d  %.4f +- %.4f  %7.4f  %10s %8s %9s%n", shorten(r.name()),
+            sb.append(String.format(Locale.ROOT, "%-24s %6d  %.4f +- %.4f  %7.4f  %10s %8s %9s %8s%n", shorten(r.name()),
                     r.slices(), r.meanDice(), r.stdDice(), r.globalDice(), fmt(pc.get(TumorType.MENINGIOMA)[1]),
-                    fmt(pc.get(TumorType.GLIOMA)[1]), fmt(pc.get(TumorType.PITUITARY)[1])));
+                    fmt(pc.get(TumorType.GLIOMA)[1]), fmt(pc.get(TumorType.PITUITARY)[1]),
+                    Double.isNaN(r.meanHd95()) ? "-" : String.format(Locale.ROOT, "%.1f", r.meanHd95())));
         }
         return sb.toString();
     }
@@ -72,6 +73,11 @@ public record DiceReport(List<CheckpointScores> results, String prompt, String s
             e.addProperty("stdDice", r.stdDice());
             e.addProperty("globalDice", r.globalDice());
             e.addProperty("meanIoU", r.meanIoU());
+            if (Double.isNaN(r.meanHd95())) {
+                e.add("meanHd95", com.google.gson.JsonNull.INSTANCE);
+            } else {
+                e.addProperty("meanHd95", r.meanHd95());
+            }
             JsonObject pc = new JsonObject();
             r.perClass().forEach((t, v) -> {
                 JsonObject c = new JsonObject();
@@ -84,6 +90,19 @@ public record DiceReport(List<CheckpointScores> results, String prompt, String s
                 pc.add(t.displayName(), c);
             });
             e.add("perClass", pc);
+            JsonObject pp = new JsonObject();
+            r.perPatient().forEach((pid, v) -> {
+                JsonObject c = new JsonObject();
+                c.addProperty("slices", (int) v[0]);
+                c.addProperty("meanDice", v[1]);
+                if (Double.isNaN(v[2])) {
+                    c.add("meanHd95", com.google.gson.JsonNull.INSTANCE);
+                } else {
+                    c.addProperty("meanHd95", v[2]);
+                }
+                pp.add(pid, c);
+            });
+            e.add("perPatient", pp);
             arr.add(e);
         }
         o.add("results", arr);
@@ -100,13 +119,13 @@ public record DiceReport(List<CheckpointScores> results, String prompt, String s
 
     /** The rows of {@code per-slice.csv}: {@code file,label,tumour,pid,checkpoint,dice,iou} (label 1..3, tumour its name). */
     public String csv() {
-        StringBuilder sb = new StringBuilder("file,label,tumour,pid,checkpoint,dice,iou\n");
+        StringBuilder sb = new StringBuilder("file,label,tumour,pid,checkpoint,dice,iou,hd95\n");
         for (CheckpointScores r : results) {
             for (SliceScore s : r.scores()) {
                 sb.append(csvField(s.file())).append(',').append(s.label().code()).append(',').append(s.label().displayName())
                         .append(',').append(csvField(s.patientId()))
                         .append(',').append(csvField(r.name())).append(',').append(s.dice()).append(',').append(s.iou())
-                        .append('\n');
+                        .append(',').append(Double.isNaN(s.hd95()) ? "" : Double.toString(s.hd95())).append('\n');
             }
         }
         return sb.toString();

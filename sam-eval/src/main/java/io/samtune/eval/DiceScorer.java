@@ -63,7 +63,7 @@ public final class DiceScorer {
                 BinaryMask predicted = p.mask();
                 out.add(new SliceScore(info.name(), info.label(), info.patientId(), predicted.dice(slice.mask()),
                         predicted.iou(slice.mask()), predicted.area(), slice.mask().area(),
-                        predicted.intersection(slice.mask())));
+                        predicted.intersection(slice.mask()), SurfaceDistance.hd95(predicted, slice.mask())));
                 if (progress != null) {
                     progress.accept(out.size());
                 }

@@ -85,6 +85,17 @@ public final class ReportFigures {
         return img;
     }
 
+    /** A mask as a grey picture: 255 where the tumour is, 0 elsewhere. */
+    public static BufferedImage maskPicture(BinaryMask m) {
+        BufferedImage img = new BufferedImage(m.width(), m.height(), BufferedImage.TYPE_BYTE_GRAY);
+        byte[] px = ((java.awt.image.DataBufferByte) img.getRaster().getDataBuffer()).getData();
+        boolean[] p = m.pixels();
+        for (int i = 0; i < p.length; i++) {
+            px[i] = (byte) (p[i] ? 255 : 0);
+        }
+        return img;
+    }
+
     /** Blends a colour into the mask's pixels with opacity {@code alpha}. */
     private static void fill(BufferedImage img, BinaryMask m, Color c, double alpha) {
         int w = m.width();

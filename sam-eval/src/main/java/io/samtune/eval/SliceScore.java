@@ -14,9 +14,16 @@ import java.util.Locale;
  * @param predictedArea pixels in the predicted mask
  * @param trueArea pixels in the tumour mask
  * @param intersection pixels in both
+ * @param hd95 95th-percentile Hausdorff distance between the boundaries, pixels (NaN when a mask is empty)
  */
 public record SliceScore(String file, TumorType label, String patientId, double dice, double iou, int predictedArea,
-                         int trueArea, int intersection) {
+                         int trueArea, int intersection, double hd95) {
+
+    /** A score without a boundary distance. */
+    public SliceScore(String file, TumorType label, String patientId, double dice, double iou, int predictedArea,
+                      int trueArea, int intersection) {
+        this(file, label, patientId, dice, iou, predictedArea, trueArea, intersection, Double.NaN);
+    }
 
     @Override
     public String toString() {

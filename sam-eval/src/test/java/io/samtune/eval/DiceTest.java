@@ -45,8 +45,32 @@ class DiceTest {
         assertThat(c.perClass().get(TumorType.PITUITARY)[1]).isNaN();
         DiceReport r = new DiceReport(List.of(c), "box", "test");
         assertThat(r.table()).contains("x").contains("0.5000 +- 0.4082").contains("0.7059");
-        assertThat(r.csv()).startsWith("file,label,tumour,pid,checkpoint,dice,iou\n1.mat,1,meningioma,a,x,0.5,");
+        assertThat(r.csv()).startsWith("file,label,tumour,pid,checkpoint,dice,iou,hd95\n1.mat,1,meningioma,a,x,0.5,");
         assertThat(r.toJson().getAsJsonArray("results").get(0).getAsJsonObject().getAsJsonObject("perClass")
                 .getAsJsonObject("pituitary").get("meanDice").isJsonNull()).isTrue();
+    }
+
+    @Test
+    void hd95OnHandMadeMasks() {
+        // two 10x10 squares in a 40x40 image, one shifted 3 pixels right: every boundary distance <= 3
+        boolean[] a = new boolean[40 * 40];
+        boolean[] b = new boolean[40 * 40];
+        for (int y = 10; y < 20; y++) {
+            for (int x = 10; x < 20; x++) {
+                a[y * 40 + x] = true;
+                b[y * 40 + x + 3] = true;
+            }
+        }
+        io.samtune.data.BinaryMask ma = new io.samtune.data.BinaryMask(40, 40, a);
+        io.samtune.data.BinaryMask mb = new io.samtune.data.BinaryMask(40, 40, b);
+        assertThat(SurfaceDistance.hd95(ma, ma)).isZero();
+        assertThat(SurfaceDistance.hd95(ma, mb)).isEqualTo(3.0);
+        assertThat(SurfaceDistance.hd95(ma, mb)).isEqualTo(SurfaceDistance.hd95(mb, ma));
+        assertThat(SurfaceDistance.hd95(ma, new io.samtune.data.BinaryMask(40, 40, new boolean[1600]))).isNaN();
+        // one stray far pixel among 37 boundary pixels moves the max, not the 95th percentile
+        boolean[] c = a.clone();
+        c[39 * 40 + 39] = true;
+        io.samtune.data.BinaryMask mc = new io.samtune.data.BinaryMask(40, 40, c);
+        assertThat(SurfaceDistance.hd95(mc, ma)).isLessThan(Math.hypot(20, 20));
     }
 }

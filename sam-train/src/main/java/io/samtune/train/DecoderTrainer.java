@@ -44,6 +44,7 @@ public final class DecoderTrainer implements AutoCloseable {
     private final Optimizer optimizer;
     private final List<TrainingListener> listeners = new ArrayList<>();
     private GradientReducer reducer = GradientReducer.NONE;
+    private volatile boolean stopRequested;
     private WeightSynchroniser synchroniser = WeightSynchroniser.NONE;
 
     /** Scores the decoder on the validation part; returns mean Dice. */
@@ -93,6 +94,14 @@ public final class DecoderTrainer implements AutoCloseable {
     public DecoderTrainer setWeightSynchroniser(WeightSynchroniser synchroniser) {
         this.synchroniser = Objects.requireNonNull(synchroniser, "synchroniser");
         return this;
+    }
+
+    /**
+     * Asks a running {@link #fit} to stop after its current step: it checkpoints that step and
+     * throws {@link TrainingInterruptedException}. Safe to call from any thread (a signal handler).
+     */
+    public void requestStop() {
+        stopRequested = true;
     }
 
     /** The configuration. */
@@ -343,10 +352,16 @@ public final class DecoderTrainer implements AutoCloseable {
                     synchroniser.synchronise(parameters, state);
                 }
                 all.forEach(l -> l.onStep(state));
+                if (stopRequested && !state.epochEnds()) {
+                    throw new TrainingInterruptedException(state.step());
+                }
                 if (state.epochEnds()) {
                     all.forEach(l -> l.onEpochEnd(state));
                     stopped = all.stream().anyMatch(l -> l.wantsStop(state));
                     state.nextEpoch();
+                    if (stopRequested && !stopped && state.hasNextStep()) {
+                        throw new TrainingInterruptedException(state.step()); // the epoch end was checkpointed
+                    }
                 }
             }
         } catch (RuntimeException e) {

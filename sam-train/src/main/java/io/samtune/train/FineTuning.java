@@ -44,6 +44,8 @@ public final class FineTuning {
     private final List<TrainingListener> listeners = new ArrayList<>();
     private Observer observer = new Observer() {
     };
+    private volatile DecoderTrainer running;
+    private volatile boolean stopRequested;
 
     /**
      * @param config every setting; {@code data} and {@code model} are required
@@ -67,6 +69,18 @@ public final class FineTuning {
     public FineTuning setObserver(Observer observer) {
         this.observer = Objects.requireNonNull(observer, "observer");
         return this;
+    }
+
+    /**
+     * Asks the run to stop after its current step, checkpointed (see {@link DecoderTrainer#requestStop});
+     * {@link #run} then throws {@link TrainingInterruptedException}. Safe from any thread.
+     */
+    public void requestStop() {
+        stopRequested = true;
+        DecoderTrainer t = running;
+        if (t != null) {
+            t.requestStop();
+        }
     }
 
     /** The settings. */
@@ -127,7 +141,16 @@ public final class FineTuning {
                 run.writeRunInfo(provenance);
             }
             listeners.forEach(trainer::addListener);
-            return trainer.fit(train, validator, run, resume);
+            trainer.addListener(new TensorBoardLog(run.path()));
+            running = trainer;
+            if (stopRequested) {
+                trainer.requestStop();
+            }
+            try {
+                return trainer.fit(train, validator, run, resume);
+            } finally {
+                running = null;
+            }
         }
     }
 

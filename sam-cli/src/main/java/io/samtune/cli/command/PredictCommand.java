@@ -39,10 +39,13 @@ import picocli.CommandLine.Spec;
  * boxes, masks written to an {@code .npz}.
  */
 @Command(name = "predict", mixinStandardHelpOptions = true,
-        description = "Predict masks for one image with SAM and write them to an .npz file.",
+        description = "Predict masks with SAM (optionally a fine-tuned decoder): one image to .npz or .png, or every slice of a folder.",
         footer = {"", "Points plus at most one box form one prompt; several --box options (no points) form a batch.",
             "OUT.npz holds mask_logits (B, C, H, W), iou_predictions (B, C) and low_res_logits (B, C, h, w), float32;",
-            "C = 3 with --multimask, else 1. Exit codes: 0 done; 1 unreadable input; 2 bad options."})
+            "C = 3 with --multimask, else 1. OUT.png holds the first mask (255 = tumour).",
+            "With --data DIR: every slice gets the prompt made from its own mask (--prompt); OUT is a folder of",
+            "mask PNGs with predictions.csv (Dice and IoU against each slice's mask).",
+            "Exit codes: 0 done; 1 unreadable input; 2 bad options."})
 public final class PredictCommand implements Callable<Integer> {
 
     @Spec
@@ -51,8 +54,20 @@ public final class PredictCommand implements Callable<Integer> {
     @Mixin
     ModelOptions model = new ModelOptions();
 
-    @Option(names = "--image", required = true, paramLabel = "FILE", description = "PNG/JPEG (pixels used as they are) or a slice .mat (windowed to 8 bits).")
+    @Option(names = "--image", paramLabel = "FILE", description = "PNG/JPEG (pixels used as they are) or a slice .mat (windowed to 8 bits).")
     Path image;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "A folder of slice .mat files: predict every slice (folder mode).")
+    Path data;
+
+    @Option(names = "--prompt", paramLabel = "box|point|box+point", description = "Folder mode: the prompt made from each slice's mask (default: box).")
+    io.samtune.core.PromptMode prompt = io.samtune.core.PromptMode.BOX;
+
+    @Option(names = "--decoder", paramLabel = "FILE|RUN_DIR", description = "A fine-tuned decoder, or a train run folder (its decoder-best), on top of --checkpoint.")
+    Path decoder;
+
+    @Option(names = "--overlay", paramLabel = "FILE.png", description = "With a .mat --image: also draw the slice with its mask, the prediction and the prompt.")
+    Path overlay;
 
     @Option(names = "--box", paramLabel = "x0,y0,x1,y1", description = "A box in image pixels (0-based, x = column); repeat for a batch.")
     List<String> boxes = new ArrayList<>();
@@ -69,7 +84,7 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--window", paramLabel = "minmax|LOW,HIGH", description = "Intensity window for .mat slices: minmax or percentiles (default: ${DEFAULT-VALUE}).")
     String window = "minmax";
 
-    @Option(names = "--out", required = true, paramLabel = "OUT.npz", description = "Where to write the masks.")
+    @Option(names = "--out", required = true, paramLabel = "OUT.npz|OUT.png|DIR", description = "Where to write the masks.")
     Path out;
 
     /** Runs the command; returns its exit code. */
@@ -97,7 +112,14 @@ public final class PredictCommand implements Callable<Integer> {
                 }
                 pointList.add(new PointPrompt(v[0], v[1], v.length < 3 || v[2] == 1));
             }
-            if (boxList.isEmpty() && pointList.isEmpty() && maskInput == null) {
+            if ((image == null) == (data == null)) {
+                throw new IllegalArgumentException("give --image FILE (one image) or --data DIR (every slice of a folder)");
+            }
+            if (data != null && (!boxList.isEmpty() || !pointList.isEmpty() || maskInput != null || overlay != null)) {
+                throw new IllegalArgumentException("--data makes each slice's prompt from its own mask (--prompt);"
+                        + " --box, --point, --mask-input and --overlay are for --image");
+            }
+            if (data == null && boxList.isEmpty() && pointList.isEmpty() && maskInput == null) {
                 throw new IllegalArgumentException("give a prompt: --box, --point or --mask-input");
             }
             if (boxList.size() > 1 && (!pointList.isEmpty() || maskInput != null)) {
@@ -109,6 +131,9 @@ public final class PredictCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+        if (data != null) {
+            return predictFolder(modelConfig, win, err);
+        }
         RgbImage rgb;
         try {
             rgb = readImage(image, win);
@@ -117,14 +142,82 @@ public final class PredictCommand implements Callable<Integer> {
             return 1;
         }
         try (SamModel sam = modelConfig.load(); SamPredictor predictor = sam.newPredictor()) {
+            loadDecoder(sam);
             if (maskInput != null) {
                 mask = readMaskInput(maskInput, sam);
             }
             predictor.setImage(rgb);
             Prediction p = boxList.size() > 1 ? predictor.predictBoxes(boxList, multimask)
                     : predictor.predict(new Prompt(pointList, boxList.isEmpty() ? null : boxList.get(0), mask), multimask);
-            write(p, out, sam.manager());
+            if (out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
+                io.samtune.eval.ReportFigures.writePng(io.samtune.eval.ReportFigures.maskPicture(p.mask()), out);
+            } else {
+                write(p, out, sam.manager());
+            }
+            if (overlay != null) {
+                if (!image.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".mat")) {
+                    err.println("warning: --overlay needs a slice .mat (its mask is drawn too); none written");
+                } else {
+                    io.samtune.data.BrainTumorSlice slice = MatSliceReader.read(image);
+                    io.samtune.eval.ReportFigures.writePng(io.samtune.eval.ReportFigures.overlay(slice, p.mask(),
+                            new Prompt(pointList, boxList.isEmpty() ? null : boxList.get(0), null),
+                            String.format(Locale.ROOT, "%s | Dice %.3f", image.getFileName(), p.mask().dice(slice.mask()))),
+                            overlay);
+                }
+            }
             spec.commandLine().getOut().printf(Locale.ROOT, "%s -> %s%n", p, out);
+            return 0;
+        } catch (IOException e) {
+            err.println("error: " + e.getMessage());
+            return 1;
+        }
+    }
+
+    private void loadDecoder(SamModel sam) throws IOException {
+        if (decoder == null) {
+            return;
+        }
+        Path f = java.nio.file.Files.isDirectory(decoder) ? decoder.resolve(io.samtune.train.RunDirectory.DECODER_BEST)
+                : decoder;
+        if (!java.nio.file.Files.isRegularFile(f)) {
+            throw new IOException("--decoder " + decoder + ": " + (java.nio.file.Files.isDirectory(decoder)
+                    ? "not a train run folder (no " + io.samtune.train.RunDirectory.DECODER_BEST + ")" : "file not found"));
+        }
+        sam.loadDecoder(f);
+    }
+
+    /** Folder mode: every slice with the prompt from its mask; mask PNGs and predictions.csv in {@code out}. */
+    private int predictFolder(ModelConfig modelConfig, IntensityWindow win, PrintWriter err) throws Exception {
+        PrintWriter o = spec.commandLine().getOut();
+        try (SamModel sam = modelConfig.load(); SamPredictor predictor = sam.newPredictor()) {
+            loadDecoder(sam);
+            io.samtune.data.SliceIndex index = io.samtune.data.SliceIndex.scan(data, true);
+            index.skipped().forEach(e -> err.println("skipped: " + e.getMessage()));
+            java.nio.file.Files.createDirectories(out);
+            StringBuilder csv = new StringBuilder("file,label,tumour,pid,dice,iou,predictedArea,truthArea\n");
+            Counter counter = new Counter(err, "predicting slices", index.size());
+            double diceSum = 0;
+            for (int i = 0; i < index.size(); i++) {
+                io.samtune.data.SliceInfo info = index.info(i);
+                io.samtune.data.BrainTumorSlice slice = info.load();
+                predictor.setImage(slice, win);
+                io.samtune.data.BinaryMask m = predictor.predict(prompt.promptFor(slice), false).mask();
+                String stem = info.name().replaceAll("\\.mat$", "");
+                Path png = out.resolve(stem + ".png");
+                java.nio.file.Files.createDirectories(png.getParent());
+                io.samtune.eval.ReportFigures.writePng(io.samtune.eval.ReportFigures.maskPicture(m), png);
+                double dice = m.dice(slice.mask());
+                diceSum += dice;
+                csv.append(info.name()).append(',').append(info.label().code()).append(',')
+                        .append(info.label().displayName()).append(',').append(info.patientId()).append(',')
+                        .append(dice).append(',').append(m.iou(slice.mask())).append(',').append(m.area()).append(',')
+                        .append(slice.mask().area()).append('\n');
+                counter.accept(i + 1);
+            }
+            counter.finish();
+            io.samtune.core.io.AtomicFiles.writeString(out.resolve("predictions.csv"), csv.toString());
+            o.printf(Locale.ROOT, "%d slices, mean Dice %.4f (%s prompt) -> %s (masks, predictions.csv)%n", index.size(),
+                    diceSum / index.size(), prompt, out);
             return 0;
         } catch (IOException e) {
             err.println("error: " + e.getMessage());

@@ -25,6 +25,7 @@ import io.samtune.train.RunDirectory;
 import io.samtune.train.ScheduleConfig;
 import io.samtune.train.TrainingConfig;
 import io.samtune.train.TrainingDivergedException;
+import io.samtune.train.TrainingInterruptedException;
 import io.samtune.train.TrainingResult;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -45,9 +46,11 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Fine-tune SAM's mask decoder on brain tumour slices (image and prompt encoders frozen).",
-        footer = {"", "Without --checkpoint: the bundled tiny model on testdata/demo (30 epochs, lr 5e-3).",
+        footer = {"", "Without --checkpoint: the bundled tiny model on testdata/demo (30 epochs, lr 5e-3, --select last).",
             "--settings RUN_DIR/run.json starts from a saved run's settings; options given beside it override them.",
-            "Exit codes: 0 done; 1 bad data, checkpoint or divergence (the last good checkpoint is kept); 2 bad options."})
+            "SIGTERM or Ctrl-C: the current step is finished and checkpointed; continue with --resume.",
+            "Exit codes: 0 done; 1 bad data, checkpoint or divergence (the last good checkpoint is kept); 2 bad options;",
+            "143 stopped by SIGTERM, 130 by Ctrl-C (resumable)."})
 public final class TrainCommand implements Callable<Integer> {
 
     @Spec
@@ -244,6 +247,9 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (given("--select")) {
             r.optSelect(select);
+        } else if (demo) {
+            // the demo's validation part is one slice: too little to choose a decoder on
+            r.optSelect(RunConfig.Selection.LAST);
         }
         if (given("--patience")) {
             r.optPatience(patience);
@@ -328,6 +334,20 @@ public final class TrainCommand implements Callable<Integer> {
                         }
                     }
                 });
+        // SIGTERM (a scheduler's preemption) or Ctrl-C: finish the step, checkpoint it, say how to go on
+        String[] signal = new String[1];
+        java.util.Map<sun.misc.Signal, sun.misc.SignalHandler> previous = new java.util.LinkedHashMap<>();
+        for (String name : new String[] {"TERM", "INT"}) {
+            try {
+                sun.misc.Signal sig = new sun.misc.Signal(name);
+                previous.put(sig, sun.misc.Signal.handle(sig, s -> {
+                    signal[0] = s.getName();
+                    job.requestStop();
+                }));
+            } catch (IllegalArgumentException e) {
+                // the signal is not available here (e.g. INT under some launchers): its default stays
+            }
+        }
         try {
             TrainingResult result = job.run(new RunDirectory(out), resume);
             o.println(result);
@@ -340,6 +360,10 @@ public final class TrainCommand implements Callable<Integer> {
         } catch (DatasetException | MatFileException | CheckpointException e) {
             err.println("error: " + e.getMessage());
             return 1;
+        } catch (TrainingInterruptedException e) {
+            err.println();
+            err.println("stopped at step " + e.step() + "; continue with the same command and --resume");
+            return "INT".equals(signal[0]) ? 130 : 143;
         } catch (TrainingDivergedException e) {
             err.println();
             err.println("error: " + e.getMessage());
@@ -347,6 +371,8 @@ public final class TrainCommand implements Callable<Integer> {
         } catch (IOException e) {
             err.println("error: " + e.getMessage());
             return 1;
+        } finally {
+            previous.forEach(sun.misc.Signal::handle);
         }
     }
 

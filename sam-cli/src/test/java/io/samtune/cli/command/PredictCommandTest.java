@@ -227,4 +227,59 @@ class PredictCommandTest {
         assertThat(mr.exit()).isEqualTo(1);
         assertThat(mr.err()).contains(claims.toString()).contains("100000, 100000").doesNotContain("\tat ");
     }
+
+    @Test
+    void aFineTunedDecoderPngMasksAndFolderMode() throws Exception {
+        // a decoder that differs from the base: its predictions differ
+        Path decoder = tmp.resolve("shifted.safetensors");
+        try (io.samtune.core.SamModel m = io.samtune.core.SamModel.load(Reference.file("tiny-sam.pth"),
+                io.samtune.core.SamConfig.fromJson(Reference.file("tiny-sam-config.json")), ai.djl.Device.cpu())) {
+            m.weights().get("mask_decoder.output_upscaling.3.bias").addi(2f);
+            m.saveDecoder(decoder, java.util.Map.of());
+        }
+        Path slice = Fixtures.phantoms().resolve("8.mat");
+        Path base = tmp.resolve("base.npz");
+        List<String> a = base(slice, base);
+        a.addAll(List.of("--box", "119,136,167,187"));
+        assertThat(run(a.toArray(String[]::new)).exit()).isZero();
+        Path tunedNpz = tmp.resolve("tuned.npz");
+        List<String> t = base(slice, tunedNpz);
+        t.addAll(List.of("--box", "119,136,167,187", "--decoder", decoder.toString()));
+        assertThat(run(t.toArray(String[]::new)).exit()).isZero();
+        assertThat(read(tunedNpz).get("mask_logits").toFloatArray()).as("the fine-tuned decoder's logits")
+                .isNotEqualTo(read(base).get("mask_logits").toFloatArray());
+
+        Path tuned = tmp.resolve("tuned.png");
+        Path overlay = tmp.resolve("overlay.png");
+        List<String> b = base(slice, tuned);
+        b.addAll(List.of("--box", "119,136,167,187", "--decoder", decoder.toString(), "--overlay", overlay.toString()));
+        CommandResult r = run(b.toArray(String[]::new));
+        assertThat(r.exit()).as(r.err()).isZero();
+        java.awt.image.BufferedImage y = ImageIO.read(tuned.toFile());
+        assertThat(y.getWidth()).isEqualTo(256);
+        for (int yy = 0; yy < 256; yy++) {
+            for (int xx = 0; xx < 256; xx++) {
+                int v = y.getRGB(xx, yy) & 0xff;
+                assertThat(v == 0 || v == 255).as("a mask picture holds 0 and 255").isTrue();
+            }
+        }
+        assertThat(ImageIO.read(overlay.toFile()).getHeight()).isGreaterThan(256);
+
+        Path folder = tmp.resolve("folder");
+        List<String> f = new ArrayList<>(List.of("--checkpoint", Reference.file("tiny-sam.pth").toString(), "--config",
+                Reference.file("tiny-sam-config.json").toString(), "--device", "cpu", "--data",
+                Fixtures.demo().toString(), "--out", folder.toString(), "--prompt", "box"));
+        CommandResult fr = run(f.toArray(String[]::new));
+        assertThat(fr.exit()).as(fr.err()).isZero();
+        List<String> rows = Files.readAllLines(folder.resolve("predictions.csv"));
+        assertThat(rows.get(0)).isEqualTo("file,label,tumour,pid,dice,iou,predictedArea,truthArea");
+        assertThat(rows).hasSize(1 + 13);
+        assertThat(folder.resolve("1.png")).isRegularFile();
+        assertThat(fr.out()).contains("13 slices, mean Dice");
+
+        CommandResult both = run("--image", slice.toString(), "--data", Fixtures.demo().toString(), "--out",
+                tmp.resolve("z").toString());
+        assertThat(both.exit()).isEqualTo(2);
+        assertThat(both.err()).contains("give --image FILE (one image) or --data DIR");
+    }
 }

@@ -71,7 +71,7 @@ class TestAccuracyCommandTest {
 
         Map<String, List<double[]>> byCheckpoint = new HashMap<>();
         List<String> lines = Files.readAllLines(out.resolve("per-slice.csv"));
-        assertThat(lines.get(0)).isEqualTo("file,label,tumour,pid,checkpoint,dice,iou");
+        assertThat(lines.get(0)).isEqualTo("file,label,tumour,pid,checkpoint,dice,iou,hd95");
         for (String line : lines.subList(1, lines.size())) {
             String[] f = line.split(",");
             assertThat(f[2]).isEqualTo(io.samtune.data.TumorType.fromCode(Integer.parseInt(f[1])).displayName());
@@ -81,7 +81,7 @@ class TestAccuracyCommandTest {
         for (int i = 0; i < 2; i++) {
             JsonObject res = results.get(i).getAsJsonObject();
             assertThat(res.keySet()).containsExactly("name", "decoder", "slices", "meanDice", "stdDice", "globalDice",
-                    "meanIoU", "perClass");
+                    "meanIoU", "meanHd95", "perClass", "perPatient");
             List<double[]> rows = byCheckpoint.get(res.get("name").getAsString());
             assertThat(rows).hasSize(24);
             assertThat(res.get("slices").getAsInt()).isEqualTo(24);

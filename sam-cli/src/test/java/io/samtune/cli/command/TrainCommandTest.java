@@ -360,4 +360,49 @@ class TrainCommandTest {
         assertThat(none.exit()).isEqualTo(1);
         assertThat(none.err()).contains("holds no image encoder").contains("--checkpoint").doesNotContain("\tat ");
     }
+
+    @Test
+    void sigtermFinishesTheStepCheckpointsItAndResumesExactly() throws Exception {
+        Path a = tmp.resolve("whole");
+        CommandResult full = run(args(a, "--steps", "40").toArray(String[]::new));
+        assertThat(full.exit()).as(full.err()).isZero();
+
+        Path b = tmp.resolve("preempted");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "-Dai.djl.offline=true",
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "io.samtune.cli.command.TrainCommand"));
+        cmd.addAll(args(b, "--steps", "40")); // no --checkpoint-every: the signal's checkpoint is the only one mid-epoch
+        Path log = tmp.resolve("preempted.log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            Path metrics = b.resolve(RunDirectory.METRICS);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (System.nanoTime() < deadline && p.isAlive()
+                    && (!Files.exists(metrics) || Files.readAllLines(metrics).size() < 7)) {
+                Thread.sleep(5);
+            }
+            assertThat(p.isAlive()).as("still training; log:%n%s", Files.readString(log)).isTrue();
+            p.destroy(); // SIGTERM
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            p.destroyForcibly();
+        }
+        assertThat(p.exitValue()).as(Files.readString(log)).isEqualTo(143);
+        assertThat(Files.readString(log)).containsPattern("stopped at step \\d+; continue with the same command and --resume");
+
+        CommandResult resumed = run(args(b, "--steps", "40", "--resume").toArray(String[]::new));
+        assertThat(resumed.exit()).as(resumed.err()).isZero();
+        java.util.Map<String, float[]> x = decoder(a);
+        java.util.Map<String, float[]> y = decoder(b);
+        x.forEach((k, v) -> {
+            double d = 0;
+            for (int i = 0; i < v.length; i++) {
+                d = Math.max(d, Math.abs(v[i] - y.get(k)[i]));
+            }
+            assertThat(d).as("max |uninterrupted - preempted and resumed| of %s", k).isLessThanOrEqualTo(1e-6);
+        });
+        List<JsonObject> lines = new RunDirectory(b).readMetrics();
+        assertThat(lines.stream().filter(o -> o.has("loss")).map(o -> o.get("step").getAsLong()).toList())
+                .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 40).boxed().toList());
+    }
 }
