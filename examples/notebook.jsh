@@ -24,8 +24,9 @@ var before = scorer.evaluate("before", split.test())
 var data = DataConfig.builder().setFolder(root.resolve("testdata/demo")).optBoxJitter(2).build()
 var config = TrainingConfig.builder().optData(data).optOptimization(OptimizationConfig.builder().optLearningRate(5e-3).optBatchSize(4).build()).optSchedule(ScheduleConfig.builder().optMaxSteps(60).build()).optRun(RunConfig.builder().optSeed(42).build()).build()
 var trainer = new DecoderTrainer(model, config)
-trainer.addListener(TrainingListener.onStep(run -> { if (run.step() % 15 == 0) System.out.printf("step %d loss %.4f%n", run.step(), run.loss()); }))
-trainer.setGradientReducer((parameters, run) -> { })   // where several devices' gradients would be summed
+// (in braces: both return the trainer, which JShell would print again)
+{ trainer.addListener(TrainingListener.onStep(run -> { if (run.step() % 15 == 0) System.out.printf("step %d loss %.4f%n", run.step(), run.loss()); })); }
+{ trainer.setGradientReducer((parameters, run) -> { }); }   // where several devices' gradients would be summed
 var result = trainer.fit(new SliceTrainingData(split.train(), cache, data), null, null, false)
 
 // 5. Score again, save the decoder, draw an overlay

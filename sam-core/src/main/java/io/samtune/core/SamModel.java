@@ -93,6 +93,11 @@ public final class SamModel implements AutoCloseable {
             SamConfig c;
             try {
                 c = config != null ? config : SamConfig.inferFrom(sd);
+                if (config == null) {
+                    org.slf4j.LoggerFactory.getLogger(SamModel.class).warn("{}: sizes inferred from the weights;"
+                            + " the decoder's head count is not in them and is taken as {} (SAM's); pass the model's"
+                            + " config (--config) if it differs", checkpoint, c.decoderNumHeads());
+                }
             } catch (IllegalArgumentException e) {
                 throw new CheckpointException(checkpoint, "not a SAM checkpoint: " + e.getMessage());
             }

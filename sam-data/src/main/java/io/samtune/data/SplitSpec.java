@@ -117,6 +117,10 @@ public record SplitSpec(double valFraction, double testFraction, int folds, int 
             List<String> shuffled = new ArrayList<>(patients);
             Collections.shuffle(shuffled, new Random(seed ^ SHUFFLE_STREAM));
             if (folds > 0) {
+                if (folds > shuffled.size()) {
+                    throw new DatasetException("k-fold split of " + folds + " folds, but the data hold "
+                            + shuffled.size() + " patients: give --folds of at most " + shuffled.size());
+                }
                 for (int i = 0; i < shuffled.size(); i++) {
                     if (i % folds + 1 == fold) {
                         testPatients.add(shuffled.get(i));

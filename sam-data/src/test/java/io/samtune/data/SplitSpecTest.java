@@ -110,4 +110,14 @@ class SplitSpecTest {
         assertThatThrownBy(() -> SplitSpec.builder().optFolds(1, 1).build()).hasMessageContaining(">= 2");
         assertThatThrownBy(() -> DataSplit.Part.parse("dev")).hasMessageContaining("train, val, test or all");
     }
+
+    @Test
+    void moreFoldsThanPatientsIsRefused() throws Exception {
+        SliceIndex index = SliceIndex.scan(Fixtures.demo());
+        int patients = index.patients().size();
+        DatasetException e = org.assertj.core.api.Assertions.catchThrowableOfType(DatasetException.class,
+                () -> SplitSpec.builder().optFolds(patients + 1, 1).build().split(index));
+        org.assertj.core.api.Assertions.assertThat(e.getMessage()).contains(patients + 1 + " folds")
+                .contains(patients + " patients").contains("--folds");
+    }
 }

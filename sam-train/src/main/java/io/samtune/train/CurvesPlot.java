@@ -4,6 +4,7 @@ import com.google.gson.JsonObject;
 import io.samtune.eval.Charts;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.knowm.xchart.XYChart;
@@ -38,11 +39,14 @@ final class CurvesPlot {
         if (steps.isEmpty()) {
             return;
         }
-        Charts.writePng(render(steps, loss, diceSteps, dice), run.file(RunDirectory.CURVES));
+        Path name = run.path().toAbsolutePath().getFileName();
+        Charts.writePng(render("training curves - " + (name == null ? run.path() : name), steps, loss, diceSteps, dice),
+                run.file(RunDirectory.CURVES));
     }
 
-    static BufferedImage render(List<Double> steps, List<Double> loss, List<Double> diceSteps, List<Double> dice) {
-        XYChart chart = new XYChartBuilder().width(900).height(500).title("training curves").xAxisTitle("step")
+    static BufferedImage render(String title, List<Double> steps, List<Double> loss, List<Double> diceSteps,
+                                List<Double> dice) {
+        XYChart chart = new XYChartBuilder().width(900).height(500).title(title).xAxisTitle("step")
                 .yAxisTitle("training loss").build();
         Charts.style(chart.getStyler());
         chart.getStyler().setXAxisDecimalPattern("0");

@@ -108,8 +108,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
             return 1;
         }
         if (!json) {
-            err.printf(Locale.ROOT, "benchmarking %s on %s (%d timed runs per figure after a warm-up)...%n", model, dev,
-                    repeat);
+            err.printf(Locale.ROOT, "benchmarking %s on %s (%d timed run%s per figure after a warm-up)...%n", model, dev,
+                    repeat, repeat == 1 ? "" : "s");
         }
         // before any libtorch work: its idle worker threads spin for a while and would slow the reader
         double matMs = matLoad(files) * 1000;

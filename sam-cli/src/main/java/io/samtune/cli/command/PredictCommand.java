@@ -141,6 +141,19 @@ public final class PredictCommand implements Callable<Integer> {
             err.println("error: " + e.getMessage());
             return 1;
         }
+        for (BoxPrompt b : boxList) {
+            if (b.x0() < 0 || b.y0() < 0 || b.x1() > rgb.width() - 1 || b.y1() > rgb.height() - 1) {
+                throw Commands.badOption(spec, String.format(Locale.ROOT, "--box %s lies outside the %dx%d image"
+                        + " (0-based pixels, x = column: 0..%d, y = row: 0..%d)", b, rgb.width(), rgb.height(),
+                        rgb.width() - 1, rgb.height() - 1));
+            }
+        }
+        for (PointPrompt pt : pointList) {
+            if (pt.x() < 0 || pt.y() < 0 || pt.x() > rgb.width() - 1 || pt.y() > rgb.height() - 1) {
+                throw Commands.badOption(spec, String.format(Locale.ROOT, "--point %s lies outside the %dx%d image",
+                        pt, rgb.width(), rgb.height()));
+            }
+        }
         try (SamModel sam = modelConfig.load(); SamPredictor predictor = sam.newPredictor()) {
             loadDecoder(sam);
             if (maskInput != null) {

@@ -282,4 +282,13 @@ class PredictCommandTest {
         assertThat(both.exit()).isEqualTo(2);
         assertThat(both.err()).contains("give --image FILE (one image) or --data DIR");
     }
+
+    @Test
+    void promptsOutsideTheImageAreRefused() throws Exception {
+        List<String> args = base(png(), tmp.resolve("o.npz"));
+        args.addAll(List.of("--box", "10,10,500,20"));
+        CommandResult r = run(args.toArray(String[]::new));
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--box").contains("lies outside the 80x96 image");
+    }
 }
