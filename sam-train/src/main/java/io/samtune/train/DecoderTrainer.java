@@ -45,6 +45,11 @@ public final class DecoderTrainer implements AutoCloseable {
     private final List<TrainingListener> listeners = new ArrayList<>();
     private GradientReducer reducer = GradientReducer.NONE;
     private volatile boolean stopRequested;
+    private final List<Replica> replicas = new ArrayList<>();
+
+    /** A copy of the model on another device: its own weights (copied after every update), manager and positional encoding. */
+    private record Replica(SamModel model, TrainableParameters parameters, NDManager manager, NDArray densePe) {
+    }
     private WeightSynchroniser synchroniser = WeightSynchroniser.NONE;
 
     /** Scores the decoder on the validation part; returns mean Dice. */
@@ -76,6 +81,48 @@ public final class DecoderTrainer implements AutoCloseable {
         this.manager = model.manager().newSubManager();
         this.densePe = model.promptEncoder().densePe(manager);
         this.optimizer = config.optimization().newOptimizer(manager);
+    }
+
+    /**
+     * Adds a replica of the model on another device (data parallelism in one process): each
+     * decoder call's batch is shared out over the devices in a fixed order, all their forward and
+     * backward passes run under one gradient collector, the replicas' gradients are summed into this
+     * trainer's model in device order, one update is made, and its weights are copied to every
+     * replica. The result equals one device with the same batch up to the order of sums.
+     *
+     * @param replica a model of the same sizes on its own device (its decoder weights are overwritten)
+     * @throws IllegalArgumentException if its sizes differ
+     */
+    public DecoderTrainer addReplica(SamModel replica) {
+        if (!replica.config().equals(model.config())) {
+            throw new IllegalArgumentException("a replica must have the model's sizes: " + replica.config() + " vs "
+                    + model.config());
+        }
+        TrainableParameters p = new TrainableParameters(parameters.name(), replica.weights(), parameters.names());
+        NDManager m = replica.manager().newSubManager();
+        replicas.add(new Replica(replica, p, m, replica.promptEncoder().densePe(m)));
+        copyToReplicas();
+        return this;
+    }
+
+    /** The number of devices the decoder trains on (1 plus the replicas). */
+    public int deviceCount() {
+        return 1 + replicas.size();
+    }
+
+    /** Copies the trained weights to every replica (after an update, a restore or a synchronisation). */
+    private void copyToReplicas() {
+        for (Replica r : replicas) {
+            try (NDManager scope = r.manager().newSubManager()) {
+                java.util.Map<String, NDArray> copies = new java.util.LinkedHashMap<>();
+                parameters.arrays().forEach((k, v) -> {
+                    NDArray c = v.stopGradient().toDevice(r.model().device(), true);
+                    c.attach(scope);
+                    copies.put(k, c);
+                });
+                r.parameters().assign(copies);
+            }
+        }
     }
 
     /** Adds a listener (progress, logging, ...); listeners run in the order added. */
@@ -125,19 +172,72 @@ public final class DecoderTrainer implements AutoCloseable {
      */
     public double computeGradients(List<TrainingExample> batch, double scale) {
         parameters.requireGradients();
+        if (!replicas.isEmpty()) {
+            return computeReplicatedGradients(batch, scale);
+        }
         try (NDManager step = manager.newSubManager()) {
             try (GradientCollector gc = model.manager().getEngine().newGradientCollector()) {
-                NDArray loss = batchLoss(batch, step);
+                NDArray loss = batchLoss(batch, step, model, densePe);
                 gc.backward(scale == 1.0 ? loss : loss.mul(Layers.scalar(loss, scale)));
                 return loss.getFloat();
             }
         }
     }
 
+    /**
+     * The batch shared out over this model and its replicas in device order (contiguous, the first
+     * shares one larger when it does not divide); one gradient collector over every pass; each
+     * share's loss weighted by its size, so the summed gradients are those of the whole batch.
+     */
+    private double computeReplicatedGradients(List<TrainingExample> batch, double scale) {
+        int devices = Math.min(deviceCount(), batch.size());
+        double loss = 0;
+        List<NDManager> scopes = new ArrayList<>();
+        try (GradientCollector gc = model.manager().getEngine().newGradientCollector()) {
+            int from = 0;
+            for (int d = 0; d < devices; d++) {
+                int n = batch.size() / devices + (d < batch.size() % devices ? 1 : 0);
+                List<TrainingExample> share = batch.subList(from, from + n);
+                from += n;
+                NDManager scope = (d == 0 ? manager : replicas.get(d - 1).manager()).newSubManager();
+                scopes.add(scope);
+                NDArray l = d == 0 ? batchLoss(share, scope, model, densePe)
+                        : batchLoss(share, scope, replicas.get(d - 1).model(), replicas.get(d - 1).densePe());
+                double weight = scale * n / batch.size();
+                gc.backward(weight == 1.0 ? l : l.mul(Layers.scalar(l, weight)));
+                loss += l.getFloat() * n / batch.size();
+            }
+        } finally {
+            scopes.forEach(NDManager::close);
+        }
+        sumReplicaGradients();
+        return loss;
+    }
+
+    /** Adds every replica's gradients to this model's, in device order, and zeroes the replicas'. */
+    private void sumReplicaGradients() {
+        java.util.Map<String, NDArray> own = parameters.arrays();
+        for (Replica r : replicas) {
+            java.util.Map<String, NDArray> theirs = r.parameters().arrays();
+            try (NDManager scope = manager.newSubManager()) {
+                for (String k : parameters.names()) {
+                    NDArray g = own.get(k).getGradient();
+                    g.attach(scope);
+                    NDArray rg = theirs.get(k).getGradient();
+                    rg.attach(scope);
+                    NDArray moved = rg.toDevice(model.device(), true);
+                    moved.attach(scope);
+                    g.addi(moved);
+                }
+            }
+            r.parameters().zeroGradients();
+        }
+    }
+
     /** The loss of a batch without gradients: mean over samples. */
     public double evaluateLoss(List<TrainingExample> batch) {
         try (NDManager step = manager.newSubManager()) {
-            return batchLoss(batch, step).getFloat();
+            return batchLoss(batch, step, model, densePe).getFloat();
         }
     }
 
@@ -164,11 +264,12 @@ public final class DecoderTrainer implements AutoCloseable {
             throw new TrainingDivergedException("loss is " + loss + "; the decoder was not updated");
         }
         applyGradients(config.optimization().learningRate());
+        copyToReplicas();
         return loss;
     }
 
     /** The mean loss of a batch, as a scalar NDArray on the autograd tape. */
-    NDArray batchLoss(List<TrainingExample> batch, NDManager scope) {
+    NDArray batchLoss(List<TrainingExample> batch, NDManager scope, SamModel model, NDArray densePe) {
         if (batch.isEmpty()) {
             throw new IllegalArgumentException("empty batch");
         }
@@ -331,6 +432,7 @@ public final class DecoderTrainer implements AutoCloseable {
         if (restored != null) {
             state.restore(restored.state());
         }
+        copyToReplicas();
         List<TrainingListener> all = listenersOf(validator, run, state, restored);
         try {
             all.forEach(l -> l.onStart(state));
@@ -351,6 +453,7 @@ public final class DecoderTrainer implements AutoCloseable {
                 if (synchroniser.every() > 0 && state.step() % synchroniser.every() == 0) {
                     synchroniser.synchronise(parameters, state);
                 }
+                copyToReplicas();
                 all.forEach(l -> l.onStep(state));
                 if (stopRequested && !state.epochEnds()) {
                     throw new TrainingInterruptedException(state.step());
@@ -483,6 +586,7 @@ public final class DecoderTrainer implements AutoCloseable {
     @Override
     public void close() {
         optimizer.close();
+        replicas.forEach(r -> r.manager().close());
         manager.close();
     }
 

@@ -142,15 +142,32 @@ public final class FineTuning {
             }
             listeners.forEach(trainer::addListener);
             trainer.addListener(new TensorBoardLog(run.path()));
-            running = trainer;
-            if (stopRequested) {
-                trainer.requestStop();
-            }
+            List<SamModel> replicas = new ArrayList<>();
             try {
-                return trainer.fit(train, validator, run, resume);
+                for (String d : config.model().devices().subList(Math.min(1, config.model().devices().size()),
+                        config.model().devices().size())) {
+                    SamModel r = SamModel.load(config.model().checkpoint(), model.config(),
+                            io.samtune.core.Engines.device(d));
+                    replicas.add(r);
+                    trainer.addReplica(r);
+                }
+                return fit(trainer, train, validator, run, resume);
             } finally {
-                running = null;
+                replicas.forEach(SamModel::close);
             }
+        }
+    }
+
+    private TrainingResult fit(DecoderTrainer trainer, SliceTrainingData train, DecoderTrainer.Validator validator,
+                               RunDirectory run, boolean resume) throws IOException {
+        running = trainer;
+        if (stopRequested) {
+            trainer.requestStop();
+        }
+        try {
+            return trainer.fit(train, validator, run, resume);
+        } finally {
+            running = null;
         }
     }
 

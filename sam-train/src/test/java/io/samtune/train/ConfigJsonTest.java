@@ -24,7 +24,7 @@ class ConfigJsonTest {
                         .optSkipInvalid(true).optPrompt(PromptMode.BOX_POINT).optBoxJitter(7)
                         .optWindow(IntensityWindow.percentiles(0.5, 99.5)).build())
                 .optModel(ModelConfig.builder().setCheckpoint(Path.of("sam_vit_b.pth")).optSizes(SamConfig.vitB())
-                        .optDevice("gpu:1").optCacheFolder(Path.of("/tmp/cache")).optCacheFloat16(false)
+                        .optDevice("gpu:1").optDevices(java.util.List.of("gpu:0", "gpu:1")).optCacheFolder(Path.of("/tmp/cache")).optCacheFloat16(false)
                         .optUseCache(false).build())
                 .optOptimization(OptimizationConfig.builder().optLoss(OptimizationConfig.Loss.DICE_BCE)
                         .optLowResLoss(true).optAlgorithm(OptimizationConfig.Algorithm.ADAMW).optLearningRate(3.5e-4)

@@ -190,4 +190,27 @@ class TrainingLoopTest {
             assertThat(r.toString()).contains("(epoch 2)");
         }
     }
+
+    @Test
+    void twoCpuReplicasEqualOneDeviceWithTheSameBatch() throws Exception {
+        Map<String, float[]> one = train(GradientReducer.NONE, WeightSynchroniser.NONE);
+        DataSplit split = DecoderTrainerTest.phantomSplit();
+        try (SamModel model = TinySamTrainReferenceTest.tinyModel(); SamModel replica = TinySamTrainReferenceTest.tinyModel();
+             DecoderTrainer trainer = new DecoderTrainer(model, config())) {
+            replica.weights().get("mask_decoder.iou_token.weight").addi(1f); // overwritten by the trainer's weights
+            trainer.addReplica(replica);
+            assertThat(trainer.deviceCount()).isEqualTo(2);
+            EmbeddingCache cache = new EmbeddingCache(tmp.resolve("cache"), model, IntensityWindow.minMax(), true);
+            SliceTrainingData data = new SliceTrainingData(split.train(), cache,
+                    DataConfig.builder().setFolder(Fixtures.phantoms()).optBoxJitter(2).build());
+            data.warmCache(model.manager(), null);
+            TrainingResult r = trainer.fit(data, null, null, false);
+            assertThat(r.steps()).isEqualTo(STEPS);
+            Map<String, float[]> two = copy(model.decoderParameters());
+            // the same global batch of 2 split 1 + 1: the same gradients up to the order of sums
+            one.forEach((k, v) -> assertThat(maxDiff(two.get(k), v)).as(k).isLessThanOrEqualTo(1e-5));
+            Map<String, float[]> copied = copy(replica.decoderParameters());
+            two.forEach((k, v) -> assertThat(copied.get(k)).as("replica's " + k).containsExactly(v));
+        }
+    }
 }

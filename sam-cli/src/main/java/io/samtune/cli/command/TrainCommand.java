@@ -31,6 +31,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -134,6 +136,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--select", paramLabel = "best-val|last", description = "What decoder-best holds (default: ${DEFAULT-VALUE}).")
     RunConfig.Selection select;
 
+    @Option(names = "--devices", paramLabel = "D1,D2,...|all", split = ",", description = "Train on several devices, one decoder replica each (cpu,cpu; gpu:0,gpu:1; all = every GPU); the batch is shared out.")
+    List<String> devices;
+
     @Option(names = "--no-cache", description = "Recompute every embedding at every step (slow; for comparisons).")
     boolean noCache;
 
@@ -170,6 +175,25 @@ public final class TrainCommand implements Callable<Integer> {
         ModelConfig.Builder m = slices.apply(model.apply(base == null ? null : base.model(), spec));
         if (noCache) {
             m.optUseCache(false);
+        }
+        if (devices != null) {
+            List<String> list = new ArrayList<>();
+            for (String d : devices) {
+                if (d.equalsIgnoreCase("all")) {
+                    int gpus = io.samtune.core.Engines.pytorch().getGpuCount();
+                    if (gpus == 0) {
+                        throw new IllegalArgumentException("--devices all: the PyTorch engine sees no GPU; give devices"
+                                + " by name (cpu,cpu to try replicas on the CPU)");
+                    }
+                    for (int g = 0; g < gpus; g++) {
+                        list.add("gpu:" + g);
+                    }
+                } else {
+                    io.samtune.core.Engines.device(d); // checked now: a bad name is an option error
+                    list.add(d.trim());
+                }
+            }
+            m.optDevices(list);
         }
         if (given("--cache-dtype")) {
             m.optCacheFloat16(parseDtype(cacheDtype));

@@ -405,4 +405,27 @@ class TrainCommandTest {
         assertThat(lines.stream().filter(o -> o.has("loss")).map(o -> o.get("step").getAsLong()).toList())
                 .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 40).boxed().toList());
     }
+
+    @Test
+    void twoCpuDevicesEqualOne() throws Exception {
+        Path one = tmp.resolve("one");
+        Path two = tmp.resolve("two");
+        assertThat(run(args(one, "--steps", "4").toArray(String[]::new)).exit()).isZero();
+        CommandResult r = run(args(two, "--steps", "4", "--devices", "cpu,cpu").toArray(String[]::new));
+        assertThat(r.exit()).as(r.err()).isZero();
+        java.util.Map<String, float[]> x = decoder(one);
+        java.util.Map<String, float[]> y = decoder(two);
+        x.forEach((k, v) -> {
+            double d = 0;
+            for (int i = 0; i < v.length; i++) {
+                d = Math.max(d, Math.abs(v[i] - y.get(k)[i]));
+            }
+            assertThat(d).as("max |1 device - 2 devices| of %s", k).isLessThanOrEqualTo(1e-5);
+        });
+        assertThat(new RunDirectory(two).readRunInfo().getAsJsonObject("settings").getAsJsonObject("model")
+                .getAsJsonArray("devices")).hasSize(2);
+        CommandResult bad = run(args(tmp.resolve("bad"), "--steps", "1", "--devices", "cpu,tpu").toArray(String[]::new));
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("unknown device 'tpu'");
+    }
 }

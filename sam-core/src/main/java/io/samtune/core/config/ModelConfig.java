@@ -20,17 +20,25 @@ import java.util.Objects;
  * @param checkpoint SAM checkpoint, {@code .pth} (torch.save) or {@code .safetensors}
  * @param sizes the model's sizes, or null to infer them from the checkpoint
  * @param device {@code auto}, {@code cpu}, {@code gpu} or {@code gpu:N} (auto)
+ * @param devices the devices to train on, one model replica each (empty: {@code device} alone); the
+ *     first holds the weights that are updated
  * @param cacheFolder embedding cache folder, or null for {@link EmbeddingCache#defaultFolder()}
  * @param cacheFloat16 store cached embeddings as float16 (true) or float32
  * @param useCache read embeddings from the cache (true); false recomputes them at every use
  */
-public record ModelConfig(Path checkpoint, SamConfig sizes, String device, Path cacheFolder, boolean cacheFloat16,
-                          boolean useCache) {
+public record ModelConfig(Path checkpoint, SamConfig sizes, String device, java.util.List<String> devices,
+                          Path cacheFolder, boolean cacheFloat16, boolean useCache) {
 
-    /** Validates. */
+    /** Validates and copies the device list. */
     public ModelConfig {
         Objects.requireNonNull(checkpoint, "checkpoint: give the SAM checkpoint");
         Objects.requireNonNull(device, "device");
+        devices = java.util.List.copyOf(devices);
+    }
+
+    /** The device of the model that is updated: the first of {@link #devices}, else {@link #device}. */
+    public String primaryDevice() {
+        return devices.isEmpty() ? device : devices.get(0);
     }
 
     /** A builder with every default; {@link Builder#setCheckpoint} is required. */
@@ -44,6 +52,7 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, Path 
         b.checkpoint = checkpoint;
         b.sizes = sizes;
         b.device = device;
+        b.devices = devices;
         b.cacheFolder = cacheFolder;
         b.cacheFloat16 = cacheFloat16;
         b.useCache = useCache;
@@ -57,7 +66,7 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, Path 
      * @throws IllegalArgumentException for an unknown or unavailable device
      */
     public SamModel load() throws CheckpointException {
-        return SamModel.load(checkpoint, sizes, Engines.device(device));
+        return SamModel.load(checkpoint, sizes, Engines.device(primaryDevice()));
     }
 
     /** The embedding cache of a loaded model with these settings, or null when {@link #useCache} is false. */
@@ -78,6 +87,11 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, Path 
             o.add("sizes", sizes.toJson());
         }
         o.addProperty("device", device);
+        if (!devices.isEmpty()) {
+            com.google.gson.JsonArray a = new com.google.gson.JsonArray();
+            devices.forEach(a::add);
+            o.add("devices", a);
+        }
         if (cacheFolder != null) {
             o.addProperty("cacheFolder", cacheFolder.toString());
         }
@@ -103,6 +117,15 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, Path 
             b.optSizes(SamConfig.fromJson(s.getAsJsonObject()));
         }
         b.optDevice(j.string("device", b.device));
+        if (j.has("devices")) {
+            JsonElement d = j.element("devices");
+            if (!d.isJsonArray()) {
+                throw new IllegalArgumentException("setting model.devices must be a list of device names");
+            }
+            java.util.List<String> list = new java.util.ArrayList<>();
+            d.getAsJsonArray().forEach(e -> list.add(e.getAsString()));
+            b.optDevices(list);
+        }
         b.optCacheFolder(j.path("cacheFolder", null));
         b.optCacheFloat16(j.bool("cacheFloat16", b.cacheFloat16));
         b.optUseCache(j.bool("useCache", b.useCache));
@@ -120,6 +143,7 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, Path 
         private Path checkpoint;
         private SamConfig sizes;
         private String device = "auto";
+        private java.util.List<String> devices = java.util.List.of();
         private Path cacheFolder;
         private boolean cacheFloat16 = true;
         private boolean useCache = true;
@@ -142,6 +166,12 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, Path 
         /** The device spec (auto). */
         public Builder optDevice(String v) {
             device = v;
+            return this;
+        }
+
+        /** Devices to train on, one replica each (none: the one device). */
+        public Builder optDevices(java.util.List<String> v) {
+            devices = v;
             return this;
         }
 
@@ -170,7 +200,7 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, Path 
 
         /** Validates and builds. */
         public ModelConfig build() {
-            return new ModelConfig(checkpoint, sizes, device, cacheFolder, cacheFloat16, useCache);
+            return new ModelConfig(checkpoint, sizes, device, devices, cacheFolder, cacheFloat16, useCache);
         }
     }
 }
