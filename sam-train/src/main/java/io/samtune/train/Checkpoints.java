@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Saves the run to its folder, one consistent checkpoint at a time ({@link RunDirectory#saveCheckpoint}):
- * every {@code checkpointEvery} steps and at every epoch end, with {@code decoder-best} when the
+ * every {@code checkpointEvery} steps, every {@code checkpointSeconds} seconds and at every epoch end, with {@code decoder-best} when the
  * epoch's validation is the best (every epoch with {@code --select last} or without validation).
  * When the run stops on an error the current state is saved if its weights are finite; a diverged
  * run keeps its last checkpoint, whose weights are the last good ones.
@@ -30,6 +30,7 @@ final class Checkpoints implements TrainingListener {
     private final RunConfig config;
     private StateDict best;
     private Map<String, String> bestMetadata;
+    private long lastSave = System.nanoTime();
 
     /**
      * @param restoredBest the best decoder of a resumed run (taken over and closed by this), or null
@@ -48,7 +49,10 @@ final class Checkpoints implements TrainingListener {
 
     @Override
     public void onStep(TrainingView view) {
-        if (config.checkpointEvery() > 0 && view.step() % config.checkpointEvery() == 0 && !view.epochComplete()) {
+        boolean byStep = config.checkpointEvery() > 0 && view.step() % config.checkpointEvery() == 0;
+        boolean byTime = config.checkpointSeconds() > 0
+                && System.nanoTime() - lastSave >= config.checkpointSeconds() * 1_000_000_000L;
+        if ((byStep || byTime) && !view.epochComplete()) {
             save(view, false);
         }
     }
@@ -106,6 +110,7 @@ final class Checkpoints implements TrainingListener {
     }
 
     private void save(TrainingView view, boolean bestChanged) {
+        lastSave = System.nanoTime();
         try {
             run.saveCheckpoint(parameters, optimizer, sizes, RunDirectory.State.of(view, run.metricsBytes()),
                     resumeSettings.toString(), best == null ? null : best.tensors(), bestMetadata, bestChanged);

@@ -15,8 +15,9 @@ import java.util.Objects;
  * @param checkpointEvery also save a resumable checkpoint every N optimizer steps (0: only at epoch ends)
  * @param select which decoder {@code decoder-best} holds: the best on validation, or the last
  * @param patience stop when validation Dice has not improved for this many epochs (0: never)
+ * @param checkpointSeconds also checkpoint when this many seconds have passed since the last one (0: never)
  */
-public record RunConfig(long seed, int checkpointEvery, Selection select, int patience) {
+public record RunConfig(long seed, int checkpointEvery, Selection select, int patience, int checkpointSeconds) {
 
     /** The default training seed. */
     public static final long DEFAULT_SEED = 42;
@@ -49,6 +50,9 @@ public record RunConfig(long seed, int checkpointEvery, Selection select, int pa
         if (checkpointEvery < 0) {
             throw new IllegalArgumentException("checkpointEvery must be >= 0, got " + checkpointEvery);
         }
+        if (checkpointSeconds < 0) {
+            throw new IllegalArgumentException("checkpointSeconds must be >= 0, got " + checkpointSeconds);
+        }
         if (patience < 0) {
             throw new IllegalArgumentException("patience must be >= 0 epochs, got " + patience);
         }
@@ -66,7 +70,8 @@ public record RunConfig(long seed, int checkpointEvery, Selection select, int pa
 
     /** This config as a builder, to change a few settings. */
     public Builder toBuilder() {
-        return new Builder().optSeed(seed).optCheckpointEvery(checkpointEvery).optSelect(select).optPatience(patience);
+        return new Builder().optSeed(seed).optCheckpointEvery(checkpointEvery).optSelect(select).optPatience(patience)
+                .optCheckpointSeconds(checkpointSeconds);
     }
 
     /** Every setting as JSON; {@link #fromJson} reads it back to an equal config. */
@@ -76,6 +81,7 @@ public record RunConfig(long seed, int checkpointEvery, Selection select, int pa
         o.addProperty("checkpointEvery", checkpointEvery);
         o.addProperty("select", select.label());
         o.addProperty("patience", patience);
+        o.addProperty("checkpointSeconds", checkpointSeconds);
         return o;
     }
 
@@ -88,7 +94,8 @@ public record RunConfig(long seed, int checkpointEvery, Selection select, int pa
         ConfigJson j = new ConfigJson("run", json);
         Builder d = builder();
         RunConfig c = new RunConfig(j.integer("seed", d.seed), j.int32("checkpointEvery", d.checkpointEvery),
-                Selection.parse(j.string("select", d.select.label())), j.int32("patience", d.patience));
+                Selection.parse(j.string("select", d.select.label())), j.int32("patience", d.patience),
+                j.int32("checkpointSeconds", d.checkpointSeconds));
         j.finish();
         return c;
     }
@@ -104,6 +111,7 @@ public record RunConfig(long seed, int checkpointEvery, Selection select, int pa
         private int checkpointEvery;
         private Selection select = Selection.BEST_VAL;
         private int patience;
+        private int checkpointSeconds;
 
         private Builder() {
         }
@@ -132,9 +140,15 @@ public record RunConfig(long seed, int checkpointEvery, Selection select, int pa
             return this;
         }
 
+        /** Also checkpoint when this many seconds have passed since the last checkpoint (0: never). */
+        public Builder optCheckpointSeconds(int v) {
+            checkpointSeconds = v;
+            return this;
+        }
+
         /** Validates and builds. */
         public RunConfig build() {
-            return new RunConfig(seed, checkpointEvery, select, patience);
+            return new RunConfig(seed, checkpointEvery, select, patience, checkpointSeconds);
         }
     }
 }

@@ -218,4 +218,37 @@ class RunFolderTest {
                     .hasMessageContaining("outside this run's 2 steps");
         }
     }
+
+    @Test
+    void checkpointSecondsSavesMidEpochWhenTimeHasPassed() throws Exception {
+        DataSplit split = DecoderTrainerTest.phantomSplit();
+        for (int seconds : new int[] {0, 1}) {
+            TrainingConfig config = TrainingConfig.builder()
+                    .optOptimization(OptimizationConfig.builder().optLearningRate(3e-3).optBatchSize(4).build())
+                    .optSchedule(ScheduleConfig.builder().optEpochs(1).build())
+                    .optRun(RunConfig.builder().optCheckpointSeconds(seconds).build()).build();
+            List<String> events = new ArrayList<>();
+            try (SamModel model = TinySamTrainReferenceTest.tinyModel(); DecoderTrainer trainer = new DecoderTrainer(model, config)) {
+                EmbeddingCache cache = new EmbeddingCache(tmp.resolve("cache"), model, IntensityWindow.minMax(), true);
+                SliceTrainingData data = new SliceTrainingData(split.train(), cache,
+                        DataConfig.builder().setFolder(Fixtures.phantoms()).build());
+                // the first step takes over a second: time for a checkpoint by the clock
+                trainer.addListener(TrainingListener.onStep(run -> {
+                    if (run.step() == 1) {
+                        try {
+                            Thread.sleep(1100);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                }));
+                RunDirectory run = new RunDirectory(tmp.resolve("seconds-" + seconds));
+                run.onFileEvent(events::add);
+                trainer.fit(data, null, run, false);
+            }
+            long states = events.stream().filter(RunDirectory.STATE::equals).count();
+            assertThat(states).as("training-state writes with --checkpoint-seconds %d", seconds)
+                    .isEqualTo(seconds == 0 ? 1 : 2);
+        }
+    }
 }

@@ -133,6 +133,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--checkpoint-every", paramLabel = "N", description = "Also checkpoint every N steps (default: epoch ends only).")
     int checkpointEvery;
 
+    @Option(names = "--checkpoint-seconds", paramLabel = "S", description = "Also checkpoint when S seconds have passed since the last one (for schedulers that preempt; default: never).")
+    int checkpointSeconds;
+
     @Option(names = "--select", paramLabel = "best-val|last", description = "What decoder-best holds (default: ${DEFAULT-VALUE}).")
     RunConfig.Selection select;
 
@@ -277,6 +280,9 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (given("--patience")) {
             r.optPatience(patience);
+        }
+        if (given("--checkpoint-seconds")) {
+            r.optCheckpointSeconds(checkpointSeconds);
         }
         return b.optModel(m.build()).optData(d.build()).optOptimization(o.build()).optSchedule(s.build())
                 .optRun(r.build()).build();

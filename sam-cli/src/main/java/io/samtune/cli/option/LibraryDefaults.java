@@ -45,6 +45,7 @@ final class LibraryDefaults implements CommandLine.IDefaultValueProvider {
         v.put("--step-size", Integer.toString(s.stepSize()));
         v.put("--step-gamma", Double.toString(s.stepGamma()));
         v.put("--patience", Integer.toString(r.patience()));
+        v.put("--checkpoint-seconds", Integer.toString(r.checkpointSeconds()));
         v.put("--seed", Long.toString(r.seed()));
         v.put("--checkpoint-every", Integer.toString(r.checkpointEvery()));
         v.put("--select", r.select().label());
