@@ -83,12 +83,7 @@ public final class CacheCommand implements Callable<Integer> {
                     throw new IllegalArgumentException("--shard I/N needs 1 <= I <= N, got '" + shard + "'");
                 }
             }
-            boolean half = switch (cacheDtype.toLowerCase(Locale.ROOT)) {
-                case "float16", "f16", "half" -> true;
-                case "float32", "f32", "float" -> false;
-                default -> throw new IllegalArgumentException("--cache-dtype must be float16 or float32, got '"
-                        + cacheDtype + "'");
-            };
+            boolean half = Commands.float16(cacheDtype);
             modelConfig = slices.apply(model.apply(null, spec)).optCacheFloat16(half).build();
             data = slices.apply(DataConfig.builder(), spec).build();
         } catch (IllegalArgumentException e) {

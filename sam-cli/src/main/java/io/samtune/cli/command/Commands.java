@@ -58,4 +58,13 @@ public final class Commands {
     static CommandLine.ParameterException badOption(CommandLine.Model.CommandSpec spec, String message) {
         return new CommandLine.ParameterException(spec.commandLine(), inOptionNames(message));
     }
+
+    /** Parses {@code --cache-dtype}: true for float16, false for float32. */
+    static boolean float16(String dtype) {
+        return switch (dtype.toLowerCase(java.util.Locale.ROOT)) {
+            case "float16", "f16", "half" -> true;
+            case "float32", "f32", "float" -> false;
+            default -> throw new IllegalArgumentException("--cache-dtype must be float16 or float32, got '" + dtype + "'");
+        };
+    }
 }

@@ -199,7 +199,7 @@ public final class TrainCommand implements Callable<Integer> {
             m.optDevices(list);
         }
         if (given("--cache-dtype")) {
-            m.optCacheFloat16(parseDtype(cacheDtype));
+            m.optCacheFloat16(Commands.float16(cacheDtype));
         }
         DataConfig.Builder d = slices.apply(base == null ? DataConfig.builder() : base.data().toBuilder(), spec);
         d.optSplit(split.apply(base == null ? DataConfig.builder().setFolder(Path.of(".")).build().split()
@@ -404,13 +404,5 @@ public final class TrainCommand implements Callable<Integer> {
         } finally {
             previous.forEach(sun.misc.Signal::handle);
         }
-    }
-
-    private static boolean parseDtype(String s) {
-        return switch (s.toLowerCase(Locale.ROOT)) {
-            case "float16", "f16", "half" -> true;
-            case "float32", "f32", "float" -> false;
-            default -> throw new IllegalArgumentException("--cache-dtype must be float16 or float32, got '" + s + "'");
-        };
     }
 }
