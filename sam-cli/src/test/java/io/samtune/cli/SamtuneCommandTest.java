@@ -20,7 +20,7 @@ class SamtuneCommandTest {
         CommandResult help = run("--help");
         assertThat(help.exit()).isZero();
         assertThat(help.out()).contains("train").contains("test-accuracy").contains("dataset-info").contains("predict")
-                .contains("benchmark").contains("shell").contains("classpath").contains("cache");
+                .contains("benchmark").contains("shell").contains("classpath").contains("cache").contains("certs");
         CommandResult shellHelp = run("shell", "--help");
         assertThat(shellHelp.exit()).isZero();
         assertThat(shellHelp.out()).contains("FILE.jsh");
