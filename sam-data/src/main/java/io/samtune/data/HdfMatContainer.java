@@ -320,8 +320,15 @@ final class HdfMatContainer extends MatContainer {
                 return MatVariable.super.logicalsRowMajor();
             }
             boolean[] values = new boolean[out.length];
+            int seen = 0;
             for (int i = 0; i < out.length; i++) {
-                values[i] = MatVariable.bit(out[i], this);
+                seen |= out[i];
+                values[i] = out[i] != 0;
+            }
+            if ((seen & ~1) != 0) { // a value other than 0 and 1 somewhere: find and name it
+                for (byte b : out) {
+                    MatVariable.bit(b, this);
+                }
             }
             return values;
         }
