@@ -1,0 +1,86 @@
+package io.samtune.sweep;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.samtune.core.config.DataConfig;
+import io.samtune.train.OptimizationConfig;
+import io.samtune.train.TrainingConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The same spec gives the same trials: grid values crossed, the rest drawn from the seed, applied to the base. */
+class SweepSpecTest {
+
+    @TempDir
+    Path tmp;
+
+    static String spec(String base) {
+        return "{\"base\": " + base + ", \"space\": {\"lr\": {\"loguniform\": [1e-5, 1e-2]},"
+                + " \"loss\": {\"choice\": [\"dice\", \"dice+bce\"]}, \"boxJitter\": {\"int\": [0, 10]},"
+                + " \"batch-size\": {\"grid\": [2, 4]}}, \"samples\": 3, \"seed\": 7, \"metric\": \"valDice\","
+                + " \"mode\": \"max\", \"scheduler\": {\"type\": \"asha\", \"maxEpochs\": 20, \"gracePeriod\": 2,"
+                + " \"reductionFactor\": 3}}";
+    }
+
+    static String base() {
+        return TrainingConfig.builder().optData(DataConfig.builder().setFolder(Path.of("data")).build()).build().toJson()
+                .toString();
+    }
+
+    @Test
+    void theSameSpecGivesTheSameTrialsWithTheValuesApplied() {
+        SweepSpec s = SweepSpec.fromJson(JsonParser.parseString(spec(base())), tmp);
+        List<Trial> trials = s.trials();
+        assertThat(trials).hasSize(2 * 3);
+        assertThat(SweepSpec.fromJson(JsonParser.parseString(spec(base())), tmp).trials())
+                .extracting(Trial::parameters).containsExactlyElementsOf(trials.stream().map(Trial::parameters).toList());
+        assertThat(trials.stream().map(t -> t.parameters().get("batch-size").getAsInt()).toList())
+                .containsExactly(2, 2, 2, 4, 4, 4);
+        for (Trial t : trials) {
+            JsonObject p = t.parameters();
+            double lr = p.get("lr").getAsDouble();
+            assertThat(lr).isBetween(1e-5, 1e-2);
+            assertThat(t.config().optimization().learningRate()).isEqualTo(lr);
+            assertThat(t.config().optimization().loss().label()).isEqualTo(p.get("loss").getAsString());
+            assertThat(t.config().data().boxJitter()).isEqualTo(p.get("boxJitter").getAsInt()).isBetween(0, 10);
+            assertThat(t.config().optimization().batchSize()).isEqualTo(p.get("batch-size").getAsInt());
+            assertThat(t.config().schedule().epochs()).isEqualTo(20);
+        }
+        assertThat(trials.stream().map(t -> t.parameters().get("lr").getAsDouble()).distinct()).hasSize(6);
+        assertThat(trials.get(4).folderName()).isEqualTo("trial-004");
+        assertThat(s.scheduler()).isEqualTo("asha");
+        assertThat(s.maximize()).isTrue();
+    }
+
+    @Test
+    void theBaseMayBeARunsRunJson() throws Exception {
+        JsonObject run = new JsonObject();
+        run.add("settings", JsonParser.parseString(base()));
+        Files.writeString(tmp.resolve("run.json"), run.toString());
+        Path file = Files.writeString(tmp.resolve("sweep.json"), spec("\"run.json\""));
+        SweepSpec s = SweepSpec.read(file);
+        assertThat(s.base().data().folder()).isEqualTo(Path.of("data"));
+        assertThat(s.trials().get(0).config().optimization()).isNotEqualTo(OptimizationConfig.defaults());
+    }
+
+    @Test
+    void mistakesAreRefusedByName() {
+        String bad = spec(base()).replace("\"lr\"", "\"learning-speed\"");
+        assertThatThrownBy(() -> SweepSpec.fromJson(JsonParser.parseString(bad), tmp))
+                .hasMessageContaining("space.learning-speed is not a train option");
+        String range = spec(base()).replace("[1e-5, 1e-2]", "[0, 1e-2]");
+        assertThatThrownBy(() -> SweepSpec.fromJson(JsonParser.parseString(range), tmp))
+                .hasMessageContaining("space.lr").hasMessageContaining("low > 0");
+        String typo = spec(base()).replace("\"samples\"", "\"sample\"");
+        assertThatThrownBy(() -> SweepSpec.fromJson(JsonParser.parseString(typo), tmp))
+                .hasMessageContaining("unknown setting [sample] in 'sweep'");
+        assertThatThrownBy(() -> SweepSpec.fromJson(JsonParser.parseString("{\"space\": {}}"), tmp))
+                .hasMessageContaining("sweep.base is missing");
+    }
+}
