@@ -43,6 +43,28 @@ public final class CertsCommand implements Runnable {
                 + " --name SITE --out DIR");
     }
 
+    /** What a subcommand creates, given the password. */
+    @FunctionalInterface
+    private interface Creation {
+        String create(char[] password) throws IOException;
+    }
+
+    /** Runs a creation with the password from the environment: its line on success, one error line otherwise. */
+    private static int create(CommandLine.Model.CommandSpec spec, Creation creation) {
+        char[] password = password(spec);
+        try {
+            spec.commandLine().getOut().println(creation.create(password));
+            return 0;
+        } catch (IllegalArgumentException e) {
+            throw Commands.badOption(spec, e.getMessage());
+        } catch (IOException e) {
+            spec.commandLine().getErr().println("error: " + e.getMessage());
+            return 1;
+        } finally {
+            java.util.Arrays.fill(password, '\0');
+        }
+    }
+
     private static char[] password(CommandLine.Model.CommandSpec spec) {
         String p = environment.apply(PASSWORD_VARIABLE);
         if (p == null || p.isEmpty()) {
@@ -66,20 +88,11 @@ public final class CertsCommand implements Runnable {
 
         @Override
         public Integer call() {
-            char[] password = password(spec);
-            try {
+            return create(spec, password -> {
                 X509Certificate c = Certificates.createCa(out, name, password);
-                spec.commandLine().getOut().println("CA " + Certificates.siteName(c) + ": " + out.resolve("ca.p12")
-                        + " (keep it private), " + out.resolve("ca.pem") + " (give it to every site)");
-                return 0;
-            } catch (IllegalArgumentException e) {
-                throw Commands.badOption(spec, e.getMessage());
-            } catch (IOException e) {
-                spec.commandLine().getErr().println("error: " + e.getMessage());
-                return 1;
-            } finally {
-                java.util.Arrays.fill(password, '\0');
-            }
+                return "CA " + Certificates.siteName(c) + ": " + out.resolve("ca.p12") + " (keep it private), "
+                        + out.resolve("ca.pem") + " (give it to every site)";
+            });
         }
     }
 
@@ -100,20 +113,11 @@ public final class CertsCommand implements Runnable {
 
         @Override
         public Integer call() {
-            char[] password = password(spec);
-            try {
+            return create(spec, password -> {
                 X509Certificate c = Certificates.createSite(ca, name, out, password);
-                spec.commandLine().getOut().println("site " + Certificates.siteName(c) + ": " + out.resolve(name + ".p12")
-                        + " and " + out.resolve("ca.pem") + ", valid until " + c.getNotAfter().toInstant());
-                return 0;
-            } catch (IllegalArgumentException e) {
-                throw Commands.badOption(spec, e.getMessage());
-            } catch (IOException e) {
-                spec.commandLine().getErr().println("error: " + e.getMessage());
-                return 1;
-            } finally {
-                java.util.Arrays.fill(password, '\0');
-            }
+                return "site " + Certificates.siteName(c) + ": " + out.resolve(name + ".p12") + " and "
+                        + out.resolve("ca.pem") + ", valid until " + c.getNotAfter().toInstant();
+            });
         }
     }
 }

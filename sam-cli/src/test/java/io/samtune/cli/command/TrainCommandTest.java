@@ -150,6 +150,19 @@ class TrainCommandTest {
         return out;
     }
 
+    /** The largest difference between two decoders' values (they must hold the same tensors). */
+    private static double maxDiff(java.util.Map<String, float[]> x, java.util.Map<String, float[]> y) {
+        assertThat(y.keySet()).isEqualTo(x.keySet());
+        double d = 0;
+        for (var e : x.entrySet()) {
+            float[] v = e.getValue();
+            for (int i = 0; i < v.length; i++) {
+                d = Math.max(d, Math.abs(v[i] - y.get(e.getKey())[i]));
+            }
+        }
+        return d;
+    }
+
     private static List<String> files(JsonObject run, String part) {
         List<String> out = new ArrayList<>();
         run.getAsJsonArray(part).forEach(e -> out.add(e.getAsJsonObject().get("file").getAsString()));
@@ -392,15 +405,8 @@ class TrainCommandTest {
 
         CommandResult resumed = run(args(b, "--steps", "40", "--resume").toArray(String[]::new));
         assertThat(resumed.exit()).as(resumed.err()).isZero();
-        java.util.Map<String, float[]> x = decoder(a);
-        java.util.Map<String, float[]> y = decoder(b);
-        x.forEach((k, v) -> {
-            double d = 0;
-            for (int i = 0; i < v.length; i++) {
-                d = Math.max(d, Math.abs(v[i] - y.get(k)[i]));
-            }
-            assertThat(d).as("max |uninterrupted - preempted and resumed| of %s", k).isLessThanOrEqualTo(1e-6);
-        });
+        assertThat(maxDiff(decoder(a), decoder(b))).as("max |uninterrupted - preempted and resumed|")
+                .isLessThanOrEqualTo(1e-6);
         List<JsonObject> lines = new RunDirectory(b).readMetrics();
         assertThat(lines.stream().filter(o -> o.has("loss")).map(o -> o.get("step").getAsLong()).toList())
                 .containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 40).boxed().toList());
@@ -413,15 +419,7 @@ class TrainCommandTest {
         assertThat(run(args(one, "--steps", "4").toArray(String[]::new)).exit()).isZero();
         CommandResult r = run(args(two, "--steps", "4", "--devices", "cpu,cpu").toArray(String[]::new));
         assertThat(r.exit()).as(r.err()).isZero();
-        java.util.Map<String, float[]> x = decoder(one);
-        java.util.Map<String, float[]> y = decoder(two);
-        x.forEach((k, v) -> {
-            double d = 0;
-            for (int i = 0; i < v.length; i++) {
-                d = Math.max(d, Math.abs(v[i] - y.get(k)[i]));
-            }
-            assertThat(d).as("max |1 device - 2 devices| of %s", k).isLessThanOrEqualTo(1e-5);
-        });
+        assertThat(maxDiff(decoder(one), decoder(two))).as("max |1 device - 2 devices|").isLessThanOrEqualTo(1e-5);
         assertThat(new RunDirectory(two).readRunInfo().getAsJsonObject("settings").getAsJsonObject("model")
                 .getAsJsonArray("devices")).hasSize(2);
         CommandResult bad = run(args(tmp.resolve("bad"), "--steps", "1", "--devices", "cpu,tpu").toArray(String[]::new));
