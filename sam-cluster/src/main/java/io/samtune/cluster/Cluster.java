@@ -32,6 +32,27 @@ public interface Cluster extends AutoCloseable {
      */
     double[] allReduceSum(long round, double[] values, Duration timeout) throws ClusterException;
 
+    /**
+     * Sends {@code payload} to one member, or to every other member when {@code to} is null
+     * (reliably and in order from each sender; not to oneself).
+     *
+     * @throws ClusterException if it cannot be sent
+     */
+    void send(String to, byte[] payload) throws ClusterException;
+
+    /** Sets who hears the group's messages and membership changes (replaces the previous one). */
+    void setListener(Listener listener);
+
+    /** Hears messages and membership; called on the engine's threads, so it returns quickly. */
+    interface Listener {
+        /** A message {@link #send sent} by {@code from}. */
+        void onMessage(String from, byte[] payload);
+
+        /** The members present now, in name order. */
+        default void onMembers(List<String> members) {
+        }
+    }
+
     /** Leaves the group. */
     @Override
     void close();

@@ -3,6 +3,7 @@ package io.samtune.cluster;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
+import javax.net.ssl.SSLContext;
 
 /**
  * How a member joins its group.
@@ -15,9 +16,10 @@ import java.util.Objects;
  * @param rendezvous a folder all members share (JGroups FILE_PING), or null to use {@code peers}
  * @param peers {@code host:port} of the members (JGroups TCPPING) when there is no rendezvous folder
  * @param failureTimeoutMillis how long a silent member is kept before it counts as gone
+ * @param tls the TLS context of every connection ({@link ClusterTls}), or null for plain TCP inside a trusted network
  */
 public record ClusterConfig(String group, String member, String bindHost, int bindPort, int portRange, Path rendezvous,
-                            List<String> peers, long failureTimeoutMillis) {
+                            List<String> peers, long failureTimeoutMillis, SSLContext tls) {
 
     /** Validates. */
     public ClusterConfig {
@@ -39,6 +41,12 @@ public record ClusterConfig(String group, String member, String bindHost, int bi
 
     /** A member meeting the others in a shared folder, listening on {@code bindHost} from port 7800. */
     public static ClusterConfig rendezvous(String group, String member, String bindHost, Path folder) {
-        return new ClusterConfig(group, member, bindHost, 7800, 50, folder, List.of(), 3000);
+        return new ClusterConfig(group, member, bindHost, 7800, 50, folder, List.of(), 3000, null);
+    }
+
+    /** The same member with every connection under TLS ({@code tls.client_auth=NEED}, TLS 1.3). */
+    public ClusterConfig withTls(SSLContext context) {
+        return new ClusterConfig(group, member, bindHost, bindPort, portRange, rendezvous, peers, failureTimeoutMillis,
+                Objects.requireNonNull(context, "context"));
     }
 }

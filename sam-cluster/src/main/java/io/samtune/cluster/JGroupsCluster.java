@@ -51,6 +51,10 @@ public final class JGroupsCluster implements Cluster, Receiver {
     /** The members every round expects: those present when {@link #awaitMembers} succeeded. */
     private List<String> world;
     private final List<String> left = new ArrayList<>();
+    private volatile Listener listener;
+    /** The first byte of every message: an all-reduce contribution, or a payload for the listener. */
+    private static final byte REDUCE = 0;
+    private static final byte PAYLOAD = 1;
 
     private JGroupsCluster(ClusterConfig config, JChannel channel) {
         this.config = config;
@@ -86,6 +90,10 @@ public final class JGroupsCluster implements Cluster, Receiver {
         tcp.setValue("bind_addr", InetAddress.getByName(c.bindHost()));
         tcp.setValue("bind_port", c.bindPort());
         tcp.setValue("port_range", c.portRange());
+        if (c.tls() != null) {
+            tcp.tls().enabled(true).setClientAuth(org.jgroups.util.TLSClientAuth.NEED)
+                    .setProtocols(new String[] {"TLSv1.3"}).setSSLContext(c.tls());
+        }
         Protocol discovery;
         if (c.rendezvous() != null) {
             java.nio.file.Files.createDirectories(c.rendezvous());
@@ -154,11 +162,59 @@ public final class JGroupsCluster implements Cluster, Receiver {
         } finally {
             lock.unlock();
         }
+        Listener l = listener;
+        if (l != null) {
+            l.onMembers(members);
+        }
+    }
+
+    @Override
+    public void setListener(Listener listener) {
+        this.listener = listener;
+    }
+
+    @Override
+    public void send(String to, byte[] payload) throws ClusterException {
+        Address dest = null;
+        if (to != null) {
+            lock.lock();
+            try {
+                for (Map.Entry<Address, String> e : names.entrySet()) {
+                    if (e.getValue().equals(to)) {
+                        dest = e.getKey();
+                    }
+                }
+            } finally {
+                lock.unlock();
+            }
+            if (dest == null) {
+                throw new ClusterException("member " + to + " is not in group " + config.group() + " (present: "
+                        + members() + ")");
+            }
+        }
+        byte[] framed = new byte[payload.length + 1];
+        framed[0] = PAYLOAD;
+        System.arraycopy(payload, 0, framed, 1, payload.length);
+        try {
+            channel.send(new BytesMessage(dest, framed));
+        } catch (Exception e) {
+            throw new ClusterException("member " + config.member() + " cannot send to " + (to == null ? "the group" : to)
+                    + ": " + e.getMessage(), e);
+        }
     }
 
     @Override
     public void receive(Message msg) {
         ByteBuffer b = ByteBuffer.wrap(msg.getArray(), msg.getOffset(), msg.getLength());
+        if (b.get() == PAYLOAD) {
+            Listener l = listener;
+            if (l != null) {
+                byte[] payload = new byte[b.remaining()];
+                b.get(payload);
+                l.onMessage(String.valueOf(msg.getSrc()), payload);
+            }
+            return;
+        }
         long round = b.getLong();
         int nameLength = b.getInt();
         byte[] name = new byte[nameLength];
@@ -207,8 +263,8 @@ public final class JGroupsCluster implements Cluster, Receiver {
             lock.unlock();
         }
         byte[] name = config.member().getBytes(StandardCharsets.UTF_8);
-        ByteBuffer b = ByteBuffer.allocate(8 + 4 + name.length + 4 + 8 * values.length);
-        b.putLong(round).putInt(name.length).put(name).putInt(values.length);
+        ByteBuffer b = ByteBuffer.allocate(1 + 8 + 4 + name.length + 4 + 8 * values.length);
+        b.put(REDUCE).putLong(round).putInt(name.length).put(name).putInt(values.length);
         b.asDoubleBuffer().put(values);
         try {
             channel.send(new BytesMessage(null, b.array()));

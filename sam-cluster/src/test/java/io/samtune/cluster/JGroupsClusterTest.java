@@ -19,7 +19,7 @@ class JGroupsClusterTest {
 
     private ClusterConfig member(String name) {
         return new ClusterConfig("samtune-test-" + tmp.getFileName(), name, "127.0.0.1", 7800, 50, tmp.resolve("rendezvous"),
-                List.of(), 2000);
+                List.of(), 2000, null);
     }
 
     @Test

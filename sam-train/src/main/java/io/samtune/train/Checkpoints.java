@@ -91,6 +91,11 @@ final class Checkpoints implements TrainingListener {
         }
     }
 
+    /** Writes the state again after the loop changed the weights once more (a final synchronisation). */
+    void saveFinal(TrainingView view) {
+        save(view, false);
+    }
+
     private boolean finite() {
         for (NDArray a : parameters.arrays().values()) {
             for (float v : a.toFloatArray()) {

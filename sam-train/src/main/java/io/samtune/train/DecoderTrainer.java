@@ -436,6 +436,8 @@ public final class DecoderTrainer implements AutoCloseable {
         List<TrainingListener> all = listenersOf(validator, run, state, restored);
         try {
             all.forEach(l -> l.onStart(state));
+            synchroniser.start(parameters, state);
+            copyToReplicas();
             int[] order = null;
             boolean stopped = all.stream().anyMatch(l -> l.wantsStop(state));
             while (!stopped && state.hasNextStep()) {
@@ -464,6 +466,14 @@ public final class DecoderTrainer implements AutoCloseable {
                     state.nextEpoch();
                     if (stopRequested && !stopped && state.hasNextStep()) {
                         throw new TrainingInterruptedException(state.step()); // the epoch end was checkpointed
+                    }
+                }
+            }
+            if (synchroniser.finish(parameters, state)) {
+                copyToReplicas();
+                for (TrainingListener l : all) {
+                    if (l instanceof Checkpoints c) {
+                        c.saveFinal(state);
                     }
                 }
             }

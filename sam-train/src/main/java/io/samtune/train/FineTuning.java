@@ -45,6 +45,7 @@ public final class FineTuning {
     private Observer observer = new Observer() {
     };
     private volatile DecoderTrainer running;
+    private Collaboration.Factory collaboration;
     private volatile boolean stopRequested;
 
     /**
@@ -81,6 +82,15 @@ public final class FineTuning {
         if (t != null) {
             t.requestStop();
         }
+    }
+
+    /**
+     * Trains together with other processes (federated sites, data-parallel workers): {@code factory}
+     * is called once the model, data and run folder are ready, and its hooks go into the loop.
+     */
+    public FineTuning setCollaboration(Collaboration.Factory factory) {
+        this.collaboration = factory;
+        return this;
     }
 
     /** The settings. */
@@ -151,7 +161,20 @@ public final class FineTuning {
                     replicas.add(r);
                     trainer.addReplica(r);
                 }
-                return fit(trainer, train, validator, run, resume);
+                if (collaboration == null) {
+                    return fit(trainer, train, validator, run, resume);
+                }
+                try (Collaboration c = collaboration.join(new Collaboration.Context(config, model, run, provenance,
+                        validator, parts.train().size(), parts.validation().size()))) {
+                    trainer.setWeightSynchroniser(c.synchroniser()).setGradientReducer(c.reducer());
+                    try {
+                        return fit(trainer, train, validator, run, resume);
+                    } finally {
+                        JsonObject info = run.readRunInfo();
+                        c.describe(info);
+                        run.writeRunInfo(info);
+                    }
+                }
             } finally {
                 replicas.forEach(SamModel::close);
             }

@@ -344,8 +344,8 @@ public final class RunDirectory {
         return m;
     }
 
-    /** Writes weights as a decoder file of this run ({@link #DECODER_LAST} or {@link #DECODER_BEST}). */
-    void saveDecoder(String name, Map<String, NDArray> weights, SamConfig sizes, Map<String, String> extra)
+    /** Writes weights as a decoder file of this run (e.g. {@link #DECODER_LAST}), atomically. */
+    public void saveDecoder(String name, Map<String, NDArray> weights, SamConfig sizes, Map<String, String> extra)
             throws IOException {
         fileEvents.accept(name);
         refuseLink(file(name));

@@ -116,6 +116,44 @@ public final class TrainableParameters {
         requireGradients();
     }
 
+    /** Every value of the group in one array, tensor after tensor in {@link #names()} order. */
+    public float[] flatten() {
+        float[] out = new float[Math.toIntExact(parameterCount())];
+        int at = 0;
+        for (NDArray a : arrays().values()) {
+            float[] v = a.toFloatArray();
+            System.arraycopy(v, 0, out, at, v.length);
+            at += v.length;
+        }
+        return out;
+    }
+
+    /**
+     * Writes {@code values} (laid out as {@link #flatten()} gives them) into the group's tensors in
+     * place: the same arrays, gradients and optimizer state by name, exactly these bits.
+     *
+     * @throws IllegalArgumentException if the length is not {@link #parameterCount()}
+     */
+    public void overwrite(float[] values) {
+        if (values.length != parameterCount()) {
+            throw new IllegalArgumentException("parameter group '" + name + "' has " + parameterCount() + " values, got "
+                    + values.length);
+        }
+        int at = 0;
+        for (NDArray a : arrays().values()) {
+            int n = Math.toIntExact(a.size());
+            try (NDManager scope = a.getManager().newSubManager()) {
+                NDArray v = scope.create(java.util.Arrays.copyOfRange(values, at, at + n), a.getShape())
+                        .toDevice(a.getDevice(), false);
+                v.attach(scope);
+                NDArray detached = a.stopGradient(); // shares the parameter's storage, outside autograd
+                detached.attach(scope);
+                detached.set(new NDIndex("..."), v);
+            }
+            at += n;
+        }
+    }
+
     /** Number of trained values. */
     public long parameterCount() {
         return names.stream().mapToLong(n -> weights.get(n).size()).sum();

@@ -30,4 +30,21 @@ public interface WeightSynchroniser {
      * @param run the run as it stands after the update ({@code run.step()} is a multiple of {@link #every()})
      */
     void synchronise(TrainableParameters parameters, TrainingView run);
+
+    /**
+     * Called once before the first step (of a fresh or resumed run), e.g. to wait for the other
+     * sites and take over the weights they hold. The default does nothing.
+     */
+    default void start(TrainableParameters parameters, TrainingView run) {
+    }
+
+    /**
+     * Called once after the last step, e.g. for a final round that leaves every site with the same
+     * weights; the run's last checkpoint is written again afterwards when this returns true.
+     *
+     * @return true if it changed the weights
+     */
+    default boolean finish(TrainableParameters parameters, TrainingView run) {
+        return false;
+    }
 }

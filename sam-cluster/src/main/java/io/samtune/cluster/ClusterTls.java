@@ -1,0 +1,169 @@
+package io.samtune.cluster;
+
+import java.net.Socket;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+import javax.naming.InvalidNameException;
+import javax.naming.ldap.LdapName;
+import javax.naming.ldap.Rdn;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedTrustManager;
+
+/**
+ * The TLS 1.3 context of a member: its own key and certificate chain, trust in one CA only, and a
+ * peer accepted only when its certificate's common name is in the allow-list (JGroups itself checks
+ * the chain and nothing else). Each refusal is told to {@code log}, naming the peer.
+ */
+public final class ClusterTls {
+
+    private ClusterTls() {
+    }
+
+    /**
+     * A context for the TCP transport.
+     *
+     * @param keys a keystore holding this member's private key and certificate chain
+     * @param password the keystore's password
+     * @param ca the only certificate authority trusted
+     * @param allowed the common names of the peers accepted
+     * @param log told of every refused peer (one line each)
+     * @throws GeneralSecurityException if the keystore cannot be used
+     */
+    public static SSLContext context(KeyStore keys, char[] password, X509Certificate ca, Set<String> allowed,
+                                     Consumer<String> log) throws GeneralSecurityException {
+        KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+        kmf.init(keys, password);
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        try {
+            trust.load(null, null);
+        } catch (java.io.IOException e) {
+            throw new GeneralSecurityException(e);
+        }
+        trust.setCertificateEntry("ca", ca);
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        X509ExtendedTrustManager chain = null;
+        for (TrustManager tm : tmf.getTrustManagers()) {
+            if (tm instanceof X509ExtendedTrustManager x) {
+                chain = x;
+            }
+        }
+        if (chain == null) {
+            throw new GeneralSecurityException("no X.509 trust manager in this JDK");
+        }
+        SSLContext ctx = SSLContext.getInstance("TLSv1.3");
+        ctx.init(kmf.getKeyManagers(), new TrustManager[] {new AllowList(chain, ca, new TreeSet<>(allowed), log)},
+                null);
+        return ctx;
+    }
+
+    /** The common name (CN) of a certificate's subject, or "" when it has none. */
+    public static String commonName(X509Certificate cert) {
+        try {
+            List<Rdn> rdns = new LdapName(cert.getSubjectX500Principal().getName()).getRdns();
+            for (int i = rdns.size() - 1; i >= 0; i--) {
+                if (rdns.get(i).getType().equalsIgnoreCase("CN")) {
+                    return String.valueOf(rdns.get(i).getValue());
+                }
+            }
+            return "";
+        } catch (InvalidNameException e) {
+            return "";
+        }
+    }
+
+    /** Checks the chain against the one CA, then the peer's name against the allow-list. */
+    private static final class AllowList extends X509ExtendedTrustManager {
+        private final X509ExtendedTrustManager chain;
+        private final X509Certificate ca;
+        private final Set<String> allowed;
+        private final Consumer<String> log;
+
+        AllowList(X509ExtendedTrustManager chain, X509Certificate ca, Set<String> allowed, Consumer<String> log) {
+            this.chain = chain;
+            this.ca = ca;
+            this.allowed = allowed;
+            this.log = log;
+        }
+
+        private void check(X509Certificate[] certs, String where, ChainCheck c) throws CertificateException {
+            if (certs == null || certs.length == 0) {
+                refuse("a peer" + where + " without a certificate");
+            }
+            String name = commonName(certs[0]);
+            try {
+                c.run();
+            } catch (CertificateException e) {
+                refuse("peer '" + name + "'" + where + ": its certificate is not from this consortium's CA ("
+                        + commonName(ca) + "; it shows issuer " + certs[0].getIssuerX500Principal().getName() + ")");
+            }
+            if (!allowed.contains(name)) {
+                refuse("peer '" + name + "'" + where + ": not in allowedSites " + allowed);
+            }
+        }
+
+        private void refuse(String why) throws CertificateException {
+            String line = "refused " + why;
+            log.accept(line);
+            throw new CertificateException(line);
+        }
+
+        private static String where(Socket s) {
+            return s == null || s.getRemoteSocketAddress() == null ? "" : " at " + s.getRemoteSocketAddress();
+        }
+
+        private static String where(SSLEngine e) {
+            return e == null || e.getPeerHost() == null ? "" : " at " + e.getPeerHost() + ":" + e.getPeerPort();
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] c, String a, Socket s) throws CertificateException {
+            check(c, where(s), () -> chain.checkClientTrusted(c, a, s));
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] c, String a, Socket s) throws CertificateException {
+            check(c, where(s), () -> chain.checkServerTrusted(c, a, s));
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] c, String a, SSLEngine e) throws CertificateException {
+            check(c, where(e), () -> chain.checkClientTrusted(c, a, e));
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] c, String a, SSLEngine e) throws CertificateException {
+            check(c, where(e), () -> chain.checkServerTrusted(c, a, e));
+        }
+
+        @Override
+        public void checkClientTrusted(X509Certificate[] c, String a) throws CertificateException {
+            check(c, "", () -> chain.checkClientTrusted(c, a));
+        }
+
+        @Override
+        public void checkServerTrusted(X509Certificate[] c, String a) throws CertificateException {
+            check(c, "", () -> chain.checkServerTrusted(c, a));
+        }
+
+        @Override
+        public X509Certificate[] getAcceptedIssuers() {
+            return new X509Certificate[] {ca};
+        }
+    }
+
+    @FunctionalInterface
+    private interface ChainCheck {
+        void run() throws CertificateException;
+    }
+}

@@ -1,0 +1,253 @@
+package io.samtune.federated;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.samtune.cluster.ClusterConfig;
+import io.samtune.cluster.ClusterTls;
+import io.samtune.cluster.JGroupsCluster;
+import io.samtune.core.checkpoint.StateDict;
+import io.samtune.train.TrainableParameters;
+import io.samtune.train.TrainingView;
+import java.io.IOException;
+import java.lang.reflect.Proxy;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Sites on 127.0.0.1 under mutual TLS, each "training" by adding its own step to a small weight
+ * vector: rounds merge exactly as {@link Merge} does serially, a site leaving does not stop the
+ * others, and outsiders (another CA, a name not allowed, other settings) are refused by name.
+ */
+class FederatedSynchroniserTest {
+
+    static final char[] PASSWORD = "correct horse".toCharArray();
+
+    @TempDir
+    Path tmp;
+    private Path consortium;
+    private NDManager manager;
+    private final ExecutorService pool = Executors.newCachedThreadPool();
+    private final List<AutoCloseable> open = Collections.synchronizedList(new ArrayList<>());
+
+    @BeforeEach
+    void consortium() throws IOException {
+        consortium = tmp.resolve("consortium");
+        Certificates.createCa(consortium, "test-ca", PASSWORD);
+        manager = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        pool.shutdownNow();
+        for (AutoCloseable c : open) {
+            c.close();
+        }
+        manager.close();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private FederationConfig config(String site, int minPeers, int syncEvery, Merge merge, double weight) throws IOException {
+        return new FederationConfig(site, "127.0.0.1", freePort(), List.of(), tmp.resolve("rendezvous"), minPeers,
+                syncEvery, merge, weight, 20, tmp.resolve(site).resolve(site + ".p12"), tmp.resolve(site).resolve("ca.pem"),
+                List.of("site-a", "site-b", "site-c", "site-x"), 0, 0, 0, 1.5, "fed-" + tmp.getFileName());
+    }
+
+    /** A site: its certificate from {@code caDir}, its cluster member and synchroniser. */
+    private FederatedSynchroniser site(FederationConfig c, Path caDir, int syncEvery, List<String> console) throws Exception {
+        if (!java.nio.file.Files.exists(c.keystore())) {
+            Certificates.createSite(caDir, c.site(), c.keystore().getParent(), PASSWORD);
+        }
+        var ks = Certificates.readKeyStore(c.keystore(), PASSWORD);
+        var ctx = ClusterTls.context(ks, PASSWORD, Certificates.readPem(c.ca()), Set.copyOf(c.allowedSites()), console::add);
+        JGroupsCluster cluster = JGroupsCluster.join(new ClusterConfig(c.group(), c.site(), c.bindHost(), c.bindPort(), 0,
+                c.rendezvous(), List.of(), 1500, ctx));
+        FederatedSynchroniser s = new FederatedSynchroniser(c, cluster, Map.of("syncEvery", Integer.toString(syncEvery)),
+                null, 0, null, 1, console::add);
+        open.add(s);
+        return s;
+    }
+
+    private TrainableParameters weights(float... values) {
+        StateDict d = new StateDict(manager);
+        d.put("w", manager.create(values, new Shape(values.length)));
+        return new TrainableParameters("test", d, List.of("w"));
+    }
+
+    private static TrainingView samples(int n) {
+        return (TrainingView) Proxy.newProxyInstance(TrainingView.class.getClassLoader(), new Class<?>[] {TrainingView.class},
+                (p, m, a) -> m.getName().equals("samples") ? n : null);
+    }
+
+    /** Trains {@code steps} steps of {@code delta} on {@code samples} samples each, with rounds; returns the final weights. */
+    private Callable<float[]> training(FederatedSynchroniser s, TrainableParameters p, int steps, float delta, int samples,
+                                       int dieAfterStep) {
+        return () -> {
+            s.start(p, samples(samples));
+            for (int step = 1; step <= steps; step++) {
+                float[] w = p.flatten();
+                for (int i = 0; i < w.length; i++) {
+                    w[i] += delta * (i + 1);
+                }
+                p.overwrite(w);
+                s.reduce(p, samples(samples));
+                if (step % s.every() == 0) {
+                    s.synchronise(p, samples(samples));
+                }
+                if (step == dieAfterStep) {
+                    s.close();
+                    return null;
+                }
+            }
+            s.finish(p, samples(samples));
+            return p.flatten();
+        };
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void threeSitesEndWithTheSerialMergeOfTheirUpdates() throws Exception {
+        List<String> console = Collections.synchronizedList(new ArrayList<>());
+        int[] samples = {10, 30, 20};
+        float[] deltas = {0.1f, -0.2f, 0.4f};
+        String[] names = {"site-a", "site-b", "site-c"};
+        List<Future<float[]>> runs = new ArrayList<>();
+        for (int k = 0; k < 3; k++) {
+            FederatedSynchroniser s = site(config(names[k], 3, 2, Merge.MEAN, 1.0), consortium, 2, console);
+            runs.add(pool.submit(training(s, weights(0f, 0f, 0f), 6, deltas[k], samples[k], -1)));
+        }
+        List<float[]> ends = new ArrayList<>();
+        for (Future<float[]> f : runs) {
+            ends.add(f.get(90, TimeUnit.SECONDS));
+        }
+        // serially: three rounds of two steps each, weighted by 2 x samples, then a final round without samples
+        float[] w = {0f, 0f, 0f};
+        for (int round = 0; round < 3; round++) {
+            List<float[]> local = new ArrayList<>();
+            double[] weights = new double[3];
+            for (int k = 0; k < 3; k++) {
+                float[] x = w.clone();
+                for (int step = 0; step < 2; step++) {
+                    for (int i = 0; i < x.length; i++) {
+                        x[i] += deltas[k] * (i + 1);
+                    }
+                }
+                local.add(x);
+                weights[k] = 2.0 * samples[k];
+            }
+            w = Merge.MEAN.merge(local, weights);
+        }
+        for (float[] e : ends) {
+            assertThat(e).containsExactly(w);
+        }
+        assertThat(w[0]).isNotEqualTo(0f);
+        assertThat(console).anyMatch(l -> l.contains("round 0: sending decoder weights") && l.contains("to 2 sites"));
+        assertThat(console).anyMatch(l -> l.contains("round 3: merged 3 sites [site-a, site-b, site-c]"));
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aSiteThatDiesLeavesTheOthersToFinishWithOneModel() throws Exception {
+        List<String> console = Collections.synchronizedList(new ArrayList<>());
+        FederatedSynchroniser a = site(config("site-a", 2, 2, Merge.MEAN, 1.0), consortium, 2, console);
+        FederatedSynchroniser b = site(config("site-b", 2, 2, Merge.MEAN, 1.0), consortium, 2, console);
+        FederatedSynchroniser c = site(config("site-c", 2, 2, Merge.MEAN, 1.0), consortium, 2, console);
+        // all three must be present at the first round: c is only started once a and b see it
+        Future<float[]> fc = pool.submit(training(c, weights(0f, 0f), 8, 0.3f, 5, 2));
+        Future<float[]> fa = pool.submit(training(a, weights(0f, 0f), 8, 0.1f, 5, -1));
+        Future<float[]> fb = pool.submit(training(b, weights(0f, 0f), 8, -0.1f, 5, -1));
+        assertThat(fc.get(90, TimeUnit.SECONDS)).isNull();
+        float[] ea = fa.get(90, TimeUnit.SECONDS);
+        float[] eb = fb.get(90, TimeUnit.SECONDS);
+        assertThat(ea).containsExactly(eb);
+        assertThat(console).anyMatch(l -> l.contains("site-c") && l.contains("left the federation"));
+        assertThat(a.record().getAsJsonArray("rounds").asList().stream()
+                .map(r -> r.getAsJsonObject().getAsJsonArray("sites").size())).contains(2);
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void outsidersAreRefusedByNameWhileTheSitesCarryOn() throws Exception {
+        List<String> good = Collections.synchronizedList(new ArrayList<>());
+        FederatedSynchroniser a = site(config("site-a", 2, 2, Merge.MEAN, 1.0), consortium, 2, good);
+        FederatedSynchroniser b = site(config("site-b", 2, 2, Merge.MEAN, 1.0), consortium, 2, good);
+
+        Path otherCa = tmp.resolve("other-ca");
+        Certificates.createCa(otherCa, "other-ca", PASSWORD);
+        List<String> intruder = Collections.synchronizedList(new ArrayList<>());
+        FederationConfig x = config("site-x", 2, 2, Merge.MEAN, 1.0);
+        FederationConfig xShort = new FederationConfig(x.site(), x.bindHost(), x.bindPort(), x.peers(), x.rendezvous(), 2,
+                2, Merge.MEAN, 1, 8, tmp.resolve("site-x/site-x.p12"), tmp.resolve("site-x/ca.pem"), x.allowedSites(), 0, 0,
+                0, 1.5, x.group());
+        FederatedSynchroniser bad = site(xShort, otherCa, 2, intruder);
+
+        List<String> mismatched = Collections.synchronizedList(new ArrayList<>());
+        FederationConfig c = config("site-c", 2, 3, Merge.MEAN, 1.0);
+        FederationConfig cShort = new FederationConfig(c.site(), c.bindHost(), c.bindPort(), c.peers(), c.rendezvous(), 2,
+                3, Merge.MEAN, 1, 8, c.keystore(), c.ca(), c.allowedSites(), 0, 0, 0, 1.5, c.group());
+        FederatedSynchroniser other = site(cShort, consortium, 3, mismatched);
+
+        Future<float[]> fa = pool.submit(training(a, weights(1f), 4, 0.5f, 3, -1));
+        Future<float[]> fb = pool.submit(training(b, weights(1f), 4, 0.25f, 3, -1));
+        Future<float[]> fx = pool.submit(training(bad, weights(1f), 4, 9f, 3, -1));
+        Future<float[]> fc = pool.submit(training(other, weights(1f), 4, 9f, 3, -1));
+        assertThat(fa.get(90, TimeUnit.SECONDS)).containsExactly(fb.get(90, TimeUnit.SECONDS));
+
+        Throwable tx = org.assertj.core.api.Assertions.catchThrowable(() -> fx.get(60, TimeUnit.SECONDS));
+        assertThat(tx).hasRootCauseInstanceOf(FederationException.class).rootCause().hasMessageContaining("only 1 of 2 sites");
+        assertThat(intruder).anyMatch(l -> l.contains("refused peer 'site-") && l.contains("not from this consortium's CA"));
+        assertThat(good).anyMatch(l -> l.contains("refused peer 'site-x'") && l.contains("not from this consortium's CA"));
+
+        Throwable tc = org.assertj.core.api.Assertions.catchThrowable(() -> fc.get(60, TimeUnit.SECONDS));
+        assertThat(tc).rootCause().isInstanceOf(FederationException.class).hasMessageContaining("only 1 of 2 sites")
+                .hasMessageContaining("syncEvery is 2 at site-a, 3 at site-c");
+        assertThat(good).anyMatch(l -> l.contains("refused site site-c: syncEvery is 3 at site-c, 2 at site-"));
+        // the good sites never merged with either
+        assertThat(a.record().getAsJsonArray("rounds").asList()).allMatch(r -> r.getAsJsonObject().getAsJsonArray("sites")
+                .toString().equals("[\"site-a\",\"site-b\"]"));
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void aNameOutsideTheAllowListIsRefused() throws Exception {
+        List<String> console = Collections.synchronizedList(new ArrayList<>());
+        FederationConfig a = config("site-a", 2, 2, Merge.MEAN, 1.0);
+        FederationConfig narrow = new FederationConfig(a.site(), a.bindHost(), a.bindPort(), a.peers(), a.rendezvous(), 2, 2,
+                Merge.MEAN, 1, 6, a.keystore(), a.ca(), List.of("site-a", "site-b"), 0, 0, 0, 1.5, a.group());
+        FederatedSynchroniser sa = site(narrow, consortium, 2, console);
+        List<String> other = Collections.synchronizedList(new ArrayList<>());
+        FederationConfig c = config("site-c", 2, 2, Merge.MEAN, 1.0);
+        FederationConfig cShort = new FederationConfig(c.site(), c.bindHost(), c.bindPort(), c.peers(), c.rendezvous(), 2,
+                2, Merge.MEAN, 1, 6, c.keystore(), c.ca(), c.allowedSites(), 0, 0, 0, 1.5, c.group());
+        FederatedSynchroniser sc = site(cShort, consortium, 2, other);
+        Future<float[]> fa = pool.submit(training(sa, weights(1f), 2, 1f, 1, -1));
+        Future<float[]> fc = pool.submit(training(sc, weights(1f), 2, 1f, 1, -1));
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> fa.get(50, TimeUnit.SECONDS))).rootCause()
+                .hasMessageContaining("only 1 of 2 sites");
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> fc.get(50, TimeUnit.SECONDS))).rootCause()
+                .hasMessageContaining("only 1 of 2 sites");
+        assertThat(console).anyMatch(l -> l.contains("refused peer 'site-c'") && l.contains("not in allowedSites [site-a, site-b]"));
+    }
+}
