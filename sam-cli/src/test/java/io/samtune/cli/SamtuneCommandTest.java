@@ -36,11 +36,13 @@ class SamtuneCommandTest {
         assertThat(r.exit()).as(r.err()).isZero();
         JsonObject o = JsonParser.parseString(r.out().trim()).getAsJsonObject();
         assertThat(o.keySet()).containsExactly("encoder_s", "decoder_train_step_s", "uncached_step_s",
-                "mat_load_ms_per_file", "threads", "device", "model", "djl", "libtorch");
+                "mat_load_ms_per_file", "federated_round_s", "decoder_mb", "threads", "device", "model", "djl", "libtorch");
         assertThat(o.get("encoder_s").getAsDouble()).isPositive();
         assertThat(o.get("decoder_train_step_s").getAsDouble()).isPositive();
         assertThat(o.get("uncached_step_s").getAsDouble()).isPositive();
         assertThat(o.get("mat_load_ms_per_file").getAsDouble()).isPositive();
+        assertThat(o.get("federated_round_s").getAsDouble()).isPositive();
+        assertThat(o.get("decoder_mb").getAsDouble()).isEqualTo(0.1624); // the tiny decoder: 40,608 float32 values
         assertThat(o.get("threads").getAsInt()).isEqualTo(1);
         assertThat(o.get("device").getAsString()).isEqualTo("cpu");
         assertThat(o.get("libtorch").getAsString()).isEqualTo("2.7.1");

@@ -55,6 +55,18 @@ public final class JGroupsCluster implements Cluster, Receiver {
     /** The first byte of every message: an all-reduce contribution, or a payload for the listener. */
     private static final byte REDUCE = 0;
     private static final byte PAYLOAD = 1;
+    private static final String NAME_KEY = "samtune.member";
+
+    /** The member name an address carries (its logical name when it carries none). */
+    private static String nameOf(Address a) {
+        if (a instanceof org.jgroups.util.ExtendedUUID e) {
+            byte[] n = e.get(NAME_KEY);
+            if (n != null) {
+                return new String(n, StandardCharsets.UTF_8);
+            }
+        }
+        return String.valueOf(a);
+    }
 
     private JGroupsCluster(ClusterConfig config, JChannel channel) {
         this.config = config;
@@ -71,6 +83,9 @@ public final class JGroupsCluster implements Cluster, Receiver {
         try {
             ch = new JChannel(stack(config));
             ch.setName(config.member());
+            // the name travels inside the address, so views and messages carry it even after a merge of subgroups
+            byte[] name = config.member().getBytes(StandardCharsets.UTF_8);
+            ch.addAddressGenerator(() -> org.jgroups.util.ExtendedUUID.randomUUID(config.member()).put(NAME_KEY, name));
             ch.setDiscardOwnMessages(true);
             JGroupsCluster c = new JGroupsCluster(config, ch);
             ch.setReceiver(c);
@@ -100,14 +115,16 @@ public final class JGroupsCluster implements Cluster, Receiver {
             discovery = new FILE_PING().setLocation(c.rendezvous().toAbsolutePath().toString());
         } else {
             TCPPING ping = new TCPPING();
-            ping.setValue("initial_hosts_list", parsePeers(c.peers()));
+            ping.setInitialHosts(parsePeers(c.peers()));
+            ping.setValue("port_range", 0);
             discovery = ping;
         }
         long t = c.failureTimeoutMillis();
         return new Protocol[] {tcp, discovery, new MERGE3().setValue("min_interval", 1000L).setValue("max_interval", 3000L),
             new FD_ALL3().setTimeout(t).setInterval(Math.max(250, t / 4)),
             new VERIFY_SUSPECT2().setValue("timeout", Math.max(500L, t / 3)), new NAKACK2().useMcastXmit(false),
-            new UNICAST3(), new STABLE(), new GMS().setJoinTimeout(Math.max(500L, t / 3)), new UFC(), new MFC(),
+            new UNICAST3(), new STABLE(),
+            new GMS().setJoinTimeout(Math.max(500L, t / 3)).setValue("print_local_addr", false), new UFC(), new MFC(),
             new FRAG4()};
     }
 
@@ -145,7 +162,7 @@ public final class JGroupsCluster implements Cluster, Receiver {
             List<String> now = new ArrayList<>();
             Map<Address, String> named = new HashMap<>();
             for (Address a : view.getMembers()) {
-                String n = String.valueOf(a);
+                String n = nameOf(a);
                 now.add(n);
                 named.put(a, n);
             }
@@ -211,7 +228,7 @@ public final class JGroupsCluster implements Cluster, Receiver {
             if (l != null) {
                 byte[] payload = new byte[b.remaining()];
                 b.get(payload);
-                l.onMessage(String.valueOf(msg.getSrc()), payload);
+                l.onMessage(nameOf(msg.getSrc()), payload);
             }
             return;
         }

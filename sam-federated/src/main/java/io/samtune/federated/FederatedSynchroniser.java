@@ -281,6 +281,8 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
         record.addProperty("bytesSent", (long) bytes.length * others);
         record.addProperty("bytesReceived", in);
         record.addProperty("sha256", sha256(m.values()));
+        console.accept(String.format(Locale.ROOT, "round %d: merged %d site%s %s (%s), received %s", m.round(),
+                m.sites().size(), m.sites().size() == 1 ? "" : "s", m.sites(), config.merge().label(), megabytes(in)));
         if (m.sites().contains(cluster.self()) && (m.allFinished() || m.round() % scoreEvery == 0)) {
             double dice = scoreRound(parameters, m);
             if (Double.isFinite(dice)) {
@@ -288,8 +290,6 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
             }
         }
         records.add(record);
-        console.accept(String.format(Locale.ROOT, "round %d: merged %d site%s %s (%s), received %s", m.round(),
-                m.sites().size(), m.sites().size() == 1 ? "" : "s", m.sites(), config.merge().label(), megabytes(in)));
         return m;
     }
 
@@ -516,7 +516,8 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
             gone.removeAll(members);
             present = List.copyOf(members);
             if (!gone.isEmpty() && anchor != null) {
-                console.accept("site" + (gone.size() > 1 ? "s " : " ") + gone + " left the federation; present: " + members);
+                console.accept("site" + (gone.size() > 1 ? "s " : " ") + String.join(", ", gone)
+                        + " left the federation; present: " + members);
             }
             changed.signalAll();
         } finally {

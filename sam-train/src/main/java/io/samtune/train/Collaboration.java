@@ -13,7 +13,7 @@ public interface Collaboration extends AutoCloseable {
 
     /** What a collaboration may use of the run it joins. */
     record Context(TrainingConfig config, SamModel model, RunDirectory run, JsonObject provenance,
-                   DecoderTrainer.Validator validator, int trainingSize, int validationSize) {
+                   DecoderTrainer.Validator validator, int trainingSize, int validationSize, boolean resume) {
     }
 
     /** Joins a collaboration for one run. */
@@ -23,6 +23,25 @@ public interface Collaboration extends AutoCloseable {
          * @throws IOException if it cannot be joined (certificates, peers, incompatible settings)
          */
         Collaboration join(Context run) throws IOException;
+
+        /**
+         * Whether this process writes the run folder (true but for data-parallel workers other
+         * than rank 0, which train the same weights and write nothing; they resume from the
+         * folder rank 0 writes).
+         */
+        default boolean writesRun() {
+            return true;
+        }
+    }
+
+    /** This process's rank among the workers that share each step (0 when it computes whole steps). */
+    default int rank() {
+        return 0;
+    }
+
+    /** The number of workers that share each step (1 when this process computes whole steps). */
+    default int worldSize() {
+        return 1;
     }
 
     /** The hook after updates (default: none). */

@@ -46,6 +46,8 @@ public final class DecoderTrainer implements AutoCloseable {
     private GradientReducer reducer = GradientReducer.NONE;
     private volatile boolean stopRequested;
     private final List<Replica> replicas = new ArrayList<>();
+    private int rank;
+    private int worldSize = 1;
 
     /** A copy of the model on another device: its own weights (copied after every update), manager and positional encoding. */
     private record Replica(SamModel model, TrainableParameters parameters, NDManager manager, NDArray densePe) {
@@ -134,6 +136,22 @@ public final class DecoderTrainer implements AutoCloseable {
     /** Sets the hook that combines gradients before each update (default: none). */
     public DecoderTrainer setGradientReducer(GradientReducer reducer) {
         this.reducer = Objects.requireNonNull(reducer, "reducer");
+        return this;
+    }
+
+    /**
+     * Makes this trainer one of {@code worldSize} workers (processes) that share every decoder
+     * call: worker {@code rank} computes the gradients of its contiguous share of each call (the
+     * first ones one larger when it does not divide), weighted by its share, so that the
+     * {@link GradientReducer#combine sum} over the workers is the gradient of the whole batch.
+     */
+    public DecoderTrainer setShard(int rank, int worldSize) {
+        if (worldSize < 1 || rank < 0 || rank >= worldSize) {
+            throw new IllegalArgumentException("rank must be 0.." + (worldSize - 1) + " of world size " + worldSize
+                    + ", got rank " + rank);
+        }
+        this.rank = rank;
+        this.worldSize = worldSize;
         return this;
     }
 
@@ -447,7 +465,9 @@ public final class DecoderTrainer implements AutoCloseable {
                 long t0 = System.nanoTime();
                 double lr = schedule.at(state.step());
                 StepGradients g = gradientsOfStep(data, order, state);
-                state.beginStep(g.loss(), lr, g.samples(), (System.nanoTime() - t0) / 1e9);
+                GradientReducer.Step whole = reducer.combine(parameters, new GradientReducer.Step(g.loss(), g.samples()),
+                        state);
+                state.beginStep(whole.loss(), lr, whole.samples(), (System.nanoTime() - t0) / 1e9);
                 all.forEach(l -> l.beforeUpdate(state));
                 reducer.reduce(parameters, state);
                 optimizer.update(parameters, lr);
@@ -505,19 +525,58 @@ public final class DecoderTrainer implements AutoCloseable {
         List<List<Integer>> calls = callsOfStep(order, state.stepInEpoch());
         double loss = 0;
         int samples = 0;
-        for (List<Integer> call : calls) {
+        for (List<Integer> whole : calls) {
+            List<Integer> call = shareOf(whole);
+            if (call.isEmpty()) {
+                continue; // more workers than slices in this call: nothing to add
+            }
+            double share = (double) call.size() / whole.size();
             try (NDManager scope = manager.newSubManager()) {
                 List<TrainingExample> batch = new ArrayList<>();
                 for (int pos : call) {
                     batch.add(data.load(order[pos], scope, sampleRandom(config.run().seed(), state.epoch(), pos)));
                 }
-                loss += computeGradients(batch, 1.0 / calls.size()) / calls.size();
+                loss += computeGradients(batch, share / calls.size()) * share / calls.size();
                 samples += batch.size();
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         }
         return new StepGradients(loss, samples);
+    }
+
+    /** This worker's contiguous share of a call's positions (all of them for one worker). */
+    private List<Integer> shareOf(List<Integer> call) {
+        if (worldSize == 1) {
+            return call;
+        }
+        int n = call.size();
+        int from = rank * (n / worldSize) + Math.min(rank, n % worldSize);
+        int size = n / worldSize + (rank < n % worldSize ? 1 : 0);
+        return call.subList(from, from + size);
+    }
+
+    /**
+     * Trains as a worker that writes nothing: like {@link #fit} without a run folder, but a resume
+     * reads its state from {@code source} (the run another worker writes), without locking or
+     * changing it.
+     *
+     * @throws IOException if {@code resume} and {@code source} holds no state
+     */
+    public TrainingResult fitAsWorker(TrainingData data, Validator validator, RunDirectory source, boolean resume)
+            throws IOException {
+        if (!resume) {
+            return loop(data, validator, null, null);
+        }
+        if (source == null || !source.hasState()) {
+            throw new IOException("nothing to resume: " + (source == null ? "no run folder" : source.path() + " holds no "
+                    + RunDirectory.STATE) + " (the run this worker follows)");
+        }
+        TrainingPlan plan = TrainingPlan.of(data.size(), config.optimization(), config.schedule());
+        try (RunDirectory.Restored restored = source.loadState(parameters, optimizer, config, plan.totalSteps(),
+                manager)) {
+            return loop(data, validator, null, restored);
+        }
     }
 
     /** The built-in listeners around the user's: guard and validation first, then metrics and checkpoints. */

@@ -110,6 +110,9 @@ public final class FineTuning {
             throw new IOException("nothing to resume in " + run.path() + ": it holds no " + RunDirectory.STATE);
         }
         DataConfig data = config.data();
+        if (collaboration != null && !collaboration.writesRun()) {
+            return run(run, resume, data); // a worker: rank 0 writes (and locks) the folder
+        }
         try (AutoCloseable lock = run.lock()) {
             if (!resume && run.holdsRun()) {
                 throw new IOException(run.path() + " already holds a training run; pass --resume to continue it, or"
@@ -147,11 +150,14 @@ public final class FineTuning {
             DiceScorer scorer = new DiceScorer(model, cache, data.prompt(), data.window());
             DecoderTrainer.Validator validator = parts.validation().isEmpty() ? null
                     : () -> DiceScorer.meanDice(scorer.score(parts.validation(), null));
-            if (!resume) {
+            boolean writes = collaboration == null || collaboration.writesRun();
+            if (!resume && writes) {
                 run.writeRunInfo(provenance);
             }
             listeners.forEach(trainer::addListener);
-            trainer.addListener(new TensorBoardLog(run.path()));
+            if (writes) {
+                trainer.addListener(new TensorBoardLog(run.path()));
+            }
             List<SamModel> replicas = new ArrayList<>();
             try {
                 for (String d : config.model().devices().subList(Math.min(1, config.model().devices().size()),
@@ -165,8 +171,12 @@ public final class FineTuning {
                     return fit(trainer, train, validator, run, resume);
                 }
                 try (Collaboration c = collaboration.join(new Collaboration.Context(config, model, run, provenance,
-                        validator, parts.train().size(), parts.validation().size()))) {
-                    trainer.setWeightSynchroniser(c.synchroniser()).setGradientReducer(c.reducer());
+                        validator, parts.train().size(), parts.validation().size(), resume))) {
+                    trainer.setWeightSynchroniser(c.synchroniser()).setGradientReducer(c.reducer())
+                            .setShard(c.rank(), c.worldSize());
+                    if (!writes) {
+                        return fitAsWorker(trainer, train, validator, run, resume);
+                    }
                     try {
                         return fit(trainer, train, validator, run, resume);
                     } finally {
@@ -189,6 +199,20 @@ public final class FineTuning {
         }
         try {
             return trainer.fit(train, validator, run, resume);
+        } finally {
+            running = null;
+        }
+    }
+
+    private TrainingResult fitAsWorker(DecoderTrainer trainer, SliceTrainingData train,
+                                       DecoderTrainer.Validator validator, RunDirectory run, boolean resume)
+            throws IOException {
+        running = trainer;
+        if (stopRequested) {
+            trainer.requestStop();
+        }
+        try {
+            return trainer.fitAsWorker(train, validator, run, resume);
         } finally {
             running = null;
         }

@@ -18,4 +18,21 @@ public interface GradientReducer {
      * @param run the run as it stands: the step's loss is known, the update not yet made
      */
     void reduce(TrainableParameters parameters, TrainingView run);
+
+    /** A step's loss (mean over its samples) and its number of samples. */
+    record Step(double loss, int samples) {
+    }
+
+    /**
+     * Combines this process's share of a step with the other workers' shares (data parallelism
+     * across processes): sums the gradients in place and returns the whole step's loss and samples.
+     * Called before {@link #reduce}, with {@code run} still at the last completed step. The default:
+     * this process computed the whole step.
+     *
+     * @param local this process's part: its share of the loss (already weighted by its share of the
+     *     batch) and its samples
+     */
+    default Step combine(TrainableParameters parameters, Step local, TrainingView run) {
+        return local;
+    }
 }

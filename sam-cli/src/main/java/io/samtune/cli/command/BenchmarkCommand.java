@@ -116,6 +116,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
         double encoder;
         double cachedStep;
         double uncachedStep;
+        int decoderValues;
         try (SamModel sam = SamModel.random(config, 1, dev);
              NDManager m = sam.manager().newSubManager();
              DecoderTrainer trainer = new DecoderTrainer(sam, TrainingConfig.builder()
@@ -128,6 +129,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
                     sam.imageEncoder().forward(x).toFloatArray();
                 }
             });
+            decoderValues = Math.toIntExact(io.samtune.train.TrainableParameters.decoder(sam).parameterCount());
             int side = 512;
             boolean[] px = new boolean[side * side];
             for (int y = 200; y < 300; y++) {
@@ -157,11 +159,14 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 }
             });
         }
+        double roundS = io.samtune.federated.RoundBenchmark.roundSeconds(3, decoderValues, Math.max(3, repeat));
         JsonObject o = new JsonObject();
         o.addProperty("encoder_s", round(encoder));
         o.addProperty("decoder_train_step_s", round(cachedStep));
         o.addProperty("uncached_step_s", round(uncachedStep));
         o.addProperty("mat_load_ms_per_file", round(matMs));
+        o.addProperty("federated_round_s", round(roundS));
+        o.addProperty("decoder_mb", round(decoderValues * 4 / 1e6));
         o.addProperty("threads", threads != null ? threads : JniUtils.getNumThreads());
         o.addProperty("device", dev.toString().replace("()", "").replace("(", ":").replace(")", ""));
         o.addProperty("model", model);
@@ -176,6 +181,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
                     + " image", encoder);
             out.printf(Locale.ROOT, "%-44s %9.3f s%n", "decoder training step, cached embedding", cachedStep);
             out.printf(Locale.ROOT, "%-44s %9.3f s%n", "training step with the encoder recomputed", uncachedStep);
+            out.printf(Locale.ROOT, "%-44s %9.3f s%n", String.format(Locale.ROOT, "federated round, 3 sites, TLS, %.1f MB",
+                    decoderValues * 4 / 1e6), roundS);
             out.printf(Locale.ROOT, "%-44s %8.2f ms%n", "reading one slice .mat (" + files.size() + " files)", matMs);
             out.printf(Locale.ROOT, "DJL %s, libtorch %s%n", o.get("djl").getAsString(), o.get("libtorch").getAsString());
         }

@@ -65,7 +65,7 @@ public final class CertsCommand implements Runnable {
         }
     }
 
-    private static char[] password(CommandLine.Model.CommandSpec spec) {
+    static char[] password(CommandLine.Model.CommandSpec spec) {
         String p = environment.apply(PASSWORD_VARIABLE);
         if (p == null || p.isEmpty()) {
             throw Commands.badOption(spec, "set " + PASSWORD_VARIABLE + " to the keystore password (it is read from"

@@ -148,6 +148,27 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--cache-dtype", paramLabel = "float16|float32", description = "Precision of cached embeddings (default: ${DEFAULT-VALUE}).")
     String cacheDtype;
 
+    @Option(names = "--federation", paramLabel = "FILE", description = "Train as one site of a federation: its federation.json (keystore password from SAMTUNE_KEYSTORE_PASSWORD). The sites merge their decoders every syncEvery steps; only decoder weights, sample counts and validation scores leave this site.")
+    Path federation;
+
+    @Option(names = "--rank", paramLabel = "R", description = "This worker's rank when several processes share each step (default: RANK, else SLURM_PROCID, else 0). Rank 0 writes --out.")
+    Integer rank;
+
+    @Option(names = "--world-size", paramLabel = "N", description = "Processes sharing each step (default: WORLD_SIZE, else SLURM_NTASKS, else 1); --batch-size stays the global batch.")
+    Integer worldSize;
+
+    @Option(names = "--rendezvous", paramLabel = "DIR", description = "A folder every worker sees, where they find each other (JGroups FILE_PING).")
+    Path rendezvous;
+
+    @Option(names = "--peers", paramLabel = "HOST:PORT,...", split = ",", description = "The workers' addresses in rank order (JGroups TCPPING); rank R listens on the R-th.")
+    List<String> peers;
+
+    @Option(names = "--bind", paramLabel = "HOST", description = "The address a worker listens on with --rendezvous (default: ${DEFAULT-VALUE}; the node's address across nodes).")
+    String bind = "127.0.0.1";
+
+    @Option(names = "--worker-timeout", paramLabel = "S", description = "Seconds to wait for the workers at the start and for each step's sum (default: ${DEFAULT-VALUE}).")
+    int workerTimeout = 300;
+
     @Option(names = "--resume", description = "Continue the run saved in --out.")
     boolean resume;
 
@@ -178,6 +199,14 @@ public final class TrainCommand implements Callable<Integer> {
         ModelConfig.Builder m = slices.apply(model.apply(base == null ? null : base.model(), spec));
         if (noCache) {
             m.optUseCache(false);
+        }
+        if (devices == null && model.device().equalsIgnoreCase("auto")) {
+            // one process per GPU under torchrun or SLURM: LOCAL_RANK (SLURM_LOCALID) picks this worker's GPU
+            io.samtune.cluster.Launch launch = io.samtune.cluster.Launch.resolve(rank, worldSize, System.getenv());
+            int gpus = launch.worldSize() > 1 ? io.samtune.core.Engines.pytorch().getGpuCount() : 0;
+            if (gpus > 0) {
+                m.optDevice("gpu:" + launch.localRank() % gpus);
+            }
         }
         if (devices != null) {
             List<String> list = new ArrayList<>();
@@ -311,6 +340,48 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    /** The data-parallel collaboration of this worker, from --rendezvous or --peers. */
+    private io.samtune.cluster.DataParallel dataParallel(io.samtune.cluster.Launch launch, PrintWriter err) {
+        if (federation != null) {
+            throw Commands.badOption(spec, "--federation and data-parallel workers (world size " + launch.worldSize()
+                    + " from " + launch.source() + ") cannot be combined; run one site per process");
+        }
+        boolean hasPeers = peers != null && !peers.isEmpty();
+        if ((rendezvous == null) == !hasPeers) {
+            throw Commands.badOption(spec, "world size " + launch.worldSize() + " (from " + launch.source() + ") needs"
+                    + " exactly one of --rendezvous DIR (a shared folder) and --peers HOST:PORT,... (rank order)");
+        }
+        io.samtune.cluster.ClusterConfig cc;
+        String group = "samtune-data-parallel";
+        if (hasPeers) {
+            if (peers.size() != launch.worldSize()) {
+                throw Commands.badOption(spec, "--peers lists " + peers.size() + " addresses for world size "
+                        + launch.worldSize() + "; give one per rank, in rank order");
+            }
+            String mine = peers.get(launch.rank());
+            int colon = mine.lastIndexOf(':');
+            int port;
+            try {
+                port = colon <= 0 ? -1 : Integer.parseInt(mine.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                port = -1;
+            }
+            if (port < 1 || port > 65535) {
+                throw Commands.badOption(spec, "--peers entry '" + mine + "' is not HOST:PORT");
+            }
+            cc = new io.samtune.cluster.ClusterConfig(group, launch.memberName(), mine.substring(0, colon), port, 0, null,
+                    peers, 6000, null);
+        } else {
+            cc = new io.samtune.cluster.ClusterConfig(group, launch.memberName(), bind, 7800, 100, rendezvous, List.of(),
+                    6000, null);
+        }
+        return new io.samtune.cluster.DataParallel(launch, cc, java.time.Duration.ofSeconds(Math.max(1, workerTimeout)),
+                line -> {
+                    err.println(line);
+                    err.flush();
+                });
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
@@ -364,6 +435,29 @@ public final class TrainCommand implements Callable<Integer> {
                         }
                     }
                 });
+        io.samtune.cluster.Launch launch;
+        try {
+            launch = io.samtune.cluster.Launch.resolve(rank, worldSize, System.getenv());
+        } catch (IllegalArgumentException e) {
+            throw Commands.badOption(spec, e.getMessage());
+        }
+        if (launch.worldSize() > 1) {
+            job.setCollaboration(dataParallel(launch, err));
+        }
+        if (federation != null) {
+            io.samtune.federated.FederationConfig site;
+            try {
+                site = io.samtune.federated.FederationConfig.read(federation);
+            } catch (IOException e) {
+                throw Commands.badOption(spec, "--federation " + e.getMessage());
+            }
+            char[] password = CertsCommand.password(spec);
+            job.setCollaboration(new io.samtune.federated.Federation(site, password, line -> {
+                o.println("federation: " + line);
+                o.flush();
+            }));
+            java.util.Arrays.fill(password, '\0');
+        }
         // SIGTERM (a scheduler's preemption) or Ctrl-C: finish the step, checkpoint it, say how to go on
         String[] signal = new String[1];
         java.util.Map<sun.misc.Signal, sun.misc.SignalHandler> previous = new java.util.LinkedHashMap<>();
@@ -384,6 +478,10 @@ public final class TrainCommand implements Callable<Integer> {
             o.println("results in " + out.toAbsolutePath() + ":");
             o.println("  " + RunDirectory.DECODER_BEST + "  (" + config.run().select().label() + ")   "
                     + RunDirectory.DECODER_LAST + "  (latest)");
+            if (federation != null) {
+                o.println("  " + io.samtune.federated.Federation.DECODER_BEST_MERGED
+                        + "  (the merged decoder with the best validation Dice over the sites; the same on every site)");
+            }
             o.println("  " + RunDirectory.METRICS + ", " + RunDirectory.CURVES + ", " + RunDirectory.RUN);
             o.println("score it: samtune test-accuracy --decoder " + out + " ...");
             return 0;
@@ -397,6 +495,16 @@ public final class TrainCommand implements Callable<Integer> {
         } catch (TrainingDivergedException e) {
             err.println();
             err.println("error: " + e.getMessage());
+            return 1;
+        } catch (io.samtune.train.WorkerLostException e) {
+            err.println();
+            err.println("error: " + e.getMessage() + " (rank 0's last checkpoint is in " + out + "; restart every worker"
+                    + " with the same command and --resume)");
+            return 1;
+        } catch (io.samtune.federated.FederationException e) {
+            err.println();
+            err.println("error: " + e.getMessage() + " (finished work is kept: the last checkpoint in " + out
+                    + "; continue with --resume)");
             return 1;
         } catch (IOException e) {
             err.println("error: " + e.getMessage());

@@ -141,7 +141,7 @@ class TrainCommandTest {
         assertThat(out).doesNotExist();
     }
 
-    private static java.util.Map<String, float[]> decoder(Path run) throws Exception {
+    static java.util.Map<String, float[]> decoder(Path run) throws Exception {
         java.util.Map<String, float[]> out = new java.util.LinkedHashMap<>();
         try (NDManager m = NDManager.newBaseManager(Device.cpu(), "PyTorch");
              StateDict d = SamCheckpoint.load(run.resolve(RunDirectory.DECODER_LAST), m)) {
@@ -151,7 +151,7 @@ class TrainCommandTest {
     }
 
     /** The largest difference between two decoders' values (they must hold the same tensors). */
-    private static double maxDiff(java.util.Map<String, float[]> x, java.util.Map<String, float[]> y) {
+    static double maxDiff(java.util.Map<String, float[]> x, java.util.Map<String, float[]> y) {
         assertThat(y.keySet()).isEqualTo(x.keySet());
         double d = 0;
         for (var e : x.entrySet()) {

@@ -1,0 +1,165 @@
+package io.samtune.cli.command;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.samtune.core.Reference;
+import io.samtune.data.CommandResult;
+import io.samtune.data.Fixtures;
+import io.samtune.train.RunDirectory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two data-parallel workers on 127.0.0.1 (rank 0 in this JVM from --rank/--world-size, rank 1 a
+ * child from RANK/WORLD_SIZE) train as one process with the same global batch; a killed worker
+ * stops the other with its checkpoint, and both resumed end as the uninterrupted run.
+ */
+class DataParallelTrainTest {
+
+    @TempDir
+    Path tmp;
+    private final List<Process> children = new ArrayList<>();
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        for (Process p : children) {
+            p.destroyForcibly();
+            p.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private List<String> args(Path out, int steps, String... extra) {
+        List<String> a = new ArrayList<>(List.of("--data", Fixtures.phantoms().toString(), "--checkpoint",
+                Reference.file("tiny-sam.pth").toString(), "--config", Reference.file("tiny-sam-config.json").toString(),
+                "--cache", tmp.resolve("cache").toString(), "--device", "cpu", "--out", out.toString(), "--batch-size", "3",
+                "--lr", "3e-3", "--seed", "11", "--box-jitter", "3", "--steps", Integer.toString(steps)));
+        a.addAll(List.of(extra));
+        return a;
+    }
+
+    private Process worker(int rank, List<String> args, String log) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "-Dai.djl.offline=true",
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "io.samtune.cli.command.TrainCommand"));
+        cmd.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve(log).toFile());
+        pb.environment().putAll(Map.of("RANK", Integer.toString(rank), "WORLD_SIZE", "2", "LOCAL_RANK",
+                Integer.toString(rank)));
+        Process p = pb.start();
+        children.add(p);
+        return p;
+    }
+
+    private String log(String name) throws IOException {
+        Path f = tmp.resolve(name);
+        return Files.exists(f) ? Files.readString(f) : "";
+    }
+
+    @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void twoWorkersTrainAsOneProcessAndSurviveAKilledWorker() throws Exception {
+        CommandResult serial = TrainCommandTest.run(args(tmp.resolve("serial"), 12).toArray(String[]::new));
+        assertThat(serial.exit()).as(serial.err()).isZero();
+
+        Path rendezvous = tmp.resolve("rendezvous");
+        Path both = tmp.resolve("both");
+        Process one = worker(1, args(both, 12, "--rendezvous", rendezvous.toString()), "rank1.log");
+        CommandResult zero = TrainCommandTest.run(args(both, 12, "--rank", "0", "--world-size", "2", "--rendezvous",
+                rendezvous.toString()).toArray(String[]::new));
+        assertThat(zero.exit()).as("%s%nrank 1:%n%s", zero.err(), log("rank1.log")).isZero();
+        assertThat(one.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(one.exitValue()).as(log("rank1.log")).isZero();
+        assertThat(zero.err()).contains("all 2 workers present");
+        double d = TrainCommandTest.maxDiff(TrainCommandTest.decoder(tmp.resolve("serial")), TrainCommandTest.decoder(both));
+        assertThat(d).as("2 workers vs 1 process, same global batch").isLessThan(1e-5);
+        assertThat(new RunDirectory(both).readRunInfo().getAsJsonObject("dataParallel").get("worldSize").getAsInt())
+                .isEqualTo(2);
+        // the per-step loss is the whole batch's: the same as the serial run's
+        List<Double> serialLoss = losses(tmp.resolve("serial"));
+        List<Double> parallelLoss = losses(both);
+        assertThat(parallelLoss).hasSameSizeAs(serialLoss);
+        for (int i = 0; i < serialLoss.size(); i++) {
+            assertThat(parallelLoss.get(i)).as("loss of step %d", i + 1).isCloseTo(serialLoss.get(i),
+                    org.assertj.core.data.Offset.offset(1e-5));
+        }
+
+        // a worker killed mid-run stops the other at the next step, with rank 0's checkpoint kept
+        Path killed = tmp.resolve("killed");
+        Path rv2 = tmp.resolve("rendezvous-2");
+        Process victim = worker(1, args(killed, 400, "--rendezvous", rv2.toString(), "--checkpoint-every", "1"),
+                "victim.log");
+        Thread killer = new Thread(() -> {
+            try {
+                Path metrics = killed.resolve(RunDirectory.METRICS);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+                while (System.nanoTime() < deadline && victim.isAlive()
+                        && (!Files.exists(metrics) || Files.readAllLines(metrics).size() < 3)) {
+                    Thread.sleep(5);
+                }
+                victim.destroyForcibly();
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        killer.start();
+        long t0 = System.nanoTime();
+        CommandResult survivor = TrainCommandTest.run(args(killed, 400, "--rank", "0", "--world-size", "2", "--rendezvous",
+                rv2.toString(), "--checkpoint-every", "1").toArray(String[]::new));
+        killer.join();
+        assertThat(survivor.exit()).as(survivor.err()).isEqualTo(1);
+        assertThat(survivor.err()).contains("rank-0001").contains("--resume");
+        assertThat((System.nanoTime() - t0) / 1e9).as("seconds until the survivor stopped").isLessThan(100);
+        long saved = new RunDirectory(killed).readMetrics().stream().filter(m -> m.has("loss")).count();
+        assertThat(saved).isGreaterThanOrEqualTo(3).isLessThan(12);
+
+        // both restarted with --resume (and the run's length set to 8) end as the uninterrupted run
+        Process again = worker(1, args(killed, 12, "--rendezvous", rv2.toString(), "--checkpoint-every", "1", "--resume"),
+                "again.log");
+        CommandResult resumed = TrainCommandTest.run(args(killed, 12, "--rank", "0", "--world-size", "2", "--rendezvous",
+                rv2.toString(), "--checkpoint-every", "1", "--resume").toArray(String[]::new));
+        assertThat(resumed.exit()).as("%s%nrank 1:%n%s", resumed.err(), log("again.log")).isZero();
+        assertThat(resumed.err()).contains("resuming at step " + saved);
+        assertThat(again.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(again.exitValue()).as(log("again.log")).isZero();
+        assertThat(TrainCommandTest.maxDiff(TrainCommandTest.decoder(tmp.resolve("serial")),
+                TrainCommandTest.decoder(killed))).isLessThan(1e-5);
+
+        // another world size is refused, naming both
+        CommandResult three = TrainCommandTest.run(args(killed, 8, "--rank", "0", "--world-size", "3", "--rendezvous",
+                tmp.resolve("rv3").toString(), "--resume").toArray(String[]::new));
+        assertThat(three.exit()).isEqualTo(1);
+        assertThat(three.err()).contains("world size 3").contains("world size 2");
+    }
+
+    private static List<Double> losses(Path run) throws IOException {
+        List<Double> out = new ArrayList<>();
+        new RunDirectory(run).readMetrics().stream().filter(m -> m.has("loss"))
+                .forEach(m -> out.add(m.get("loss").getAsDouble()));
+        return out;
+    }
+
+    @Test
+    void badWorldSettingsAreOneLineErrors() {
+        CommandResult noMeeting = TrainCommandTest.run(args(tmp.resolve("x"), 2, "--rank", "0", "--world-size", "2")
+                .toArray(String[]::new));
+        assertThat(noMeeting.exit()).isEqualTo(2);
+        assertThat(noMeeting.err()).contains("--rendezvous").contains("--peers");
+        CommandResult badRank = TrainCommandTest.run(args(tmp.resolve("y"), 2, "--rank", "2", "--world-size", "2",
+                "--rendezvous", tmp.toString()).toArray(String[]::new));
+        assertThat(badRank.exit()).isEqualTo(2);
+        assertThat(badRank.err()).contains("rank must be 0..1");
+        CommandResult peers = TrainCommandTest.run(args(tmp.resolve("z"), 2, "--rank", "0", "--world-size", "2",
+                "--peers", "127.0.0.1:7850").toArray(String[]::new));
+        assertThat(peers.exit()).isEqualTo(2);
+        assertThat(peers.err()).contains("--peers lists 1 addresses for world size 2");
+    }
+}
