@@ -3,6 +3,7 @@ package io.samtune.cli;
 import io.samtune.cli.command.BenchmarkCommand;
 import io.samtune.cli.command.CacheCommand;
 import io.samtune.cli.command.CertsCommand;
+import io.samtune.cli.command.SweepCommand;
 import io.samtune.cli.command.ClasspathCommand;
 import io.samtune.cli.command.Commands;
 import io.samtune.cli.command.ShellCommand;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Command;
 @Command(name = "samtune", mixinStandardHelpOptions = true, version = "samtune 0.1.0",
         description = "Fine-tune Segment Anything on brain tumour MRI, in Java.",
         subcommands = {TrainCommand.class, TestAccuracyCommand.class, DatasetInfoCommand.class, PredictCommand.class, BenchmarkCommand.class,
-            CacheCommand.class, CertsCommand.class, ShellCommand.class, ClasspathCommand.class,
+            CacheCommand.class, CertsCommand.class, SweepCommand.class, ShellCommand.class, ClasspathCommand.class,
             CommandLine.HelpCommand.class})
 public final class Samtune implements Runnable {
 

@@ -360,8 +360,11 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
                                     + " after " + config.roundTimeoutSeconds() + " s (" + what + "); start the other"
                                     + " sites, or check peers/rendezvous, certificates and allowedSites"
                                     + refusedSummary()
-                            : "no merge of " + what + " within " + config.roundTimeoutSeconds() + " s (sites present: "
-                                    + expected + "); raise roundTimeoutSeconds if a site is slow");
+                            : latest != null && latest.allFinished()
+                                    ? "the other sites finished the federation at round " + latest.round() + " before this"
+                                            + " site took part; this site holds that final decoder"
+                                    : "no merge of " + what + " within " + config.roundTimeoutSeconds() + " s (sites present: "
+                                            + expected + "); raise roundTimeoutSeconds if a site is slow");
                 }
                 changed.await(Math.min(wait, TimeUnit.MILLISECONDS.toNanos(500)), TimeUnit.NANOSECONDS);
             }

@@ -104,6 +104,11 @@ class FederatedSynchroniserTest {
     /** Trains {@code steps} steps of {@code delta} on {@code samples} samples each, with rounds; returns the final weights. */
     private Callable<float[]> training(FederatedSynchroniser s, TrainableParameters p, int steps, float delta, int samples,
                                        int dieAfterStep) {
+        return training(s, p, steps, delta, samples, dieAfterStep, 0);
+    }
+
+    private Callable<float[]> training(FederatedSynchroniser s, TrainableParameters p, int steps, float delta, int samples,
+                                       int dieAfterStep, long stepMillis) {
         return () -> {
             s.start(p, samples(samples));
             for (int step = 1; step <= steps; step++) {
@@ -112,6 +117,7 @@ class FederatedSynchroniserTest {
                     w[i] += delta * (i + 1);
                 }
                 p.overwrite(w);
+                Thread.sleep(stepMillis);
                 s.reduce(p, samples(samples));
                 if (step % s.every() == 0) {
                     s.synchronise(p, samples(samples));
@@ -185,6 +191,52 @@ class FederatedSynchroniserTest {
         assertThat(console).anyMatch(l -> l.contains("site-c") && l.contains("left the federation"));
         assertThat(a.record().getAsJsonArray("rounds").asList().stream()
                 .map(r -> r.getAsJsonObject().getAsJsonArray("sites").size())).contains(2);
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aSiteStartingLateTakesOverTheLatestMergedDecoderFirst() throws Exception {
+        List<String> console = Collections.synchronizedList(new ArrayList<>());
+        FederatedSynchroniser a = site(config("site-a", 2, 2, Merge.MEAN, 1.0), consortium, 2, console);
+        FederatedSynchroniser b = site(config("site-b", 2, 2, Merge.MEAN, 1.0), consortium, 2, console);
+        Future<float[]> fa = pool.submit(training(a, weights(0f, 0f), 12, 0.1f, 5, -1, 200));
+        Future<float[]> fb = pool.submit(training(b, weights(0f, 0f), 12, 0.3f, 5, -1, 200));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (a.latestRound() < 1 && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(a.latestRound()).as("a and b merged before c starts").isGreaterThanOrEqualTo(1);
+        List<String> late = Collections.synchronizedList(new ArrayList<>());
+        FederatedSynchroniser c = site(config("site-c", 2, 2, Merge.MEAN, 1.0), consortium, 2, late);
+        TrainableParameters pc = weights(100f, 100f); // far from the others: taking over must replace these
+        c.start(pc, samples(5));
+        assertThat(pc.flatten()[0]).as("c holds a merged decoder, not its own start").isLessThan(10f);
+        assertThat(late).anyMatch(l -> l.contains("took over the merged decoder of round"));
+        Future<float[]> fc = pool.submit(() -> {
+            for (int step = 1; step <= 4; step++) {
+                float[] w = pc.flatten();
+                for (int i = 0; i < w.length; i++) {
+                    w[i] += -0.2f * (i + 1);
+                }
+                pc.overwrite(w);
+                c.reduce(pc, samples(5));
+                if (step % c.every() == 0) {
+                    c.synchronise(pc, samples(5));
+                }
+            }
+            c.finish(pc, samples(5));
+            return pc.flatten();
+        });
+        float[] ea;
+        try {
+            ea = fa.get(90, TimeUnit.SECONDS);
+            assertThat(fb.get(90, TimeUnit.SECONDS)).containsExactly(ea);
+            assertThat(fc.get(90, TimeUnit.SECONDS)).containsExactly(ea);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new AssertionError("a and b:\n" + String.join("\n", console) + "\nc:\n" + String.join("\n", late), e);
+        }
+        assertThat(c.record().getAsJsonArray("rounds").asList()).anyMatch(r -> r.getAsJsonObject().getAsJsonArray("sites")
+                .size() == 3);
     }
 
     @Test

@@ -88,7 +88,11 @@ public record SweepSpec(TrainingConfig base, JsonObject space, int samples, long
         int samples = j.int32("samples", 1);
         long seed = j.integer("seed", 1);
         String metric = j.string("metric", "valDice");
-        String mode = j.string("mode", "max");
+        if (!metric.equals("valDice") && !metric.equals("loss")) {
+            throw new IllegalArgumentException("setting sweep.metric must be valDice (validation Dice) or loss (an"
+                    + " epoch's mean training loss), got " + metric);
+        }
+        String mode = j.string("mode", metric.equals("loss") ? "min" : "max");
         if (!mode.equals("max") && !mode.equals("min")) {
             throw new IllegalArgumentException("setting sweep.mode must be max or min, got " + mode);
         }
