@@ -29,17 +29,24 @@ public final class SamModel implements AutoCloseable {
     private final SamConfig config;
     private final NDManager manager;
     private final StateDict weights;
-    private final ImageEncoder imageEncoder;
+    private volatile ImageEncoder imageEncoder;
+    /** The checkpoint holds an image encoder not read yet: it is read at its first use. */
+    private volatile boolean encoderDeferred;
     private final PromptEncoder promptEncoder;
     private final MaskDecoder maskDecoder;
     private final ImagePreprocessor preprocessor;
     private final Path source;
 
     private SamModel(SamConfig config, NDManager manager, StateDict weights, Path source) {
+        this(config, manager, weights, source, false);
+    }
+
+    private SamModel(SamConfig config, NDManager manager, StateDict weights, Path source, boolean encoderDeferred) {
         this.config = config;
         this.manager = manager;
         this.weights = weights;
         this.source = source;
+        this.encoderDeferred = encoderDeferred;
         boolean hasEncoder = weights.keys().stream().anyMatch(k -> k.startsWith("image_encoder."));
         this.imageEncoder = hasEncoder ? new ImageEncoder(config, weights) : null;
         this.promptEncoder = new PromptEncoder(config, weights);
@@ -116,6 +123,62 @@ public final class SamModel implements AutoCloseable {
         } catch (CheckpointException | RuntimeException e) {
             manager.close();
             throw e;
+        }
+    }
+
+    /**
+     * Loads a checkpoint but its image encoder, which is read when first used: a run whose slices
+     * are all in the embedding cache never reads it (a third of ViT-B's file, most of ViT-H's). The
+     * rest is checked as {@link #load(Path, SamConfig, Device)} does; the encoder's tensors when read.
+     *
+     * @param config the sizes (required: the encoder's are not inferred)
+     * @throws CheckpointException as {@link #load(Path, SamConfig, Device)}
+     */
+    public static SamModel loadDeferringEncoder(Path checkpoint, SamConfig config, Device device)
+            throws CheckpointException {
+        java.util.Objects.requireNonNull(config, "config");
+        Engines.pytorch();
+        NDManager manager = NDManager.newBaseManager(device, Engines.PYTORCH);
+        try {
+            java.util.Set<String> skipped = new java.util.HashSet<>();
+            StateDict sd = SamCheckpoint.load(checkpoint, manager, k -> !k.startsWith("image_encoder."), skipped);
+            if (sd.size() > 0 && skipped.isEmpty() && sd.keys().stream().allMatch(k -> k.startsWith("mask_decoder."))) {
+                throw new CheckpointException(checkpoint, "holds only a mask decoder (a decoder file written by samtune"
+                        + " train?); load a full SAM checkpoint and put this decoder on top of it (--decoder)");
+            }
+            Map<String, Shape> expected = config.expectedShapes();
+            expected.keySet().removeIf(k -> k.startsWith("image_encoder."));
+            checkShapes(sd, expected, checkpoint, config);
+            requireFinite(sd, checkpoint);
+            return new SamModel(config, manager, sd, checkpoint, !skipped.isEmpty());
+        } catch (CheckpointException | RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /** True when the image encoder's weights are in memory (false while a deferred encoder was not needed). */
+    public boolean imageEncoderLoaded() {
+        return imageEncoder != null;
+    }
+
+    /** Reads a deferred image encoder from the checkpoint, checking its tensors. */
+    private synchronized void loadDeferredEncoder() {
+        if (imageEncoder != null || !encoderDeferred) {
+            return;
+        }
+        try (StateDict enc = SamCheckpoint.load(source, manager, k -> k.startsWith("image_encoder."), null)) {
+            Map<String, Shape> expected = config.expectedShapes();
+            expected.keySet().removeIf(k -> !k.startsWith("image_encoder."));
+            checkShapes(enc, expected, source, config);
+            requireFinite(enc, source);
+            weights.putAll(enc);
+            imageEncoder = new ImageEncoder(config, weights);
+            encoderDeferred = false;
+            org.slf4j.LoggerFactory.getLogger(SamModel.class).info("read the image encoder of {} (a slice was not in the"
+                    + " embedding cache)", source);
+        } catch (CheckpointException e) {
+            throw new IllegalStateException(e.getMessage(), e);
         }
     }
 
@@ -255,7 +318,7 @@ public final class SamModel implements AutoCloseable {
 
     /** True when the checkpoint had an image encoder (decoder-only files have none). */
     public boolean hasImageEncoder() {
-        return imageEncoder != null;
+        return imageEncoder != null || encoderDeferred;
     }
 
     /**
@@ -264,6 +327,9 @@ public final class SamModel implements AutoCloseable {
      * @throws IllegalStateException if the checkpoint had none
      */
     public ImageEncoder imageEncoder() {
+        if (imageEncoder == null && encoderDeferred) {
+            loadDeferredEncoder();
+        }
         if (imageEncoder == null) {
             throw new IllegalStateException("the checkpoint " + source + " has no image encoder (image_encoder.*);"
                     + " load a full SAM checkpoint to encode images");
@@ -334,7 +400,9 @@ public final class SamModel implements AutoCloseable {
     @Override
     public String toString() {
         return "SamModel[" + (source == null ? "" : source.getFileName() + ", ") + config.encoderEmbedDim() + "-wide ViT x "
-                + config.encoderDepth() + (imageEncoder == null ? " (no encoder)" : "") + ", image " + config.imageSize()
+                + config.encoderDepth()
+                + (imageEncoder != null ? "" : encoderDeferred ? " (encoder read when needed)" : " (no encoder)")
+                + ", image " + config.imageSize()
                 + ", " + String.format(java.util.Locale.ROOT, "%,d", weights.parameterCount()) + " parameters, on "
                 + device() + "]";
     }

@@ -50,4 +50,37 @@ class FineTuningTest {
         assertThat(info.get("libtorch").getAsString()).isNotBlank();
         assertThat(run.file(RunDirectory.DECODER_BEST)).isRegularFile();
     }
+
+    @Test
+    void aRunOnAFilledCacheNeverReadsTheImageEncoder() throws Exception {
+        Path checkpoint = TinySamTrainReferenceTest.reference("tiny-sam.pth");
+        TrainingConfig config = TrainingConfig.builder()
+                .optData(DataConfig.builder().setFolder(Fixtures.phantoms()).build())
+                .optModel(ModelConfig.builder().setCheckpoint(checkpoint)
+                        .optSizes(SamConfig.fromJson(TinySamTrainReferenceTest.reference("tiny-sam-config.json")))
+                        .optDevice("cpu").optCacheFolder(tmp.resolve("cache")).build())
+                .optOptimization(OptimizationConfig.builder().optLearningRate(3e-3).optBatchSize(4).build())
+                .optSchedule(ScheduleConfig.builder().optMaxSteps(4).build()).build();
+        io.samtune.core.SamModel[] seen = new io.samtune.core.SamModel[2];
+        for (int i = 0; i < 2; i++) {
+            int k = i;
+            new FineTuning(config).setObserver(new FineTuning.Observer() {
+                @Override
+                public void onModel(io.samtune.core.SamModel model, io.samtune.core.cache.EmbeddingCache cache) {
+                    seen[k] = model;
+                }
+            }).run(new RunDirectory(tmp.resolve("run-" + i)), false);
+        }
+        assertThat(seen[0].imageEncoderLoaded()).as("the first run fills the cache with the encoder").isTrue();
+        assertThat(seen[1].imageEncoderLoaded()).as("the second finds every embedding cached").isFalse();
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(ai.djl.Device.cpu(), "PyTorch");
+             io.samtune.core.checkpoint.StateDict a = io.samtune.core.checkpoint.SamCheckpoint.load(
+                     tmp.resolve("run-0").resolve(RunDirectory.DECODER_LAST), m);
+             io.samtune.core.checkpoint.StateDict b = io.samtune.core.checkpoint.SamCheckpoint.load(
+                     tmp.resolve("run-1").resolve(RunDirectory.DECODER_LAST), m)) {
+            for (String key : a.keys()) {
+                assertThat(b.get(key).toFloatArray()).as(key).containsExactly(a.get(key).toFloatArray());
+            }
+        }
+    }
 }

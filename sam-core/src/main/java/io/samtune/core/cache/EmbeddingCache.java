@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Image embeddings of slice files, computed once and kept on disk. An entry's key is a hash of
- * the encoder's weights, the preprocessing (model input size, intensity window) and the slice
+ * the encoder (its checkpoint file's SHA-256 and the model's sizes), the preprocessing (model input size, intensity window) and the slice
  * file's content, so a change to any of them makes a new entry instead of reusing a stale one.
  * Entries are float16 by default (float32 as an option), written atomically, and carry their key
  * and a CRC32: a corrupt, truncated or mismatched entry is detected, logged and recomputed, never
@@ -63,7 +63,7 @@ public final class EmbeddingCache {
         this.model = model;
         this.window = window;
         this.float16 = float16;
-        this.encoderHash = encoderHash(model);
+        this.encoderHash = model.source() != null ? encoderKey(model.source(), model.config()) : encoderHash(model);
         this.root = dir.resolve(encoderHash.substring(0, 16));
     }
 
@@ -79,7 +79,7 @@ public final class EmbeddingCache {
         return root;
     }
 
-    /** The hash of the model's image-encoder weights (hex SHA-256). */
+    /** The key of the encoder: {@link #encoderKey} of the model's checkpoint, or {@link #encoderHash(SamModel)} of a model made in memory. */
     public String encoderHash() {
         return encoderHash;
     }
@@ -239,7 +239,24 @@ public final class EmbeddingCache {
         }
     }
 
-    /** A hex SHA-256 over the model's {@code image_encoder.*} tensors (names and float32 values). */
+    /**
+     * The key of a checkpoint's encoder: a hex SHA-256 over the file's SHA-256 and the model's sizes.
+     * It is known without reading the weights, so a run whose slices are all cached needs no encoder
+     * in memory ({@link SamModel#loadDeferringEncoder}). Another file with the same weights gets
+     * other entries.
+     *
+     * @throws java.io.UncheckedIOException if the file cannot be read
+     */
+    public static String encoderKey(Path checkpoint, io.samtune.core.SamConfig sizes) {
+        try {
+            return Sha256.of(("checkpoint=" + Sha256.of(checkpoint) + "|sizes=" + sizes.toJson())
+                    .getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException("cannot read " + checkpoint + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A hex SHA-256 over the model's {@code image_encoder.*} tensors (names and float32 values): the key of a model made in memory. */
     public static String encoderHash(SamModel model) {
         MessageDigest d = Sha256.digest();
         TreeMap<String, NDArray> sorted = new TreeMap<>();

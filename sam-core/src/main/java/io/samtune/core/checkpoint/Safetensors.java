@@ -41,6 +41,17 @@ public final class Safetensors {
      * @param metadata receives the file's metadata entries; may be null
      */
     public static StateDict read(Path file, NDManager manager, Map<String, String> metadata) throws CheckpointException {
+        return read(file, manager, metadata, name -> true, null);
+    }
+
+    /**
+     * Reads the tensors whose names {@code keep} accepts (and the metadata); the others are not read.
+     *
+     * @param skipped receives the names not kept; may be null
+     */
+    static StateDict read(Path file, NDManager manager, Map<String, String> metadata,
+                          java.util.function.Predicate<String> keep, java.util.Set<String> skipped)
+            throws CheckpointException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) {
@@ -71,6 +82,12 @@ public final class Safetensors {
                         if (metadata != null) {
                             e.getValue().getAsJsonObject().entrySet()
                                     .forEach(m -> metadata.put(m.getKey(), m.getValue().getAsString()));
+                        }
+                        continue;
+                    }
+                    if (!keep.test(e.getKey())) {
+                        if (skipped != null) {
+                            skipped.add(e.getKey());
                         }
                         continue;
                     }

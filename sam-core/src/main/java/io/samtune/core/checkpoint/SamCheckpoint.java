@@ -49,6 +49,20 @@ public final class SamCheckpoint {
         };
     }
 
+    /**
+     * Reads the tensors of a checkpoint whose names {@code keep} accepts, without reading the others'
+     * data (e.g. everything but a large image encoder).
+     *
+     * @param skipped receives the names of the tensors not read; may be null
+     */
+    public static StateDict load(Path file, NDManager manager, java.util.function.Predicate<String> keep,
+                                 java.util.Set<String> skipped) throws CheckpointException {
+        return switch (detect(file)) {
+            case TORCH_ZIP -> TorchZip.read(file, manager, keep, skipped);
+            case SAFETENSORS -> Safetensors.read(file, manager, null, keep, skipped);
+        };
+    }
+
     /** The format of a checkpoint file, from its first bytes. */
     public static Format detect(Path file) throws CheckpointException {
         byte[] head;

@@ -34,6 +34,16 @@ final class TorchZip {
     }
 
     static StateDict read(Path file, NDManager manager) throws CheckpointException {
+        return read(file, manager, name -> true, null);
+    }
+
+    /**
+     * Reads the tensors whose names {@code keep} accepts; the others' storages are not read.
+     *
+     * @param skipped receives the names not kept; may be null
+     */
+    static StateDict read(Path file, NDManager manager, java.util.function.Predicate<String> keep,
+                          java.util.Set<String> skipped) throws CheckpointException {
         try (ZipFile zip = new ZipFile(file.toFile())) {
             ZipEntry pkl = zip.stream().filter(e -> e.getName().endsWith("data.pkl")
                     && e.getName().indexOf('/') == e.getName().length() - "data.pkl".length() - 1)
@@ -76,6 +86,12 @@ final class TorchZip {
                     String name = String.valueOf(e.getKey());
                     if (!(e.getValue() instanceof RestrictedUnpickler.TensorRef t)) {
                         continue; // e.g. metadata entries beside the tensors
+                    }
+                    if (!keep.test(name)) {
+                        if (skipped != null) {
+                            skipped.add(name);
+                        }
+                        continue;
                     }
                     ByteBuffer storage = storages.get(t.storage().key());
                     if (storage == null) {

@@ -66,6 +66,9 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, java.
      * @throws IllegalArgumentException for an unknown or unavailable device
      */
     public SamModel load() throws CheckpointException {
+        if (useCache && sizes != null) { // embeddings come from the cache: the encoder is read only on a miss
+            return SamModel.loadDeferringEncoder(checkpoint, sizes, Engines.device(primaryDevice()));
+        }
         return SamModel.load(checkpoint, sizes, Engines.device(primaryDevice()));
     }
 

@@ -23,8 +23,27 @@ public final class Sha256 {
         }
     }
 
-    /** The hex SHA-256 of a file's content, read in 64 KiB blocks. */
+    /** Digests already taken in this process, by file, size and modification time (checkpoints are large). */
+    private static final java.util.Map<String, String> TAKEN = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /**
+     * The hex SHA-256 of a file's content, read in 64 KiB blocks; a file of the same path, size and
+     * modification time is not read twice in one process.
+     */
     public static String of(Path file) throws IOException {
+        java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(file,
+                java.nio.file.attribute.BasicFileAttributes.class);
+        String id = file.toAbsolutePath().normalize() + "|" + a.size() + "|" + a.lastModifiedTime().toMillis();
+        String known = TAKEN.get(id);
+        if (known != null) {
+            return known;
+        }
+        String hex = read(file);
+        TAKEN.put(id, hex);
+        return hex;
+    }
+
+    private static String read(Path file) throws IOException {
         MessageDigest d = digest();
         try (InputStream in = Files.newInputStream(file)) {
             byte[] buf = new byte[1 << 16];
