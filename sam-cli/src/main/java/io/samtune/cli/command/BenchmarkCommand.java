@@ -160,6 +160,11 @@ public final class BenchmarkCommand implements Callable<Integer> {
             });
         }
         double roundS = io.samtune.federated.RoundBenchmark.roundSeconds(3, decoderValues, Math.max(3, repeat));
+        int threadsUsed = threads != null ? threads : JniUtils.getNumThreads();
+        // last: the workers run one libtorch thread each, this process included
+        int dpBatch = 4;
+        var oneWorker = io.samtune.cluster.ParallelStepBenchmark.measure(config, 1, dpBatch, Math.max(3, repeat));
+        var twoWorkers = io.samtune.cluster.ParallelStepBenchmark.measure(config, 2, dpBatch, Math.max(3, repeat));
         JsonObject o = new JsonObject();
         o.addProperty("encoder_s", round(encoder));
         o.addProperty("decoder_train_step_s", round(cachedStep));
@@ -167,7 +172,10 @@ public final class BenchmarkCommand implements Callable<Integer> {
         o.addProperty("mat_load_ms_per_file", round(matMs));
         o.addProperty("federated_round_s", round(roundS));
         o.addProperty("decoder_mb", round(decoderValues * 4 / 1e6));
-        o.addProperty("threads", threads != null ? threads : JniUtils.getNumThreads());
+        o.addProperty("dp_step_1_worker_s", round(oneWorker.stepSeconds()));
+        o.addProperty("dp_step_2_workers_s", round(twoWorkers.stepSeconds()));
+        o.addProperty("dp_allreduce_2_workers_s", round(twoWorkers.allReduceSeconds()));
+        o.addProperty("threads", threadsUsed);
         o.addProperty("device", dev.toString().replace("()", "").replace("(", ":").replace(")", ""));
         o.addProperty("model", model);
         o.addProperty("djl", Engine.getDjlVersion());
@@ -183,6 +191,11 @@ public final class BenchmarkCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "%-44s %9.3f s%n", "training step with the encoder recomputed", uncachedStep);
             out.printf(Locale.ROOT, "%-44s %9.3f s%n", String.format(Locale.ROOT, "federated round, 3 sites, TLS, %.1f MB",
                     decoderValues * 4 / 1e6), roundS);
+            out.printf(Locale.ROOT, "%-44s %9.3f s%n", "data-parallel step, batch " + dpBatch + ", 1 worker",
+                    oneWorker.stepSeconds());
+            out.printf(Locale.ROOT, "%-44s %9.3f s%n", "data-parallel step, batch " + dpBatch + ", 2 workers",
+                    twoWorkers.stepSeconds());
+            out.printf(Locale.ROOT, "%-44s %9.3f s%n", "  of which the all-reduce (2 workers)", twoWorkers.allReduceSeconds());
             out.printf(Locale.ROOT, "%-44s %8.2f ms%n", "reading one slice .mat (" + files.size() + " files)", matMs);
             out.printf(Locale.ROOT, "DJL %s, libtorch %s%n", o.get("djl").getAsString(), o.get("libtorch").getAsString());
         }
