@@ -45,6 +45,9 @@ public final class CacheCommand implements Callable<Integer> {
     @Option(names = "--shard", paramLabel = "I/N", description = "Encode only shard I of N (1-based), e.g. 1/2 and 2/2 in two processes.")
     String shard;
 
+    @Option(names = "--devices", paramLabel = "D1,D2,...|all", split = ",", description = "Encode on several devices at once, one model each (gpu:0,gpu:1; all = every GPU; cpu,cpu to try it).")
+    List<String> devices;
+
     @Option(names = "--cache-dtype", paramLabel = "float16|float32", description = "Precision of cached embeddings (default: float16).")
     String cacheDtype = "float16";
 
@@ -89,27 +92,93 @@ public final class CacheCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw Commands.badOption(spec, e.getMessage());
         }
-        try (SamModel sam = modelConfig.load()) {
+        List<String> on = new ArrayList<>();
+        if (devices == null || devices.isEmpty()) {
+            on.add(modelConfig.primaryDevice());
+        } else {
+            for (String d : devices) {
+                if (d.equalsIgnoreCase("all")) {
+                    int gpus = io.samtune.core.Engines.pytorch().getGpuCount();
+                    if (gpus == 0) {
+                        throw Commands.badOption(spec, "--devices all: the PyTorch engine sees no GPU; give devices by"
+                                + " name (cpu,cpu to try it on the CPU)");
+                    }
+                    for (int g = 0; g < gpus; g++) {
+                        on.add("gpu:" + g);
+                    }
+                } else {
+                    on.add(d);
+                }
+            }
+        }
+        List<SamModel> models = new ArrayList<>();
+        try {
+            for (String d : on) {
+                try {
+                    models.add(modelConfig.toBuilder().optDevice(d).build().load());
+                } catch (IllegalArgumentException e) {
+                    throw Commands.badOption(spec, "--devices " + d + ": " + e.getMessage());
+                }
+            }
             SliceIndex all = data.scan();
             all.skipped().forEach(e -> err.println("skipped: " + e.getMessage()));
             List<Integer> mine = shardOf(all.size(), index, count);
-            EmbeddingCache cache = modelConfig.cache(sam, data.window());
-            o.printf(Locale.ROOT, "shard %d/%d: %d of %d slices into %s%n", index, count, mine.size(), all.size(),
-                    cache.folder());
+            List<EmbeddingCache> caches = new ArrayList<>();
+            for (SamModel m : models) {
+                caches.add(modelConfig.cache(m, data.window()));
+            }
+            o.printf(Locale.ROOT, "shard %d/%d: %d of %d slices into %s%s%n", index, count, mine.size(), all.size(),
+                    caches.get(0).folder(), models.size() > 1 ? " on " + String.join(", ", on) : "");
             Counter counter = new Counter(err, "encoding slices", mine.size());
             long t0 = System.nanoTime();
-            for (int k = 0; k < mine.size(); k++) {
-                SliceInfo info = all.info(mine.get(k));
-                try (ai.djl.ndarray.NDManager m = sam.manager().newSubManager()) {
-                    cache.get(info.file(), m);
+            java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+            List<java.util.concurrent.Future<Void>> work = new ArrayList<>();
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(models.size());
+            try {
+                for (int d = 0; d < models.size(); d++) { // each device takes the next slice not taken
+                    SamModel sam = models.get(d);
+                    EmbeddingCache cache = caches.get(d);
+                    work.add(pool.submit(() -> {
+                        for (int k = next.getAndIncrement(); k < mine.size(); k = next.getAndIncrement()) {
+                            SliceInfo info = all.info(mine.get(k));
+                            try (ai.djl.ndarray.NDManager m = sam.manager().newSubManager()) {
+                                cache.get(info.file(), m);
+                            }
+                            int n = done.incrementAndGet();
+                            synchronized (counter) {
+                                counter.accept(n);
+                            }
+                        }
+                        return null;
+                    }));
                 }
-                counter.accept(k + 1);
+                for (java.util.concurrent.Future<Void> f : work) {
+                    try {
+                        f.get();
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        if (e.getCause() instanceof java.io.IOException io) {
+                            throw io;
+                        }
+                        throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+                    }
+                }
+            } finally {
+                pool.shutdownNow();
             }
             counter.finish();
             double seconds = (System.nanoTime() - t0) / 1e9;
-            EmbeddingCache.Stats s = cache.stats();
-            o.printf(Locale.ROOT, "encoded %d, already cached %d, recomputed %d (%.1f slices/s encoded)%n", s.misses(),
-                    s.hits(), s.corrupt(), s.misses() / Math.max(seconds, 1e-9));
+            long misses = 0;
+            long hits = 0;
+            long corrupt = 0;
+            for (EmbeddingCache c : caches) {
+                EmbeddingCache.Stats s = c.stats();
+                misses += s.misses();
+                hits += s.hits();
+                corrupt += s.corrupt();
+            }
+            o.printf(Locale.ROOT, "encoded %d, already cached %d, recomputed %d (%.1f slices/s encoded)%n", misses,
+                    hits, corrupt, misses / Math.max(seconds, 1e-9));
             return 0;
         } catch (DatasetException | MatFileException | CheckpointException e) {
             err.println("error: " + e.getMessage());
@@ -117,6 +186,8 @@ public final class CacheCommand implements Callable<Integer> {
         } catch (java.io.IOException e) {
             err.println("error: " + e.getMessage());
             return 1;
+        } finally {
+            models.forEach(SamModel::close);
         }
     }
 }

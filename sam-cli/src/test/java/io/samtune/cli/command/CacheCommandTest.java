@@ -63,4 +63,21 @@ class CacheCommandTest {
         assertThat(bad.exit()).isEqualTo(2);
         assertThat(bad.err()).contains("--shard I/N needs 1 <= I <= N");
     }
+
+    @Test
+    void twoDevicesFillTheCacheAsOneDoes() throws Exception {
+        Path one = tmp.resolve("one");
+        assertThat(run(one).exit()).isZero();
+        Path two = tmp.resolve("two");
+        CommandResult r = run(two, "--devices", "cpu,cpu");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("on cpu, cpu").contains("encoded 13, already cached 0");
+        Map<String, byte[]> a = entries(one);
+        Map<String, byte[]> b = entries(two);
+        assertThat(b.keySet()).isEqualTo(a.keySet()).hasSize(13);
+        a.forEach((k, v) -> assertThat(b.get(k)).as(k).isEqualTo(v));
+        CommandResult bad = run(tmp.resolve("x"), "--devices", "cpu,tpu");
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("--devices tpu");
+    }
 }
