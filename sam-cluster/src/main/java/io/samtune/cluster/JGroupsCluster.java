@@ -131,11 +131,8 @@ public final class JGroupsCluster implements Cluster, Receiver {
     private static List<java.net.InetSocketAddress> parsePeers(List<String> peers) {
         List<java.net.InetSocketAddress> out = new ArrayList<>();
         for (String p : peers) {
-            int colon = p.lastIndexOf(':');
-            if (colon <= 0) {
-                throw new IllegalArgumentException("peer '" + p + "' is not host:port");
-            }
-            out.add(new java.net.InetSocketAddress(p.substring(0, colon), Integer.parseInt(p.substring(colon + 1))));
+            HostPort hp = HostPort.parse(p, "peer");
+            out.add(new java.net.InetSocketAddress(hp.host(), hp.port()));
         }
         return out;
     }

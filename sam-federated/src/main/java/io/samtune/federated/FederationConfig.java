@@ -112,18 +112,12 @@ public record FederationConfig(String site, String bindHost, int bindPort, List<
         if (site == null) {
             throw new IllegalArgumentException("federation setting 'site' is missing (this site's name)");
         }
-        String bind = j.string("bind", "127.0.0.1:7800");
-        int colon = bind.lastIndexOf(':');
-        int port;
-        try {
-            port = colon <= 0 ? -1 : Integer.parseInt(bind.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            port = -1;
+        io.samtune.cluster.HostPort bind = io.samtune.cluster.HostPort.parse(j.string("bind", "127.0.0.1:7800"),
+                "federation setting 'bind'");
+        for (String peer : strings(j, "peers")) {
+            io.samtune.cluster.HostPort.parse(peer, "each of federation setting 'peers'");
         }
-        if (port < 0) {
-            throw new IllegalArgumentException("federation setting 'bind' must be host:port, got '" + bind + "'");
-        }
-        FederationConfig c = new FederationConfig(site, bind.substring(0, colon), port, strings(j, "peers"),
+        FederationConfig c = new FederationConfig(site, bind.host(), bind.port(), strings(j, "peers"),
                 j.path("rendezvous", null), j.int32("minPeers", 2), j.int32("syncEvery", 5),
                 Merge.parse(j.string("merge", "mean")), j.number("weight", 1.0), j.int32("roundTimeoutSeconds", 120),
                 j.path("keystore", null), j.path("ca", null), strings(j, "allowedSites"), j.number("proximalMu", 0),

@@ -358,18 +358,16 @@ public final class TrainCommand implements Callable<Integer> {
                 throw Commands.badOption(spec, "--peers lists " + peers.size() + " addresses for world size "
                         + launch.worldSize() + "; give one per rank, in rank order");
             }
-            String mine = peers.get(launch.rank());
-            int colon = mine.lastIndexOf(':');
-            int port;
+            io.samtune.cluster.HostPort mine;
             try {
-                port = colon <= 0 ? -1 : Integer.parseInt(mine.substring(colon + 1));
-            } catch (NumberFormatException e) {
-                port = -1;
+                mine = io.samtune.cluster.HostPort.parse(peers.get(launch.rank()), "each --peers entry");
+                for (String p : peers) {
+                    io.samtune.cluster.HostPort.parse(p, "each --peers entry");
+                }
+            } catch (IllegalArgumentException e) {
+                throw Commands.badOption(spec, e.getMessage());
             }
-            if (port < 1 || port > 65535) {
-                throw Commands.badOption(spec, "--peers entry '" + mine + "' is not HOST:PORT");
-            }
-            cc = new io.samtune.cluster.ClusterConfig(group, launch.memberName(), mine.substring(0, colon), port, 0, null,
+            cc = new io.samtune.cluster.ClusterConfig(group, launch.memberName(), mine.host(), mine.port(), 0, null,
                     peers, 6000, null);
         } else {
             cc = new io.samtune.cluster.ClusterConfig(group, launch.memberName(), bind, 7800, 100, rendezvous, List.of(),
