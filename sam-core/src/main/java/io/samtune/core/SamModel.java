@@ -93,37 +93,7 @@ public final class SamModel implements AutoCloseable {
      *     missing, unexpected or mis-shaped tensor is named
      */
     public static SamModel load(Path checkpoint, SamConfig config, Device device) throws CheckpointException {
-        Engines.pytorch();
-        NDManager manager = NDManager.newBaseManager(device, Engines.PYTORCH);
-        try {
-            StateDict sd = SamCheckpoint.load(checkpoint, manager);
-            SamConfig c;
-            try {
-                c = config != null ? config : SamConfig.inferFrom(sd);
-                if (config == null) {
-                    org.slf4j.LoggerFactory.getLogger(SamModel.class).warn("{}: sizes inferred from the weights;"
-                            + " the decoder's head count is not in them and is taken as {} (SAM's); pass the model's"
-                            + " config (--config) if it differs", checkpoint, c.decoderNumHeads());
-                }
-            } catch (IllegalArgumentException e) {
-                throw new CheckpointException(checkpoint, "not a SAM checkpoint: " + e.getMessage());
-            }
-            if (sd.size() > 0 && sd.keys().stream().allMatch(k -> k.startsWith("mask_decoder."))) {
-                throw new CheckpointException(checkpoint, "holds only a mask decoder (a decoder file written by samtune"
-                        + " train?); load a full SAM checkpoint and put this decoder on top of it (--decoder)");
-            }
-            boolean hasEncoder = sd.keys().stream().anyMatch(k -> k.startsWith("image_encoder."));
-            Map<String, Shape> expected = c.expectedShapes();
-            if (!hasEncoder) {
-                expected.keySet().removeIf(k -> k.startsWith("image_encoder."));
-            }
-            checkShapes(sd, expected, checkpoint, c);
-            requireFinite(sd, checkpoint);
-            return new SamModel(c, manager, sd, checkpoint);
-        } catch (CheckpointException | RuntimeException e) {
-            manager.close();
-            throw e;
-        }
+        return open(checkpoint, config, device, false);
     }
 
     /**
@@ -136,21 +106,40 @@ public final class SamModel implements AutoCloseable {
      */
     public static SamModel loadDeferringEncoder(Path checkpoint, SamConfig config, Device device)
             throws CheckpointException {
-        java.util.Objects.requireNonNull(config, "config");
+        return open(checkpoint, java.util.Objects.requireNonNull(config, "config"), device, true);
+    }
+
+    /** Reads and checks a checkpoint, all of it or ({@code deferEncoder}) all but the image encoder. */
+    private static SamModel open(Path checkpoint, SamConfig config, Device device, boolean deferEncoder)
+            throws CheckpointException {
         Engines.pytorch();
         NDManager manager = NDManager.newBaseManager(device, Engines.PYTORCH);
         try {
             java.util.Set<String> skipped = new java.util.HashSet<>();
-            StateDict sd = SamCheckpoint.load(checkpoint, manager, k -> !k.startsWith("image_encoder."), skipped);
+            StateDict sd = SamCheckpoint.load(checkpoint, manager, k -> !deferEncoder || !k.startsWith("image_encoder."),
+                    skipped);
+            SamConfig c;
+            try {
+                c = config != null ? config : SamConfig.inferFrom(sd);
+                if (config == null) {
+                    org.slf4j.LoggerFactory.getLogger(SamModel.class).warn("{}: sizes inferred from the weights;"
+                            + " the decoder's head count is not in them and is taken as {} (SAM's); pass the model's"
+                            + " config (--config) if it differs", checkpoint, c.decoderNumHeads());
+                }
+            } catch (IllegalArgumentException e) {
+                throw new CheckpointException(checkpoint, "not a SAM checkpoint: " + e.getMessage());
+            }
             if (sd.size() > 0 && skipped.isEmpty() && sd.keys().stream().allMatch(k -> k.startsWith("mask_decoder."))) {
                 throw new CheckpointException(checkpoint, "holds only a mask decoder (a decoder file written by samtune"
                         + " train?); load a full SAM checkpoint and put this decoder on top of it (--decoder)");
             }
-            Map<String, Shape> expected = config.expectedShapes();
-            expected.keySet().removeIf(k -> k.startsWith("image_encoder."));
-            checkShapes(sd, expected, checkpoint, config);
+            Map<String, Shape> expected = c.expectedShapes();
+            if (sd.keys().stream().noneMatch(k -> k.startsWith("image_encoder."))) {
+                expected.keySet().removeIf(k -> k.startsWith("image_encoder.")); // none read: checked when read
+            }
+            checkShapes(sd, expected, checkpoint, c);
             requireFinite(sd, checkpoint);
-            return new SamModel(config, manager, sd, checkpoint, !skipped.isEmpty());
+            return new SamModel(c, manager, sd, checkpoint, !skipped.isEmpty());
         } catch (CheckpointException | RuntimeException e) {
             manager.close();
             throw e;

@@ -197,7 +197,7 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
         if (from != null) {
             send(from, new byte[] {LATEST});
             Merged m = awaitMerged(groupLatest, "the merged decoder of round " + groupLatest + " from " + from);
-            adopt(parameters, m);
+            adopt(parameters, m, parameters.flatten());
             console.accept("took over the merged decoder of round " + m.round() + " (sites " + m.sites() + "); this site"
                     + " contributes from round " + nextRound);
         }
@@ -264,7 +264,7 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
                 samples == 1 ? "" : "s", others, others == 1 ? "" : "s"));
         send(null, bytes);
         Merged m = awaitMerged(r, "round " + r);
-        adopt(parameters, m);
+        adopt(parameters, m, mine); // the weights have not changed while waiting
         long in;
         lock.lock();
         try {
@@ -315,8 +315,7 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
     }
 
     /** Writes the merged weights into the decoder (in place) unless they are already its weights. */
-    private void adopt(TrainableParameters parameters, Merged m) {
-        float[] now = parameters.flatten();
+    private void adopt(TrainableParameters parameters, Merged m, float[] now) {
         if (now.length != m.values().length) {
             throw new FederationException("the merged decoder of round " + m.round() + " has " + m.values().length
                     + " values, this site's " + now.length + "; the sites run different models");
@@ -490,6 +489,26 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
         }
     }
 
+    /** Changes the shared state under the lock and wakes whoever waits on it; returns what {@code change} returns. */
+    private <T> T update(java.util.function.Supplier<T> change) {
+        lock.lock();
+        try {
+            T result = change.get();
+            changed.signalAll();
+            return result;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Leaves {@code site} out of every round, keeping why in {@code reasons}; true the first time. */
+    private boolean exclude(Map<String, String> reasons, String site, String why) {
+        return update(() -> {
+            accepted.remove(site);
+            return reasons.put(site, why) == null;
+        });
+    }
+
     private String refusedSummary() {
         return (refusedPeers.isEmpty() ? "" : "; this site refused " + refusedPeers)
                 + (refusedBy.isEmpty() ? "" : "; refused by " + refusedBy.keySet() + ": " + refusedBy.values());
@@ -540,16 +559,7 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
                 case HELLO -> onHello(from, in);
                 case REFUSE -> {
                     String why = in.readUTF();
-                    boolean first;
-                    lock.lock();
-                    try {
-                        first = refusedBy.put(from, why) == null;
-                        accepted.remove(from);
-                        changed.signalAll();
-                    } finally {
-                        lock.unlock();
-                    }
-                    if (first) {
+                    if (exclude(refusedBy, from, why)) {
                         console.accept(why);
                     }
                 }
@@ -558,23 +568,11 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
                 case SCORE -> {
                     long r = in.readLong();
                     Score s = new Score(in.readDouble(), in.readInt());
-                    lock.lock();
-                    try {
-                        scores.computeIfAbsent(r, k -> new TreeMap<>()).put(from, s);
-                        changed.signalAll();
-                    } finally {
-                        lock.unlock();
-                    }
+                    update(() -> scores.computeIfAbsent(r, k -> new TreeMap<>()).put(from, s));
                 }
                 case DONE -> {
                     long r = in.readLong();
-                    lock.lock();
-                    try {
-                        done.computeIfAbsent(r, k -> new TreeSet<>()).add(from);
-                        changed.signalAll();
-                    } finally {
-                        lock.unlock();
-                    }
+                    update(() -> done.computeIfAbsent(r, k -> new TreeSet<>()).add(from));
                 }
                 case LATEST -> {
                     Merged m;
@@ -614,29 +612,16 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
         if (!mismatches.isEmpty()) {
             String why = "site " + cluster.self() + " refused site " + from + ": " + String.join("; ", mismatches)
                     + "; every site must train the same model from the same checkpoint with the same syncEvery and merge";
-            boolean first;
-            lock.lock();
-            try {
-                first = refusedPeers.put(from, String.join("; ", mismatches)) == null;
-                accepted.remove(from);
-                changed.signalAll();
-            } finally {
-                lock.unlock();
-            }
-            if (first) {
+            if (exclude(refusedPeers, from, String.join("; ", mismatches))) {
                 console.accept(why);
             }
             replies.execute(() -> send(from, message(REFUSE, out -> out.writeUTF(why))));
             return;
         }
-        lock.lock();
-        try {
+        update(() -> {
             accepted.add(from);
-            peerLatest.put(from, theirLatest);
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
+            return peerLatest.put(from, theirLatest);
+        });
         if (!reply) {
             replies.execute(() -> hello(from, true));
         }
