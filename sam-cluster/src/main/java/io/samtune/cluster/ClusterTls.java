@@ -1,10 +1,16 @@
 package io.samtune.cluster;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -29,13 +35,86 @@ public final class ClusterTls {
     private ClusterTls() {
     }
 
+    /** A member's TLS context and the name its certificate was issued to. */
+    public record Member(SSLContext context, String name) {
+    }
+
+    /**
+     * Reads a member's keystore and the CA, checks that the CA signed the member's certificate, and
+     * builds its context.
+     *
+     * @param keystore a PKCS#12 file holding the member's key and certificate chain
+     * @param password its password
+     * @param ca the only certificate authority trusted (PEM)
+     * @param allowed the common names of the peers accepted, or null for every certificate the CA signed
+     * @param log told of every refused peer
+     * @throws IOException naming the file and what to do when it cannot be used
+     */
+    public static Member member(Path keystore, char[] password, Path ca, Set<String> allowed, Consumer<String> log)
+            throws IOException {
+        KeyStore ks = readKeyStore(keystore, password);
+        X509Certificate authority = readPem(ca);
+        try {
+            X509Certificate own = null;
+            for (String alias : Collections.list(ks.aliases())) {
+                if (ks.isKeyEntry(alias) && ks.getCertificate(alias) instanceof X509Certificate x) {
+                    own = x;
+                }
+            }
+            if (own == null) {
+                throw new IOException(keystore + ": holds no key and certificate (make one with samtune certs site)");
+            }
+            try {
+                own.verify(authority.getPublicKey());
+            } catch (GeneralSecurityException e) {
+                throw new IOException(keystore + " was not signed by the CA in " + ca + "; the peers would refuse it"
+                        + " (issue it with samtune certs site --ca of the same CA)");
+            }
+            return new Member(context(ks, password, authority, allowed, log), commonName(own));
+        } catch (GeneralSecurityException e) {
+            throw new IOException(keystore + ": cannot be used for TLS: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Reads a PKCS#12 keystore.
+     *
+     * @throws IOException naming the file when it is missing or the password is wrong
+     */
+    public static KeyStore readKeyStore(Path file, char[] password) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(file + ": keystore not found");
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(in, password);
+            return ks;
+        } catch (GeneralSecurityException e) {
+            throw new IOException(file + ": cannot be opened: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new IOException(file + ": cannot be opened (wrong SAMTUNE_KEYSTORE_PASSWORD?)", e);
+        }
+    }
+
+    /** Reads a PEM certificate, naming the file when it is not one. */
+    public static X509Certificate readPem(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(file + ": certificate not found");
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        } catch (GeneralSecurityException | ClassCastException e) {
+            throw new IOException(file + ": not a PEM certificate: " + e.getMessage(), e);
+        }
+    }
+
     /**
      * A context for the TCP transport.
      *
      * @param keys a keystore holding this member's private key and certificate chain
      * @param password the keystore's password
      * @param ca the only certificate authority trusted
-     * @param allowed the common names of the peers accepted
+     * @param allowed the common names of the peers accepted, or null for every certificate the CA signed
      * @param log told of every refused peer (one line each)
      * @throws GeneralSecurityException if the keystore cannot be used
      */
@@ -62,7 +141,7 @@ public final class ClusterTls {
             throw new GeneralSecurityException("no X.509 trust manager in this JDK");
         }
         SSLContext ctx = SSLContext.getInstance("TLSv1.3");
-        ctx.init(kmf.getKeyManagers(), new TrustManager[] {new AllowList(chain, ca, new TreeSet<>(allowed), log)},
+        ctx.init(kmf.getKeyManagers(), new TrustManager[] {new AllowList(chain, ca, allowed == null ? null : new TreeSet<>(allowed), log)},
                 null);
         return ctx;
     }
@@ -107,7 +186,7 @@ public final class ClusterTls {
                 refuse("peer '" + name + "'" + where + ": its certificate is not from this consortium's CA ("
                         + commonName(ca) + "; it shows issuer " + certs[0].getIssuerX500Principal().getName() + ")");
             }
-            if (!allowed.contains(name)) {
+            if (allowed != null && !allowed.contains(name)) {
                 refuse("peer '" + name + "'" + where + ": not in allowedSites " + allowed);
             }
         }

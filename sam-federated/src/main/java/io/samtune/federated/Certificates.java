@@ -1,7 +1,6 @@
 package io.samtune.federated;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.StringWriter;
 import java.math.BigInteger;
@@ -16,7 +15,6 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
 import java.security.cert.Certificate;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
@@ -152,27 +150,12 @@ public final class Certificates {
      * @throws IOException naming the file when it is missing or the password is wrong
      */
     public static KeyStore readKeyStore(Path file, char[] password) throws IOException {
-        if (!Files.isRegularFile(file)) {
-            throw new IOException(file + ": keystore not found");
-        }
-        try (InputStream in = Files.newInputStream(file)) {
-            KeyStore ks = KeyStore.getInstance("PKCS12");
-            ks.load(in, password);
-            return ks;
-        } catch (GeneralSecurityException e) {
-            throw new IOException(file + ": cannot be opened: " + e.getMessage(), e);
-        } catch (IOException e) {
-            throw new IOException(file + ": cannot be opened (wrong SAMTUNE_KEYSTORE_PASSWORD?)", e);
-        }
+        return io.samtune.cluster.ClusterTls.readKeyStore(file, password);
     }
 
     /** Reads a PEM certificate. */
     public static X509Certificate readPem(Path file) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
-        } catch (GeneralSecurityException e) {
-            throw new IOException(file + ": not a PEM certificate: " + e.getMessage(), e);
-        }
+        return io.samtune.cluster.ClusterTls.readPem(file);
     }
 
     private static KeyPair keyPair() throws GeneralSecurityException {

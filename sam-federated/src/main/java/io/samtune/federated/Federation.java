@@ -14,11 +14,7 @@ import io.samtune.train.GradientReducer;
 import io.samtune.train.TrainableParameters;
 import io.samtune.train.WeightSynchroniser;
 import java.io.IOException;
-import java.security.GeneralSecurityException;
-import java.security.KeyStore;
-import java.security.cert.X509Certificate;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -70,7 +66,7 @@ public final class Federation implements Collaboration.Factory {
 
     @Override
     public Collaboration join(Collaboration.Context run) throws IOException {
-        SamTls tls = tls();
+        ClusterTls.Member tls = tls();
         ClusterConfig cc = new ClusterConfig(config.group(), config.site(), config.bindHost(), config.bindPort(), 0,
                 config.rendezvous(), config.peers(), Math.round(config.failureTimeoutSeconds() * 1000), tls.context());
         Cluster cluster;
@@ -143,39 +139,15 @@ public final class Federation implements Collaboration.Factory {
         };
     }
 
-    private record SamTls(javax.net.ssl.SSLContext context, String name) {
-    }
-
     /** This site's TLS context, after checking that its certificate carries its name. */
-    private SamTls tls() throws IOException {
-        KeyStore ks = Certificates.readKeyStore(config.keystore(), password);
-        X509Certificate ca = Certificates.readPem(config.ca());
-        X509Certificate own = null;
-        try {
-            for (String alias : Collections.list(ks.aliases())) {
-                if (ks.isKeyEntry(alias) && ks.getCertificate(alias) instanceof X509Certificate x) {
-                    own = x;
-                }
-            }
-            if (own == null) {
-                throw new IOException(config.keystore() + ": holds no key and certificate (make one with samtune certs"
-                        + " site)");
-            }
-            String name = ClusterTls.commonName(own);
-            if (!name.equals(config.site())) {
-                throw new IOException(config.keystore() + " was issued to '" + name + "', but federation.json names this"
-                        + " site '" + config.site() + "'; use that site's keystore or fix \"site\"");
-            }
-            try {
-                own.verify(ca.getPublicKey());
-            } catch (GeneralSecurityException e) {
-                throw new IOException(config.keystore() + " was not signed by the CA in " + config.ca()
-                        + "; the other sites would refuse it (issue it with samtune certs site --ca of the consortium)");
-            }
-            return new SamTls(ClusterTls.context(ks, password, ca, Set.copyOf(config.allowedSites()), console), name);
-        } catch (GeneralSecurityException e) {
-            throw new IOException(config.keystore() + ": cannot be used for TLS: " + e.getMessage(), e);
+    private ClusterTls.Member tls() throws IOException {
+        ClusterTls.Member member = ClusterTls.member(config.keystore(), password, config.ca(),
+                Set.copyOf(config.allowedSites()), console);
+        if (!member.name().equals(config.site())) {
+            throw new IOException(config.keystore() + " was issued to '" + member.name() + "', but federation.json names"
+                    + " this site '" + config.site() + "'; use that site's keystore or fix \"site\"");
         }
+        return member;
     }
 
     @Override

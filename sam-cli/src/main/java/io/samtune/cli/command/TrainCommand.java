@@ -166,6 +166,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--bind", paramLabel = "HOST", description = "The address a worker listens on with --rendezvous (default: ${DEFAULT-VALUE}; the node's address across nodes).")
     String bind = "127.0.0.1";
 
+    @Option(names = "--keystore", paramLabel = "P12", description = "TLS between data-parallel workers: this worker's keystore (samtune certs site; password from SAMTUNE_KEYSTORE_PASSWORD). Needs --ca; peers are accepted when that CA signed their certificate.")
+    Path keystore;
+
+    @Option(names = "--ca", paramLabel = "PEM", description = "TLS between data-parallel workers: the CA certificate every worker's keystore was issued by (samtune certs ca).")
+    Path ca;
+
     @Option(names = "--worker-timeout", paramLabel = "S", description = "Seconds to wait for the workers at the start and for each step's sum (default: ${DEFAULT-VALUE}).")
     int workerTimeout = 300;
 
@@ -373,11 +379,30 @@ public final class TrainCommand implements Callable<Integer> {
             cc = new io.samtune.cluster.ClusterConfig(group, launch.memberName(), bind, 7800, 100, rendezvous, List.of(),
                     6000, null);
         }
+        java.util.function.Consumer<String> console = line -> {
+            err.println(line);
+            err.flush();
+        };
+        if (keystore != null || ca != null) {
+            if (keystore == null || ca == null) {
+                throw Commands.badOption(spec, "TLS between workers needs both --keystore P12 and --ca PEM");
+            }
+            char[] password = CertsCommand.password(spec);
+            try {
+                io.samtune.cluster.ClusterTls.Member tls = io.samtune.cluster.ClusterTls.member(keystore, password, ca,
+                        null, console);
+                cc = new io.samtune.cluster.ClusterConfig(cc.group(), cc.member(), cc.bindHost(), cc.bindPort(),
+                        cc.portRange(), cc.rendezvous(), cc.peers(), cc.failureTimeoutMillis(), tls.context());
+                console.accept("TLS 1.3 between workers: this worker's certificate names '" + tls.name()
+                        + "'; peers need a certificate from " + ca);
+            } catch (IOException e) {
+                throw Commands.badOption(spec, "--keystore " + e.getMessage());
+            } finally {
+                java.util.Arrays.fill(password, '\0');
+            }
+        }
         return new io.samtune.cluster.DataParallel(launch, cc, java.time.Duration.ofSeconds(Math.max(1, workerTimeout)),
-                line -> {
-                    err.println(line);
-                    err.flush();
-                });
+                console);
     }
 
     @Override
@@ -441,6 +466,9 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (launch.worldSize() > 1) {
             job.setCollaboration(dataParallel(launch, err));
+        } else if (keystore != null || ca != null) {
+            throw Commands.badOption(spec, "--keystore and --ca secure data-parallel workers (world size > 1, from"
+                    + " --world-size, WORLD_SIZE or SLURM_NTASKS); a federation's keystore goes in federation.json");
         }
         if (federation != null) {
             io.samtune.federated.FederationConfig site;

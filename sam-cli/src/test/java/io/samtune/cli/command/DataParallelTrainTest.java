@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.samtune.core.Reference;
 import io.samtune.data.CommandResult;
 import io.samtune.data.Fixtures;
+import io.samtune.federated.Certificates;
 import io.samtune.train.RunDirectory;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -13,24 +14,36 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two data-parallel workers on 127.0.0.1 (rank 0 in this JVM from --rank/--world-size, rank 1 a
- * child from RANK/WORLD_SIZE) train as one process with the same global batch; a killed worker
- * stops the other with its checkpoint, and both resumed end as the uninterrupted run.
+ * child from RANK/WORLD_SIZE) train as one process with the same global batch, over TLS; a killed
+ * worker stops the other with its checkpoint, and both resumed end as the uninterrupted run.
  */
 class DataParallelTrainTest {
+
+    private static final String PASSWORD = "cluster secret";
 
     @TempDir
     Path tmp;
     private final List<Process> children = new ArrayList<>();
+    private Function<String, String> environment;
+
+    @BeforeEach
+    void password() {
+        environment = CertsCommand.environment;
+        CertsCommand.environment = v -> v.equals(CertsCommand.PASSWORD_VARIABLE) ? PASSWORD : System.getenv(v);
+    }
 
     @AfterEach
     void stop() throws InterruptedException {
+        CertsCommand.environment = environment;
         for (Process p : children) {
             p.destroyForcibly();
             p.waitFor(30, TimeUnit.SECONDS);
@@ -53,7 +66,7 @@ class DataParallelTrainTest {
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve(log).toFile());
         pb.environment().putAll(Map.of("RANK", Integer.toString(rank), "WORLD_SIZE", "2", "LOCAL_RANK",
-                Integer.toString(rank)));
+                Integer.toString(rank), CertsCommand.PASSWORD_VARIABLE, PASSWORD));
         Process p = pb.start();
         children.add(p);
         return p;
@@ -70,15 +83,25 @@ class DataParallelTrainTest {
         CommandResult serial = TrainCommandTest.run(args(tmp.resolve("serial"), 12).toArray(String[]::new));
         assertThat(serial.exit()).as(serial.err()).isZero();
 
+        // the two workers talk TLS 1.3, each with its own certificate from one CA
+        Path certs = tmp.resolve("certs");
+        Certificates.createCa(certs, "cluster-ca", PASSWORD.toCharArray());
+        for (String node : List.of("node-0", "node-1")) {
+            Certificates.createSite(certs, node, certs.resolve(node), PASSWORD.toCharArray());
+        }
         Path rendezvous = tmp.resolve("rendezvous");
         Path both = tmp.resolve("both");
-        Process one = worker(1, args(both, 12, "--rendezvous", rendezvous.toString()), "rank1.log");
+        Process one = worker(1, args(both, 12, "--rendezvous", rendezvous.toString(), "--keystore",
+                certs.resolve("node-1/node-1.p12").toString(), "--ca", certs.resolve("ca.pem").toString()), "rank1.log");
         CommandResult zero = TrainCommandTest.run(args(both, 12, "--rank", "0", "--world-size", "2", "--rendezvous",
-                rendezvous.toString()).toArray(String[]::new));
+                rendezvous.toString(), "--keystore", certs.resolve("node-0/node-0.p12").toString(), "--ca",
+                certs.resolve("ca.pem").toString()).toArray(String[]::new));
         assertThat(zero.exit()).as("%s%nrank 1:%n%s", zero.err(), log("rank1.log")).isZero();
         assertThat(one.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(one.exitValue()).as(log("rank1.log")).isZero();
-        assertThat(zero.err()).contains("all 2 workers present");
+        assertThat(zero.err()).contains("all 2 workers present").contains("TLS 1.3 between workers")
+                .contains("'node-0'");
+        assertThat(log("rank1.log")).contains("'node-1'");
         double d = TrainCommandTest.maxDiff(TrainCommandTest.decoder(tmp.resolve("serial")), TrainCommandTest.decoder(both));
         assertThat(d).as("2 workers vs 1 process, same global batch").isLessThan(1e-5);
         assertThat(new RunDirectory(both).readRunInfo().getAsJsonObject("dataParallel").get("worldSize").getAsInt())
@@ -161,5 +184,39 @@ class DataParallelTrainTest {
                 "--peers", "127.0.0.1:7850").toArray(String[]::new));
         assertThat(peers.exit()).isEqualTo(2);
         assertThat(peers.err()).contains("--peers lists 1 addresses for world size 2");
+    }
+
+    @Test
+    void workerCertificatesAreCheckedBeforeMeeting() throws IOException {
+        Path ours = tmp.resolve("ours");
+        Path theirs = tmp.resolve("theirs");
+        Certificates.createCa(ours, "cluster-ca", PASSWORD.toCharArray());
+        Certificates.createCa(theirs, "other-ca", PASSWORD.toCharArray());
+        Certificates.createSite(theirs, "node-0", theirs.resolve("node-0"), PASSWORD.toCharArray());
+        String p12 = theirs.resolve("node-0/node-0.p12").toString();
+        String[] common = {"--rank", "0", "--world-size", "2", "--rendezvous", tmp.resolve("rv").toString()};
+
+        CommandResult foreign = TrainCommandTest.run(concat(args(tmp.resolve("a"), 2, common), "--keystore", p12,
+                "--ca", ours.resolve("ca.pem").toString()));
+        assertThat(foreign.exit()).isEqualTo(2);
+        assertThat(foreign.err()).contains(p12).contains("was not signed by the CA in " + ours.resolve("ca.pem"));
+        CommandResult half = TrainCommandTest.run(concat(args(tmp.resolve("b"), 2, common), "--keystore", p12));
+        assertThat(half.exit()).isEqualTo(2);
+        assertThat(half.err()).contains("needs both --keystore P12 and --ca PEM");
+        CommandResult alone = TrainCommandTest.run(concat(args(tmp.resolve("c"), 2), "--keystore", p12, "--ca",
+                theirs.resolve("ca.pem").toString()));
+        assertThat(alone.exit()).isEqualTo(2);
+        assertThat(alone.err()).contains("secure data-parallel workers (world size > 1");
+        CertsCommand.environment = v -> null;
+        CommandResult noPassword = TrainCommandTest.run(concat(args(tmp.resolve("d"), 2, common), "--keystore", p12,
+                "--ca", theirs.resolve("ca.pem").toString()));
+        assertThat(noPassword.exit()).isEqualTo(2);
+        assertThat(noPassword.err()).contains(CertsCommand.PASSWORD_VARIABLE).doesNotContain(PASSWORD);
+    }
+
+    private static String[] concat(List<String> args, String... more) {
+        List<String> all = new ArrayList<>(args);
+        all.addAll(List.of(more));
+        return all.toArray(String[]::new);
     }
 }
