@@ -164,6 +164,7 @@ public final class FineTuning {
                         config.model().devices().size())) {
                     SamModel r = SamModel.load(config.model().checkpoint(), model.config(),
                             io.samtune.core.Engines.device(d));
+                    r.setEncoderPrecision(config.model().encoderDataType());
                     replicas.add(r);
                     trainer.addReplica(r);
                 }

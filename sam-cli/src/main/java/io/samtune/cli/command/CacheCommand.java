@@ -10,7 +10,6 @@ import io.samtune.core.config.ModelConfig;
 import io.samtune.data.DatasetException;
 import io.samtune.data.MatFileException;
 import io.samtune.data.SliceIndex;
-import io.samtune.data.SliceInfo;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,6 +46,9 @@ public final class CacheCommand implements Callable<Integer> {
 
     @Option(names = "--devices", paramLabel = "D1,D2,...|all", split = ",", description = "Encode on several devices at once, one model each (gpu:0,gpu:1; all = every GPU; cpu,cpu to try it).")
     List<String> devices;
+
+    @Option(names = "--encode-batch", paramLabel = "N", description = "Slices per encoder pass (default: ${DEFAULT-VALUE}); several at once pay on a GPU, not on a CPU.")
+    int encodeBatch = 1;
 
     @Option(names = "--cache-dtype", paramLabel = "float16|float32", description = "Precision of cached embeddings (default: float16).")
     String cacheDtype = "float16";
@@ -85,6 +87,9 @@ public final class CacheCommand implements Callable<Integer> {
                 if (p.length != 2 || count < 1 || index < 1 || index > count) {
                     throw new IllegalArgumentException("--shard I/N needs 1 <= I <= N, got '" + shard + "'");
                 }
+            }
+            if (encodeBatch < 1 || encodeBatch > 256) {
+                throw new IllegalArgumentException("--encode-batch must be 1..256, got " + encodeBatch);
             }
             boolean half = Commands.float16(cacheDtype);
             modelConfig = slices.apply(model.apply(null, spec)).optCacheFloat16(half).build();
@@ -127,6 +132,10 @@ public final class CacheCommand implements Callable<Integer> {
             for (SamModel m : models) {
                 caches.add(modelConfig.cache(m, data.window()));
             }
+            if (!modelConfig.encoderPrecision().equals("float32") && models.stream().anyMatch(m -> !m.manager().getDevice().isGpu())) {
+                err.println("warning: --precision " + modelConfig.encoderPrecision() + " on the CPU is slower than"
+                        + " float32 (it is meant for GPUs); its embeddings are cached apart from float32 ones");
+            }
             o.printf(Locale.ROOT, "shard %d/%d: %d of %d slices into %s%s%n", index, count, mine.size(), all.size(),
                     caches.get(0).folder(), models.size() > 1 ? " on " + String.join(", ", on) : "");
             Counter counter = new Counter(err, "encoding slices", mine.size());
@@ -140,12 +149,15 @@ public final class CacheCommand implements Callable<Integer> {
                     SamModel sam = models.get(d);
                     EmbeddingCache cache = caches.get(d);
                     work.add(pool.submit(() -> {
-                        for (int k = next.getAndIncrement(); k < mine.size(); k = next.getAndIncrement()) {
-                            SliceInfo info = all.info(mine.get(k));
-                            try (ai.djl.ndarray.NDManager m = sam.manager().newSubManager()) {
-                                cache.get(info.file(), m);
+                        for (int k = next.getAndAdd(encodeBatch); k < mine.size(); k = next.getAndAdd(encodeBatch)) {
+                            List<java.nio.file.Path> files = new ArrayList<>();
+                            for (int j = k; j < Math.min(mine.size(), k + encodeBatch); j++) {
+                                files.add(all.info(mine.get(j)).file());
                             }
-                            int n = done.incrementAndGet();
+                            try (ai.djl.ndarray.NDManager m = sam.manager().newSubManager()) {
+                                cache.getAll(files, m);
+                            }
+                            int n = done.addAndGet(files.size());
                             synchronized (counter) {
                                 counter.accept(n);
                             }

@@ -80,4 +80,44 @@ class CacheCommandTest {
         assertThat(bad.exit()).isEqualTo(2);
         assertThat(bad.err()).contains("--devices tpu");
     }
+
+    @Test
+    void severalSlicesPerPassAndAFloat16EncoderFillTheCacheAsExpected() throws Exception {
+        Path one = tmp.resolve("one");
+        assertThat(run(one, "--cache-dtype", "float32").exit()).isZero();
+        Path batched = tmp.resolve("batched");
+        CommandResult r = run(batched, "--cache-dtype", "float32", "--encode-batch", "4");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("encoded 13, already cached 0");
+        assertThat(entries(batched).keySet()).isEqualTo(entries(one).keySet()).hasSize(13);
+        // the same embeddings as one slice a pass, up to the order of float sums
+        try (io.samtune.core.SamModel model = io.samtune.core.SamModel.load(Reference.file("tiny-sam.pth"),
+                io.samtune.core.SamConfig.fromJson(Reference.file("tiny-sam-config.json")), ai.djl.Device.cpu());
+             ai.djl.ndarray.NDManager m = model.manager().newSubManager()) {
+            var window = io.samtune.core.image.IntensityWindow.minMax();
+            var a = new io.samtune.core.cache.EmbeddingCache(one, model, window, false);
+            var b = new io.samtune.core.cache.EmbeddingCache(batched, model, window, false);
+            io.samtune.data.SliceIndex slices = io.samtune.data.SliceIndex.scan(Fixtures.demo());
+            for (int i = 0; i < slices.size(); i++) {
+                float[] x = a.get(slices.info(i).file(), m).embedding().toFloatArray();
+                float[] y = b.get(slices.info(i).file(), m).embedding().toFloatArray();
+                for (int k = 0; k < x.length; k++) {
+                    assertThat((double) Math.abs(x[k] - y[k])).as("slice %d value %d", i, k).isLessThan(1e-5);
+                }
+            }
+            assertThat(a.stats().misses() + b.stats().misses()).as("every slice read from the caches").isZero();
+        }
+
+        CommandResult half = run(one, "--cache-dtype", "float32", "--precision", "float16");
+        assertThat(half.exit()).as(half.err()).isZero();
+        assertThat(half.out()).as("float16 entries are not the float32 ones").contains("encoded 13, already cached 0");
+        assertThat(half.err()).contains("--precision float16 on the CPU is slower");
+        assertThat(entries(one)).hasSize(26);
+        CommandResult bf = run(one, "--precision", "bfloat16");
+        assertThat(bf.exit()).isEqualTo(2);
+        assertThat(bf.err()).contains("--precision bfloat16 is not available").contains("float16");
+        CommandResult zero = run(one, "--encode-batch", "0");
+        assertThat(zero.exit()).isEqualTo(2);
+        assertThat(zero.err()).contains("--encode-batch must be 1..256");
+    }
 }

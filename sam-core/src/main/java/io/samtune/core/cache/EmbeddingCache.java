@@ -102,37 +102,77 @@ public final class EmbeddingCache {
      * @throws IOException if the cache folder cannot be written
      */
     public ImageEmbedding get(Path sliceFile, NDManager target) throws IOException {
-        byte[] content;
-        try {
-            content = Files.readAllBytes(sliceFile);
-        } catch (NoSuchFileException e) {
-            throw new MatFileException(sliceFile, null, "file not found", e);
-        }
-        String key = key(content);
-        Path entry = root.resolve(key.substring(0, 2)).resolve(key + ".emb");
-        if (Files.exists(entry)) {
+        return getAll(java.util.List.of(sliceFile), target).get(0);
+    }
+
+    /**
+     * The embeddings of several slice files: those cached are read, the others computed in one
+     * encoder pass (several images per forward pass: faster on a GPU) and stored.
+     *
+     * @param target the manager that will own the embeddings
+     * @return one embedding per file, in order
+     * @throws MatFileException if a slice cannot be read
+     * @throws IOException if the cache folder cannot be written
+     */
+    public java.util.List<ImageEmbedding> getAll(java.util.List<Path> sliceFiles, NDManager target) throws IOException {
+        ImageEmbedding[] out = new ImageEmbedding[sliceFiles.size()];
+        java.util.List<Integer> missing = new java.util.ArrayList<>();
+        java.util.List<String> missingKeys = new java.util.ArrayList<>();
+        for (int i = 0; i < out.length; i++) {
+            Path sliceFile = sliceFiles.get(i);
+            byte[] content;
             try {
-                ImageEmbedding e = read(entry, key, target);
-                hits.incrementAndGet();
-                return e;
-            } catch (IOException | RuntimeException e) {
-                corrupt.incrementAndGet();
-                LOG.warn("cache entry {} for {} is unusable ({}); recomputing it", entry, sliceFile, e.getMessage());
+                content = Files.readAllBytes(sliceFile);
+            } catch (NoSuchFileException e) {
+                throw new MatFileException(sliceFile, null, "file not found", e);
+            }
+            String key = key(content);
+            Path entry = entry(key);
+            if (Files.exists(entry)) {
+                try {
+                    out[i] = read(entry, key, target);
+                    hits.incrementAndGet();
+                    continue;
+                } catch (IOException | RuntimeException e) {
+                    corrupt.incrementAndGet();
+                    LOG.warn("cache entry {} for {} is unusable ({}); recomputing it", entry, sliceFile, e.getMessage());
+                }
+            }
+            missing.add(i);
+            missingKeys.add(key);
+        }
+        if (!missing.isEmpty()) {
+            java.util.List<io.samtune.core.image.RgbImage> images = new java.util.ArrayList<>();
+            for (int i : missing) {
+                images.add(SamModel.toRgb(MatSliceReader.read(sliceFiles.get(i)), window));
+            }
+            java.util.List<ImageEmbedding> computed = model.embed(images, target);
+            for (int j = 0; j < missing.size(); j++) {
+                misses.incrementAndGet();
+                ImageEmbedding e = computed.get(j);
+                String key = missingKeys.get(j);
+                float[] stored = write(entry(key), key, e);
+                // hand back what a later read gives (float16-rounded), so a first epoch equals every other
+                NDArray rounded = target.create(stored, e.embedding().getShape());
+                e.embedding().close();
+                out[missing.get(j)] = new ImageEmbedding(rounded, e.inputHeight(), e.inputWidth(), e.originalHeight(),
+                        e.originalWidth());
             }
         }
-        misses.incrementAndGet();
-        ImageEmbedding e = model.embed(MatSliceReader.read(sliceFile), window, target);
-        float[] stored = write(entry, key, e);
-        // hand back what a later read gives (float16-rounded), so a first epoch equals every other
-        NDArray rounded = target.create(stored, e.embedding().getShape());
-        e.embedding().close();
-        return new ImageEmbedding(rounded, e.inputHeight(), e.inputWidth(), e.originalHeight(), e.originalWidth());
+        return java.util.List.of(out);
+    }
+
+    private Path entry(String key) {
+        return root.resolve(key.substring(0, 2)).resolve(key + ".emb");
     }
 
     private String key(byte[] sliceContent) {
         MessageDigest d = Sha256.digest();
+        // a float32 encoder adds nothing to the key, so entries written before precisions existed stay valid
+        String precision = model.encoderPrecision() == DataType.FLOAT32 ? ""
+                : "|encoder=" + model.encoderPrecision().name().toLowerCase(java.util.Locale.ROOT);
         d.update((encoderHash + "|image=" + model.config().imageSize() + "|window=" + window + "|dtype="
-                + (float16 ? "f16" : "f32") + "|").getBytes(StandardCharsets.UTF_8));
+                + (float16 ? "f16" : "f32") + precision + "|").getBytes(StandardCharsets.UTF_8));
         d.update(Sha256.digest().digest(sliceContent));
         return Sha256.hex(d.digest());
     }

@@ -25,15 +25,33 @@ import java.util.Objects;
  * @param cacheFolder embedding cache folder, or null for {@link EmbeddingCache#defaultFolder()}
  * @param cacheFloat16 store cached embeddings as float16 (true) or float32
  * @param useCache read embeddings from the cache (true); false recomputes them at every use
+ * @param encoderPrecision the type the image encoder computes in: {@code float32} (default) or
+ *     {@code float16} (for GPUs; cache entries of each precision are kept apart)
  */
 public record ModelConfig(Path checkpoint, SamConfig sizes, String device, java.util.List<String> devices,
-                          Path cacheFolder, boolean cacheFloat16, boolean useCache) {
+                          Path cacheFolder, boolean cacheFloat16, boolean useCache, String encoderPrecision) {
+
+    /** The encoder precisions, by name. */
+    public static final java.util.List<String> PRECISIONS = java.util.List.of("float32", "float16");
 
     /** Validates and copies the device list. */
     public ModelConfig {
         Objects.requireNonNull(checkpoint, "checkpoint: give the SAM checkpoint");
         Objects.requireNonNull(device, "device");
         devices = java.util.List.copyOf(devices);
+        if ("bfloat16".equals(encoderPrecision)) {
+            io.samtune.core.model.ImageEncoder.checkPrecision(ai.djl.ndarray.types.DataType.BFLOAT16);
+        }
+        if (!PRECISIONS.contains(encoderPrecision)) {
+            throw new IllegalArgumentException("encoder precision must be one of " + String.join(", ", PRECISIONS)
+                    + ", not '" + encoderPrecision + "'");
+        }
+    }
+
+    /** {@link #encoderPrecision} as the engine's type. */
+    public ai.djl.ndarray.types.DataType encoderDataType() {
+        return "float16".equals(encoderPrecision) ? ai.djl.ndarray.types.DataType.FLOAT16
+                : ai.djl.ndarray.types.DataType.FLOAT32;
     }
 
     /** The device of the model that is updated: the first of {@link #devices}, else {@link #device}. */
@@ -56,6 +74,7 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, java.
         b.cacheFolder = cacheFolder;
         b.cacheFloat16 = cacheFloat16;
         b.useCache = useCache;
+        b.encoderPrecision = encoderPrecision;
         return b;
     }
 
@@ -66,10 +85,11 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, java.
      * @throws IllegalArgumentException for an unknown or unavailable device
      */
     public SamModel load() throws CheckpointException {
-        if (useCache && sizes != null) { // embeddings come from the cache: the encoder is read only on a miss
-            return SamModel.loadDeferringEncoder(checkpoint, sizes, Engines.device(primaryDevice()));
-        }
-        return SamModel.load(checkpoint, sizes, Engines.device(primaryDevice()));
+        SamModel model = useCache && sizes != null // embeddings come from the cache: the encoder is read only on a miss
+                ? SamModel.loadDeferringEncoder(checkpoint, sizes, Engines.device(primaryDevice()))
+                : SamModel.load(checkpoint, sizes, Engines.device(primaryDevice()));
+        model.setEncoderPrecision(encoderDataType());
+        return model;
     }
 
     /** The embedding cache of a loaded model with these settings, or null when {@link #useCache} is false. */
@@ -100,6 +120,9 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, java.
         }
         o.addProperty("cacheFloat16", cacheFloat16);
         o.addProperty("useCache", useCache);
+        if (!encoderPrecision.equals("float32")) {
+            o.addProperty("encoderPrecision", encoderPrecision);
+        }
         return o;
     }
 
@@ -132,6 +155,7 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, java.
         b.optCacheFolder(j.path("cacheFolder", null));
         b.optCacheFloat16(j.bool("cacheFloat16", b.cacheFloat16));
         b.optUseCache(j.bool("useCache", b.useCache));
+        b.optEncoderPrecision(j.string("encoderPrecision", b.encoderPrecision));
         j.finish();
         return b.build();
     }
@@ -150,6 +174,7 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, java.
         private Path cacheFolder;
         private boolean cacheFloat16 = true;
         private boolean useCache = true;
+        private String encoderPrecision = "float32";
 
         private Builder() {
         }
@@ -196,6 +221,12 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, java.
             return this;
         }
 
+        /** The type the image encoder computes in: float32 (default) or float16. */
+        public Builder optEncoderPrecision(String v) {
+            encoderPrecision = v;
+            return this;
+        }
+
         /** The checkpoint given so far, or null. */
         public Path checkpoint() {
             return checkpoint;
@@ -203,7 +234,7 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, java.
 
         /** Validates and builds. */
         public ModelConfig build() {
-            return new ModelConfig(checkpoint, sizes, device, devices, cacheFolder, cacheFloat16, useCache);
+            return new ModelConfig(checkpoint, sizes, device, devices, cacheFolder, cacheFloat16, useCache, encoderPrecision);
         }
     }
 }

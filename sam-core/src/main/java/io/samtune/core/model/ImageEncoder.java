@@ -28,28 +28,56 @@ public final class ImageEncoder implements AutoCloseable {
     private final NDArray[] relW;
     private final NDManager tables;
     private final long attentionChunk;
+    /** The type the encoder computes in; its weights are copied to it once when not float32. */
+    private final DataType precision;
+    private final java.util.Map<String, NDArray> converted = new java.util.HashMap<>();
 
     /**
      * @param config model sizes
      * @param weights a state dict holding every {@code image_encoder.*} tensor
      */
     public ImageEncoder(SamConfig config, StateDict weights) {
-        this(config, weights, DEFAULT_ATTENTION_CHUNK);
+        this(config, weights, DataType.FLOAT32);
+    }
+
+    /**
+     * An encoder computing in another precision: float16 (meant for GPUs; on a CPU it is slower
+     * than float32). Input and output stay float32.
+     *
+     * @param precision FLOAT32 or FLOAT16 (see {@link #checkPrecision})
+     */
+    public ImageEncoder(SamConfig config, StateDict weights, DataType precision) {
+        this(config, weights, DEFAULT_ATTENTION_CHUNK, precision);
     }
 
     /** As {@link #ImageEncoder(SamConfig, StateDict)}, with the attention chunk size in elements. */
     ImageEncoder(SamConfig config, StateDict weights, long attentionChunk) {
+        this(config, weights, attentionChunk, DataType.FLOAT32);
+    }
+
+    private ImageEncoder(SamConfig config, StateDict weights, long attentionChunk, DataType precision) {
+        checkPrecision(precision);
         this.attentionChunk = attentionChunk;
         this.config = config;
         this.weights = weights;
+        this.precision = precision;
         this.tables = weights.manager().newSubManager();
+        if (precision != DataType.FLOAT32) {
+            for (String k : weights.keys()) {
+                if (k.startsWith(P)) {
+                    NDArray low = weights.get(k).toType(precision, true);
+                    low.attach(tables);
+                    converted.put(k, low);
+                }
+            }
+        }
         int depth = config.encoderDepth();
         relH = new NDArray[depth];
         relW = new NDArray[depth];
         for (int i = 0; i < depth; i++) {
             int side = config.isGlobal(i) ? config.embeddingSize() : config.windowSize();
-            relH[i] = relativePositions(side, side, w("blocks." + i + ".attn.rel_pos_h"));
-            relW[i] = relativePositions(side, side, w("blocks." + i + ".attn.rel_pos_w"));
+            relH[i] = relativePositions(side, side, weights.get(P + "blocks." + i + ".attn.rel_pos_h"));
+            relW[i] = relativePositions(side, side, weights.get(P + "blocks." + i + ".attn.rel_pos_w"));
         }
     }
 
@@ -81,16 +109,56 @@ public final class ImageEncoder implements AutoCloseable {
                 System.arraycopy(t, idx * c, out, (i * k + j) * c, c);
             }
         }
-        return tables.create(out, new Shape(q, k, c));
+        NDArray positions = tables.create(out, new Shape(q, k, c));
+        if (precision == DataType.FLOAT32) {
+            return positions;
+        }
+        NDArray low = positions.toType(precision, true);
+        low.attach(tables);
+        positions.close();
+        return low;
+    }
+
+    /**
+     * Refuses a precision the encoder cannot compute in. bfloat16 is refused by name: the PyTorch
+     * engine's native library aborts the whole process on creating a bfloat16 array.
+     *
+     * @throws IllegalArgumentException naming what to use instead
+     */
+    public static void checkPrecision(DataType precision) {
+        if (precision == DataType.BFLOAT16) {
+            throw new IllegalArgumentException("bfloat16 is not available: DJL's PyTorch engine aborts the process on"
+                    + " bfloat16 arrays; use float16 (or float32)");
+        }
+        if (precision != DataType.FLOAT32 && precision != DataType.FLOAT16) {
+            throw new IllegalArgumentException("encoder precision must be float32 or float16, not " + precision);
+        }
+    }
+
+    /** The type this encoder computes in. */
+    public DataType precision() {
+        return precision;
     }
 
     /**
      * Encodes images.
      *
      * @param x normalised, padded model input (B, 3, S, S), S = the config's image size
-     * @return the image embedding (B, D, S/16, S/16)
+     * @return the image embedding (B, D, S/16, S/16), float32
      */
     public NDArray forward(NDArray x) {
+        if (precision != DataType.FLOAT32) {
+            NDArray low = x.toType(precision, false);
+            NDArray out = compute(low);
+            NDArray full = out.toType(DataType.FLOAT32, false);
+            out.close();
+            low.close();
+            return full;
+        }
+        return compute(x);
+    }
+
+    private NDArray compute(NDArray x) {
         NDArray h = Layers.conv2d(x, w("patch_embed.proj.weight"), w("patch_embed.proj.bias"), config.patchSize(), 0)
                 .transpose(0, 2, 3, 1);
         h = h.add(w("pos_embed"));
@@ -206,7 +274,7 @@ public final class ImageEncoder implements AutoCloseable {
     }
 
     private NDArray w(String name) {
-        return weights.get(P + name);
+        return precision == DataType.FLOAT32 ? weights.get(P + name) : converted.get(P + name);
     }
 
     @Override
@@ -217,6 +285,7 @@ public final class ImageEncoder implements AutoCloseable {
     @Override
     public String toString() {
         return "ImageEncoder[ViT " + config.encoderEmbedDim() + " x " + config.encoderDepth() + " blocks, global "
-                + config.encoderGlobalAttnIndexes() + ", window " + config.windowSize() + "]";
+                + config.encoderGlobalAttnIndexes() + ", window " + config.windowSize()
+                + (precision == DataType.FLOAT32 ? "" : ", " + precision.name().toLowerCase(java.util.Locale.ROOT)) + "]";
     }
 }

@@ -89,4 +89,63 @@ class EmbeddingCacheTest {
             assertThat(cache.stats().corrupt()).isEqualTo(3);
         }
     }
+
+    @Test
+    void severalSlicesInOnePassAndLowerPrecisionsAreCachedApart() throws Exception {
+        List<Path> slices = List.of(Fixtures.phantoms().resolve("8.mat"), Fixtures.phantoms().resolve("1.mat"),
+                Fixtures.phantoms().resolve("15.mat"));
+        try (SamModel model = SamModel.load(Reference.file("tiny-sam.pth"),
+                SamConfig.fromJson(Reference.file("tiny-sam-config.json")), Device.cpu());
+             NDManager m = model.manager().newSubManager()) {
+            float[][] single = new float[slices.size()][];
+            for (int i = 0; i < slices.size(); i++) {
+                single[i] = model.embed(MatSliceReader.read(slices.get(i)), IntensityWindow.minMax(), m).embedding()
+                        .toFloatArray();
+            }
+            // one slice cached first: the batch reads it and encodes the other two in one pass
+            EmbeddingCache cache = new EmbeddingCache(tmp, model, IntensityWindow.minMax(), false);
+            cache.get(slices.get(1), m);
+            List<ImageEmbedding> batch = cache.getAll(slices, m);
+            assertThat(cache.stats()).isEqualTo(new EmbeddingCache.Stats(1, 3, 0));
+            assertThat(entries(tmp)).hasSize(3);
+            for (int i = 0; i < slices.size(); i++) {
+                assertThat(batch.get(i).embedding().getShape().get(0)).isEqualTo(1);
+                assertThat(maxDiff(batch.get(i).embedding().toFloatArray(), single[i])).as("slice %d", i)
+                        .isLessThan(1e-5);
+            }
+
+            // a float16 encoder: close to float32, and never mixed with its entries
+            for (ai.djl.ndarray.types.DataType low : List.of(ai.djl.ndarray.types.DataType.FLOAT16)) {
+                model.setEncoderPrecision(low);
+                assertThat(model.imageEncoder().precision()).isEqualTo(low);
+                EmbeddingCache lower = new EmbeddingCache(tmp, model, IntensityWindow.minMax(), false);
+                float[] e = lower.get(slices.get(0), m).embedding().toFloatArray();
+                assertThat(lower.stats().misses()).as("%s is not the float32 entry", low).isEqualTo(1);
+                double scale = 0;
+                for (float v : single[0]) {
+                    scale = Math.max(scale, Math.abs(v));
+                }
+                double err = maxDiff(e, single[0]);
+                assertThat(err).as("%s error against float32", low).isGreaterThan(0).isLessThan(0.05 * scale);
+            }
+            assertThat(entries(tmp)).hasSize(4);
+            // bfloat16 is refused by name, before any array of it exists (the engine would abort)
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> model.setEncoderPrecision(
+                    ai.djl.ndarray.types.DataType.BFLOAT16)).hasMessageContaining("bfloat16 is not available")
+                    .hasMessageContaining("float16");
+            model.setEncoderPrecision(ai.djl.ndarray.types.DataType.FLOAT32);
+            EmbeddingCache back = new EmbeddingCache(tmp, model, IntensityWindow.minMax(), false);
+            back.get(slices.get(0), m);
+            assertThat(back.stats().hits()).isEqualTo(1);
+        }
+    }
+
+    private static double maxDiff(float[] a, float[] b) {
+        assertThat(a).hasSameSizeAs(b);
+        double d = 0;
+        for (int i = 0; i < a.length; i++) {
+            d = Math.max(d, Math.abs(a[i] - b[i]));
+        }
+        return d;
+    }
 }
