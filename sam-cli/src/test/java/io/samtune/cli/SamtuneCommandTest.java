@@ -36,7 +36,7 @@ class SamtuneCommandTest {
         assertThat(r.exit()).as(r.err()).isZero();
         JsonObject o = JsonParser.parseString(r.out().trim()).getAsJsonObject();
         assertThat(o.keySet()).containsExactly("encoder_s", "decoder_train_step_s", "uncached_step_s",
-                "mat_load_ms_per_file", "federated_round_s", "decoder_mb", "dp_step_1_worker_s", "dp_step_2_workers_s", "dp_allreduce_2_workers_s",
+                "mat_load_ms_per_file", "federated_round_s", "decoder_mb", "dp_step_1_worker_s", "dp_step_2_workers_s", "dp_allreduce_2_workers_s", "cache_fill_1_shard_slices_per_s", "cache_fill_2_shards_slices_per_s",
                 "threads", "device", "model", "djl", "libtorch");
         assertThat(o.get("encoder_s").getAsDouble()).isPositive();
         assertThat(o.get("decoder_train_step_s").getAsDouble()).isPositive();
@@ -45,6 +45,8 @@ class SamtuneCommandTest {
         assertThat(o.get("federated_round_s").getAsDouble()).isPositive();
         assertThat(o.get("dp_step_2_workers_s").getAsDouble()).isPositive();
         assertThat(o.get("dp_allreduce_2_workers_s").getAsDouble()).isPositive();
+        assertThat(o.get("cache_fill_1_shard_slices_per_s").getAsDouble()).isPositive();
+        assertThat(o.get("cache_fill_2_shards_slices_per_s").getAsDouble()).isPositive();
         assertThat(o.get("decoder_mb").getAsDouble()).isEqualTo(0.1624); // the tiny decoder: 40,608 float32 values
         assertThat(o.get("threads").getAsInt()).isEqualTo(1);
         assertThat(o.get("device").getAsString()).isEqualTo("cpu");

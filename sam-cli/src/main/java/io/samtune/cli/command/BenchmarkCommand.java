@@ -165,6 +165,9 @@ public final class BenchmarkCommand implements Callable<Integer> {
         int dpBatch = 4;
         var oneWorker = io.samtune.cluster.ParallelStepBenchmark.measure(config, 1, dpBatch, Math.max(3, repeat));
         var twoWorkers = io.samtune.cluster.ParallelStepBenchmark.measure(config, 2, dpBatch, Math.max(3, repeat));
+        // cache fill as `samtune cache --shard I/N` does it: shard processes of one thread each
+        double fillOne = CacheFillBenchmark.slicesPerSecond(config, files, 1, 2);
+        double fillTwo = CacheFillBenchmark.slicesPerSecond(config, files, 2, 2);
         JsonObject o = new JsonObject();
         o.addProperty("encoder_s", round(encoder));
         o.addProperty("decoder_train_step_s", round(cachedStep));
@@ -175,6 +178,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
         o.addProperty("dp_step_1_worker_s", round(oneWorker.stepSeconds()));
         o.addProperty("dp_step_2_workers_s", round(twoWorkers.stepSeconds()));
         o.addProperty("dp_allreduce_2_workers_s", round(twoWorkers.allReduceSeconds()));
+        o.addProperty("cache_fill_1_shard_slices_per_s", round(fillOne));
+        o.addProperty("cache_fill_2_shards_slices_per_s", round(fillTwo));
         o.addProperty("threads", threadsUsed);
         o.addProperty("device", dev.toString().replace("()", "").replace("(", ":").replace(")", ""));
         o.addProperty("model", model);
@@ -196,6 +201,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "%-44s %9.3f s%n", "data-parallel step, batch " + dpBatch + ", 2 workers",
                     twoWorkers.stepSeconds());
             out.printf(Locale.ROOT, "%-44s %9.3f s%n", "  of which the all-reduce (2 workers)", twoWorkers.allReduceSeconds());
+            out.printf(Locale.ROOT, "%-44s %6.3f /s%n", "cache fill, 1 shard of 1 thread (slices)", fillOne);
+            out.printf(Locale.ROOT, "%-44s %6.3f /s%n", "cache fill, 2 shards of 1 thread (slices)", fillTwo);
             out.printf(Locale.ROOT, "%-44s %8.2f ms%n", "reading one slice .mat (" + files.size() + " files)", matMs);
             out.printf(Locale.ROOT, "DJL %s, libtorch %s%n", o.get("djl").getAsString(), o.get("libtorch").getAsString());
         }
