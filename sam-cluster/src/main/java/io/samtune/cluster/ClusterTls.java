@@ -35,8 +35,18 @@ public final class ClusterTls {
     private ClusterTls() {
     }
 
-    /** A member's TLS context and the name its certificate was issued to. */
-    public record Member(SSLContext context, String name) {
+    /**
+     * A member's TLS context, the name its certificate was issued to, and what it signs its
+     * messages with.
+     *
+     * @param context the TLS context for the transport
+     * @param name the common name of the member's certificate
+     * @param key the member's private key
+     * @param certificate the member's certificate
+     * @param ca the certificate authority trusted
+     */
+    public record Member(SSLContext context, String name, java.security.PrivateKey key, X509Certificate certificate,
+                         X509Certificate ca) {
     }
 
     /**
@@ -56,9 +66,12 @@ public final class ClusterTls {
         X509Certificate authority = readPem(ca);
         try {
             X509Certificate own = null;
+            java.security.PrivateKey key = null;
             for (String alias : Collections.list(ks.aliases())) {
-                if (ks.isKeyEntry(alias) && ks.getCertificate(alias) instanceof X509Certificate x) {
+                if (ks.isKeyEntry(alias) && ks.getCertificate(alias) instanceof X509Certificate x
+                        && ks.getKey(alias, password) instanceof java.security.PrivateKey k) {
                     own = x;
+                    key = k;
                 }
             }
             if (own == null) {
@@ -70,7 +83,7 @@ public final class ClusterTls {
                 throw new IOException(keystore + " was not signed by the CA in " + ca + "; the peers would refuse it"
                         + " (issue it with samtune certs site --ca of the same CA)");
             }
-            return new Member(context(ks, password, authority, allowed, log), commonName(own));
+            return new Member(context(ks, password, authority, allowed, log), commonName(own), key, own, authority);
         } catch (GeneralSecurityException e) {
             throw new IOException(keystore + ": cannot be used for TLS: " + e.getMessage(), e);
         }

@@ -7,6 +7,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.samtune.cluster.Cluster;
 import io.samtune.cluster.ClusterException;
+import io.samtune.cluster.ClusterTls;
 import io.samtune.train.DecoderTrainer;
 import io.samtune.train.GradientReducer;
 import io.samtune.train.TrainableParameters;
@@ -18,9 +19,14 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.security.Signature;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -49,6 +55,10 @@ import java.util.function.Consumer;
  * <p>Only decoder weights, sample counts and validation scores leave a site. It also counts the
  * samples of each step and adds the FedProx term to the gradients (as the loop's
  * {@link GradientReducer}).
+ *
+ * <p>Every message carries the sender's certificate and its signature over the sender's name and
+ * the message: a site takes a message from a member only when the consortium's CA issued that
+ * certificate to the member's name, so no site can speak under another's name.
  */
 public final class FederatedSynchroniser implements WeightSynchroniser, GradientReducer, Cluster.Listener, AutoCloseable {
 
@@ -59,6 +69,9 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
     private static final byte SCORE = 5;
     private static final byte DONE = 6;
     private static final byte LATEST = 7;
+    private static final String SIGNATURE = "SHA256withECDSA";
+    private static final int MAX_CERTIFICATE = 16 << 10;
+    private static final int MAX_SIGNATURE = 1 << 10;
 
     /** Keeps the merged decoder with the best validation Dice (over the sites, weighted by their validation sizes). */
     @FunctionalInterface
@@ -78,6 +91,10 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
 
     private final FederationConfig config;
     private final Cluster cluster;
+    private final ClusterTls.Member identity;
+    private final byte[] ownCertificate;
+    /** Peers' certificates already checked against the CA, by their encoding. */
+    private final Map<ByteBuffer, X509Certificate> checked = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, String> compatibility;
     private final DecoderTrainer.Validator validator;
     private final int validationSize;
@@ -115,6 +132,7 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
     /**
      * @param config this site's federation settings
      * @param cluster the group of sites, joined (its listener becomes this)
+     * @param identity this site's key and certificate (issued to its name) and the consortium's CA
      * @param compatibility the settings every site must share, by their names in messages
      *     (model sizes, base checkpoint SHA-256, syncEvery, merge)
      * @param validator scores the decoder as it is now on this site's validation part, or null
@@ -123,11 +141,21 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
      * @param scoreEvery rounds between scorings of the merged decoder (the last round is always scored)
      * @param console told what happens (one line each)
      */
-    public FederatedSynchroniser(FederationConfig config, Cluster cluster, Map<String, String> compatibility,
-                                 DecoderTrainer.Validator validator, int validationSize, BestKeeper bestKeeper,
-                                 int scoreEvery, Consumer<String> console) {
+    public FederatedSynchroniser(FederationConfig config, Cluster cluster, ClusterTls.Member identity,
+                                 Map<String, String> compatibility, DecoderTrainer.Validator validator,
+                                 int validationSize, BestKeeper bestKeeper, int scoreEvery, Consumer<String> console) {
         this.config = config;
         this.cluster = cluster;
+        this.identity = identity;
+        if (!identity.name().equals(cluster.self())) {
+            throw new IllegalArgumentException("this site's certificate was issued to '" + identity.name()
+                    + "', but it joined as '" + cluster.self() + "'");
+        }
+        try {
+            this.ownCertificate = identity.certificate().getEncoded();
+        } catch (java.security.cert.CertificateEncodingException e) {
+            throw new IllegalArgumentException("this site's certificate cannot be encoded: " + e.getMessage(), e);
+        }
         this.compatibility = new TreeMap<>(compatibility);
         this.validator = validator;
         this.validationSize = validator == null ? 0 : validationSize;
@@ -552,7 +580,11 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
     }
 
     @Override
-    public void onMessage(String from, byte[] payload) {
+    public void onMessage(String from, byte[] sealed) {
+        byte[] payload = open(from, sealed);
+        if (payload == null) {
+            return;
+        }
         try (DataInputStream in = new DataInputStream(new java.io.ByteArrayInputStream(payload))) {
             byte type = in.readByte();
             switch (type) {
@@ -706,9 +738,96 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
         });
     }
 
+    /** A message as sent: [certificate][payload][signature over this site's name and the payload]. */
+    private byte[] seal(byte[] payload) {
+        byte[] signature;
+        try {
+            Signature s = Signature.getInstance(SIGNATURE);
+            s.initSign(identity.key());
+            s.update(cluster.self().getBytes(StandardCharsets.UTF_8));
+            s.update((byte) 0);
+            s.update(payload);
+            signature = s.sign();
+        } catch (GeneralSecurityException e) {
+            throw new FederationException("cannot sign a message with this site's key: " + e.getMessage(), e);
+        }
+        ByteBuffer b = ByteBuffer.allocate(12 + ownCertificate.length + payload.length + signature.length);
+        b.putInt(ownCertificate.length).put(ownCertificate).putInt(payload.length).put(payload)
+                .putInt(signature.length).put(signature);
+        return b.array();
+    }
+
+    /**
+     * The payload of a message from member {@code from}, or null (the refusal told once) when its
+     * certificate is not the consortium's, not issued to that name, or its signature does not match.
+     */
+    private byte[] open(String from, byte[] sealed) {
+        byte[] der;
+        byte[] payload;
+        byte[] signature;
+        try {
+            ByteBuffer b = ByteBuffer.wrap(sealed);
+            der = chunk(b, MAX_CERTIFICATE);
+            payload = chunk(b, Integer.MAX_VALUE);
+            signature = chunk(b, MAX_SIGNATURE);
+        } catch (RuntimeException e) {
+            return refuseMessage(from, "a message from '" + from + "' is not a signed federation message");
+        }
+        X509Certificate cert = checked.get(ByteBuffer.wrap(der));
+        if (cert == null) {
+            try {
+                cert = (X509Certificate) CertificateFactory.getInstance("X.509")
+                        .generateCertificate(new java.io.ByteArrayInputStream(der));
+                cert.verify(identity.ca().getPublicKey());
+                cert.checkValidity();
+            } catch (GeneralSecurityException | ClassCastException e) {
+                return refuseMessage(from, "member '" + from + "' signs with a certificate not from this consortium's CA"
+                        + " (" + e.getMessage() + ")");
+            }
+            checked.put(ByteBuffer.wrap(der), cert);
+        }
+        String name = ClusterTls.commonName(cert);
+        if (!name.equals(from)) {
+            return refuseMessage(from, "member '" + from + "' holds a certificate issued to '" + name + "': a site may"
+                    + " only join under the name in its certificate; its messages are ignored");
+        }
+        try {
+            Signature s = Signature.getInstance(SIGNATURE);
+            s.initVerify(cert.getPublicKey());
+            s.update(from.getBytes(StandardCharsets.UTF_8));
+            s.update((byte) 0);
+            s.update(payload);
+            if (!s.verify(signature)) {
+                return refuseMessage(from, "a message from '" + from + "' does not carry its signature; ignored");
+            }
+        } catch (GeneralSecurityException e) {
+            return refuseMessage(from, "a message from '" + from + "' has an unusable signature (" + e.getMessage() + ")");
+        }
+        return payload;
+    }
+
+    private static byte[] chunk(ByteBuffer b, int max) {
+        int n = b.getInt();
+        if (n < 0 || n > max || n > b.remaining()) {
+            throw new IllegalArgumentException("bad length " + n);
+        }
+        byte[] out = new byte[n];
+        b.get(out);
+        return out;
+    }
+
+    private byte[] refuseMessage(String from, String why) {
+        if (exclude(refusedPeers, from, why)) {
+            console.accept("refused " + why);
+            String told = "site " + cluster.self() + " refused " + why;
+            replies.execute(() -> send(from, message(REFUSE, out -> out.writeUTF(told))));
+        }
+        return null;
+    }
+
     private void send(String to, byte[] bytes) {
         try {
-            cluster.send(to, bytes);
+            cluster.send(to, seal(bytes));
         } catch (ClusterException e) {
             if (to == null) {
                 throw new FederationException(e.getMessage(), e);

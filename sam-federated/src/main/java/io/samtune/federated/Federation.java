@@ -99,8 +99,8 @@ public final class Federation implements Collaboration.Factory {
         };
         FederatedSynchroniser s;
         try {
-            s = new FederatedSynchroniser(config, cluster, compatibility, run.validator(), run.validationSize(), keeper,
-                    scoreEvery, console);
+            s = new FederatedSynchroniser(config, cluster, tls, compatibility, run.validator(), run.validationSize(),
+                    keeper, scoreEvery, console);
         } catch (RuntimeException e) {
             cluster.close();
             throw e;

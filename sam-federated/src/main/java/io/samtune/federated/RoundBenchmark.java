@@ -55,11 +55,10 @@ public final class RoundBenchmark {
                 FederationConfig c = new FederationConfig(name, "127.0.0.1", freePort(), List.of(),
                         folder.resolve("rendezvous"), sites, 1, Merge.MEAN, 1, 120, dir.resolve(name + ".p12"),
                         dir.resolve("ca.pem"), names, 0, 0, 0, 10, "samtune-benchmark-" + folder.getFileName());
-                var tls = ClusterTls.context(Certificates.readKeyStore(c.keystore(), password), password,
-                        Certificates.readPem(c.ca()), Set.copyOf(names), line -> { });
+                var tls = ClusterTls.member(c.keystore(), password, c.ca(), Set.copyOf(names), line -> { });
                 JGroupsCluster cluster = JGroupsCluster.join(new ClusterConfig(c.group(), name, c.bindHost(), c.bindPort(),
-                        0, c.rendezvous(), List.of(), 10_000, tls));
-                members.add(new FederatedSynchroniser(c, cluster, Map.of(), null, 0, null, 1, line -> { }));
+                        0, c.rendezvous(), List.of(), 10_000, tls.context()));
+                members.add(new FederatedSynchroniser(c, cluster, tls, Map.of(), null, 0, null, 1, line -> { }));
                 StateDict d = new StateDict(manager);
                 d.put("w", manager.randomNormal(new Shape(values)));
                 weights.add(new TrainableParameters("benchmark", d, List.of("w")));

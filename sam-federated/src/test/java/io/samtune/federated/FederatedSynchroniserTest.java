@@ -80,12 +80,17 @@ class FederatedSynchroniserTest {
         if (!java.nio.file.Files.exists(c.keystore())) {
             Certificates.createSite(caDir, c.site(), c.keystore().getParent(), PASSWORD);
         }
-        var ks = Certificates.readKeyStore(c.keystore(), PASSWORD);
-        var ctx = ClusterTls.context(ks, PASSWORD, Certificates.readPem(c.ca()), Set.copyOf(c.allowedSites()), console::add);
+        var tls = ClusterTls.member(c.keystore(), PASSWORD, c.ca(), Set.copyOf(c.allowedSites()), console::add);
+        return site(c, tls, tls, syncEvery, console);
+    }
+
+    /** A site that joins the cluster as {@code c.site()} with the TLS context of {@code tls} and signs as {@code signer}. */
+    private FederatedSynchroniser site(FederationConfig c, ClusterTls.Member tls, ClusterTls.Member signer, int syncEvery,
+                                       List<String> console) throws Exception {
         JGroupsCluster cluster = JGroupsCluster.join(new ClusterConfig(c.group(), c.site(), c.bindHost(), c.bindPort(), 0,
-                c.rendezvous(), List.of(), 1500, ctx));
-        FederatedSynchroniser s = new FederatedSynchroniser(c, cluster, Map.of("syncEvery", Integer.toString(syncEvery)),
-                null, 0, null, 1, console::add);
+                c.rendezvous(), List.of(), 1500, tls.context()));
+        FederatedSynchroniser s = new FederatedSynchroniser(c, cluster, signer, Map.of("syncEvery",
+                Integer.toString(syncEvery)), null, 0, null, 1, console::add);
         open.add(s);
         return s;
     }
@@ -301,5 +306,45 @@ class FederatedSynchroniserTest {
         assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> fc.get(50, TimeUnit.SECONDS))).rootCause()
                 .hasMessageContaining("only 1 of 2 sites");
         assertThat(console).anyMatch(l -> l.contains("refused peer 'site-c'") && l.contains("not in allowedSites [site-a, site-b]"));
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void aSiteCannotSpeakUnderAnotherSitesName() throws Exception {
+        List<String> console = Collections.synchronizedList(new ArrayList<>());
+        FederationConfig b = config("site-b", 2, 2, Merge.MEAN, 1.0);
+        FederationConfig bShort = new FederationConfig(b.site(), b.bindHost(), b.bindPort(), b.peers(), b.rendezvous(), 2, 2,
+                Merge.MEAN, 1, 6, b.keystore(), b.ca(), b.allowedSites(), 0, 0, 0, 1.5, b.group());
+        FederatedSynchroniser sb = site(bShort, consortium, 2, console);
+
+        // site-x holds a genuine certificate of the consortium but joins as "site-a"
+        FederationConfig x = config("site-x", 2, 2, Merge.MEAN, 1.0);
+        Certificates.createSite(consortium, "site-x", x.keystore().getParent(), PASSWORD);
+        List<String> impostorConsole = Collections.synchronizedList(new ArrayList<>());
+        ClusterTls.Member xs = ClusterTls.member(x.keystore(), PASSWORD, x.ca(), Set.copyOf(x.allowedSites()),
+                impostorConsole::add);
+        FederationConfig a = config("site-a", 2, 2, Merge.MEAN, 1.0);
+        FederationConfig claimed = new FederationConfig(a.site(), a.bindHost(), a.bindPort(), a.peers(), a.rendezvous(), 2,
+                2, Merge.MEAN, 1, 6, x.keystore(), x.ca(), a.allowedSites(), 0, 0, 0, 1.5, a.group());
+        // its own certificate's name is checked too: a synchroniser refuses to sign as another name
+        JGroupsCluster probe = JGroupsCluster.join(new ClusterConfig(a.group() + "-probe", "site-a", a.bindHost(), freePort(),
+                0, tmp.resolve("probe"), List.of(), 1500, xs.context()));
+        open.add(probe);
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> new FederatedSynchroniser(claimed, probe, xs,
+                Map.of(), null, 0, null, 1, line -> { }))).hasMessageContaining("issued to 'site-x'")
+                .hasMessageContaining("joined as 'site-a'");
+        // one that signs with site-x's key while calling itself site-a is refused by the others
+        ClusterTls.Member forged = new ClusterTls.Member(xs.context(), "site-a", xs.key(), xs.certificate(), xs.ca());
+        FederatedSynchroniser impostor = site(claimed, xs, forged, 2, impostorConsole);
+
+        Future<float[]> fb = pool.submit(training(sb, weights(1f), 2, 1f, 1, -1));
+        Future<float[]> fx = pool.submit(training(impostor, weights(1f), 2, 9f, 1, -1));
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> fb.get(50, TimeUnit.SECONDS))).rootCause()
+                .hasMessageContaining("only 1 of 2 sites");
+        assertThat(org.assertj.core.api.Assertions.catchThrowable(() -> fx.get(50, TimeUnit.SECONDS))).rootCause()
+                .hasMessageContaining("only 1 of 2 sites").hasMessageContaining("refused by [site-b]");
+        assertThat(console).anyMatch(l -> l.contains("refused member 'site-a' holds a certificate issued to 'site-x'"));
+        assertThat(impostorConsole).anyMatch(l -> l.contains("site site-b refused member 'site-a' holds a certificate"));
+        assertThat(sb.record().getAsJsonArray("rounds").asList()).isEmpty();
     }
 }
