@@ -8,9 +8,7 @@ import io.samtune.train.RunDirectory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -105,15 +103,23 @@ public final class Sweep {
      */
     public int run(int parallel, List<String> devices, int threads, Consumer<String> console)
             throws IOException, InterruptedException {
-        Deque<Trial> todo = new ArrayDeque<>();
+        return run(parallel, devices, threads, console, WorkQueue.local());
+    }
+
+    /**
+     * As {@link #run(int, List, int, Consumer)}, taking only the trials {@code queue} gives this
+     * process; with several processes sharing the folder, each returns once every trial has ended
+     * (or was tried here), the others' included.
+     */
+    public int run(int parallel, List<String> devices, int threads, Consumer<String> console, WorkQueue queue)
+            throws IOException, InterruptedException {
         for (Trial t : trials()) {
             String s = status(t);
-            if (s.equals("finished") || s.equals("stopped") || s.equals("failed")) {
+            if (ended(s)) {
                 console.accept(t.folderName() + ": " + s + " before, kept");
-            } else {
-                todo.add(t);
             }
         }
+        java.util.Set<Integer> tried = new java.util.HashSet<>();
         List<Process> running = new ArrayList<>();
         List<Trial> runningTrials = new ArrayList<>();
         int failed = 0;
@@ -121,13 +127,30 @@ public final class Sweep {
         Thread cleanup = new Thread(() -> running.forEach(Process::destroy));
         Runtime.getRuntime().addShutdownHook(cleanup);
         try {
-            while (!todo.isEmpty() || !running.isEmpty()) {
-                while (!todo.isEmpty() && running.size() < Math.max(1, parallel)) {
-                    Trial t = todo.poll();
+            while (true) {
+                List<Trial> open = new ArrayList<>();
+                for (Trial t : trials()) {
+                    if (!tried.contains(t.index()) && !runningTrials.contains(t) && !ended(status(t))) {
+                        open.add(t);
+                    }
+                }
+                if (open.isEmpty() && running.isEmpty()) {
+                    break;
+                }
+                boolean startedOne = false;
+                for (Trial t : open) {
+                    if (running.size() >= Math.max(1, parallel)) {
+                        break;
+                    }
+                    if (!queue.take(t)) {
+                        continue; // another sweep process runs it
+                    }
+                    tried.add(t.index());
                     String device = devices.isEmpty() ? null : devices.get(started % devices.size());
                     started++;
                     running.add(start(t, device, threads));
                     runningTrials.add(t);
+                    startedOne = true;
                     console.accept(t.folderName() + ": started " + t.parameters() + (device == null ? "" : " on " + device));
                 }
                 for (int i = running.size() - 1; i >= 0; i--) {
@@ -138,11 +161,17 @@ public final class Sweep {
                         if (s.equals("failed") || p.exitValue() != 0) {
                             failed++;
                         }
+                        if (!ended(s)) {
+                            queue.release(t);
+                        }
                         console.accept(t.folderName() + ": " + s + (p.exitValue() == 0 ? "" : " (exit " + p.exitValue()
                                 + "; log in " + folder.resolve(t.folderName()).resolve("trial.log") + ")"));
                         running.remove(i);
                         runningTrials.remove(i);
                     }
+                }
+                if (running.isEmpty() && !startedOne) {
+                    Thread.sleep(250); // the open trials are other processes': wait for them to end
                 }
             }
         } finally {
@@ -150,6 +179,10 @@ public final class Sweep {
             running.forEach(Process::destroy);
         }
         return failed;
+    }
+
+    private static boolean ended(String status) {
+        return status.equals("finished") || status.equals("stopped") || status.equals("failed");
     }
 
     private Process start(Trial t, String device, int threads) throws IOException, InterruptedException {

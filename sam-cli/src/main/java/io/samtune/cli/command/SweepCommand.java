@@ -48,6 +48,12 @@ public final class SweepCommand implements Callable<Integer> {
     @Option(names = "--trial-index", paramLabel = "I", description = "Run only trial I in this process (e.g. $SLURM_ARRAY_TASK_ID); trials sharing --out cooperate.")
     Integer trialIndex;
 
+    @Option(names = "--rendezvous", paramLabel = "DIR", description = "Share the trials with the other sweep processes started with this folder (on any machines seeing --out): each takes trials not taken yet, and a trial of a process that dies moves to a live one.")
+    Path rendezvous;
+
+    @Option(names = "--bind", paramLabel = "HOST", description = "The address this sweep process listens on with --rendezvous (default: ${DEFAULT-VALUE}; the node's address across nodes).")
+    String bind = "127.0.0.1";
+
     @Option(names = "--summary", description = "Only write trials.csv, summary.json, the plots and the best decoder from what --out holds.")
     boolean summary;
 
@@ -75,9 +81,13 @@ public final class SweepCommand implements Callable<Integer> {
         if (parallel < 1) {
             throw Commands.badOption(spec, "--parallel must be >= 1, got " + parallel);
         }
+        if (rendezvous != null && trialIndex != null) {
+            throw Commands.badOption(spec, "--rendezvous shares all trials among sweep processes; --trial-index runs one:"
+                    + " give one of them");
+        }
         Sweep sweep;
         try {
-            sweep = Sweep.create(specFile, out, resume || trialIndex != null);
+            sweep = Sweep.create(specFile, out, resume || trialIndex != null || rendezvous != null);
         } catch (IOException e) {
             if (e.getMessage() != null && e.getMessage().contains("already holds a sweep")
                     || e.getMessage() != null && e.getMessage().contains("cannot resume")) {
@@ -99,14 +109,40 @@ public final class SweepCommand implements Callable<Integer> {
                     + sweep.spec().scheduler() + ", " + sweep.spec().maxEpochs() + " epochs at most");
             int perTrial = threads != null ? threads
                     : Math.max(1, Runtime.getRuntime().availableProcessors() / Math.max(1, parallel));
-            int failed = sweep.run(parallel, devices, perTrial, line -> {
+            java.util.function.Consumer<String> console = line -> {
                 err.println(line);
                 err.flush();
-            });
+            };
+            io.samtune.sweep.WorkQueue queue = io.samtune.sweep.WorkQueue.local();
+            if (rendezvous != null) {
+                String member = "sweep-" + hostName() + "-" + ProcessHandle.current().pid();
+                try {
+                    queue = new io.samtune.sweep.ClusterWorkQueue(out, io.samtune.cluster.JGroupsCluster.join(
+                            new io.samtune.cluster.ClusterConfig("samtune-sweep", member, bind, 7900, 100, rendezvous,
+                                    List.of(), 6000, null)), console);
+                } catch (io.samtune.cluster.ClusterException | IllegalArgumentException e) {
+                    err.println("error: sweep process " + member + " cannot join the others in " + rendezvous + ": "
+                            + e.getMessage());
+                    return 1;
+                }
+                console.accept("sweep process " + member + " shares the trials through " + rendezvous);
+            }
+            int failed;
+            try (io.samtune.sweep.WorkQueue q = queue) {
+                failed = sweep.run(parallel, devices, perTrial, console, q);
+            }
             code = failed > 0 ? 1 : 0;
         }
         o.print(sweep.summary().write());
         o.println("results: " + out.resolve("trials.csv") + ", " + out.resolve("summary.json") + ", plots in " + out);
         return code;
+    }
+
+    private static String hostName() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9.-]", "-");
+        } catch (java.io.IOException e) {
+            return "host";
+        }
     }
 }

@@ -130,6 +130,53 @@ class SweepCommandTest {
         CommandResult summary = sweep("--out", array.toString(), "--summary");
         assertThat(summary.exit()).as(summary.err()).isZero();
         sameTable(table(array), rows);
+
+        // two sweep processes share the trials through a rendezvous folder; one is killed with
+        // SIGKILL while it trains, and the other takes its trial over: the same table again
+        Path shared = tmp.resolve("shared");
+        Path rv = tmp.resolve("rendezvous");
+        List<String> member = new ArrayList<>(cmd.subList(0, cmd.indexOf("sweep") + 1));
+        member.addAll(List.of("--spec", spec.toString(), "--out", shared.toString(), "--rendezvous", rv.toString(),
+                "--threads", "1"));
+        Process other = new ProcessBuilder(member).redirectErrorStream(true)
+                .redirectOutput(tmp.resolve("member.log").toFile()).start();
+        try {
+            java.util.concurrent.CompletableFuture<CommandResult> here = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> sweep("--spec", spec.toString(), "--out", shared.toString(), "--rendezvous", rv.toString(),
+                            "--threads", "1"));
+            String name = "-" + other.pid();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
+            boolean trainedThere = false;
+            while (!trainedThere && System.nanoTime() < deadline && other.isAlive()) {
+                for (int i = 0; i < 4 && !trainedThere; i++) {
+                    Path trial = shared.resolve(String.format("trial-%03d", i));
+                    Path claim = trial.resolve(io.samtune.sweep.ClusterWorkQueue.CLAIM);
+                    trainedThere = Files.exists(trial.resolve(RunDirectory.STATE)) && Files.exists(claim)
+                            && Files.readString(claim).trim().endsWith(name);
+                }
+                Thread.sleep(10);
+            }
+            assertThat(trainedThere).as("the other sweep process trained a trial: %s",
+                    Files.readString(tmp.resolve("member.log"))).isTrue();
+            other.destroyForcibly();
+            CommandResult survivor = here.get(200, TimeUnit.SECONDS);
+            assertThat(survivor.exit()).as(survivor.err()).isZero();
+            assertThat(survivor.err()).contains("shares the trials through " + rv).contains(name + " left the sweep")
+                    .contains("takes it over from its last checkpoint");
+            sameTable(table(shared), rows);
+            for (int i = 0; i < 4; i++) {
+                List<Long> steps = new ArrayList<>();
+                for (JsonObject m : new RunDirectory(shared.resolve(String.format("trial-%03d", i))).readMetrics()) {
+                    if (m.has("loss")) {
+                        steps.add(m.get("step").getAsLong());
+                    }
+                }
+                assertThat(steps).as("shared trial %d's steps, each once", i).isSorted().doesNotHaveDuplicates();
+            }
+        } finally {
+            other.destroyForcibly();
+            other.waitFor(30, TimeUnit.SECONDS);
+        }
     }
 
     @Test
