@@ -117,9 +117,9 @@ public final class SweepCommand implements Callable<Integer> {
             if (rendezvous != null) {
                 String member = "sweep-" + hostName() + "-" + ProcessHandle.current().pid();
                 try {
-                    queue = new io.samtune.sweep.ClusterWorkQueue(out, io.samtune.cluster.JGroupsCluster.join(
-                            new io.samtune.cluster.ClusterConfig("samtune-sweep", member, bind, 7900, 100, rendezvous,
-                                    List.of(), 6000, null)), console);
+                    queue = new io.samtune.sweep.ClusterWorkQueue(out, new io.samtune.cluster.WorkClaims(
+                            io.samtune.cluster.JGroupsCluster.join(new io.samtune.cluster.ClusterConfig("samtune-sweep",
+                                    member, bind, 7900, 100, rendezvous, List.of(), 6000, null)), console));
                 } catch (io.samtune.cluster.ClusterException | IllegalArgumentException e) {
                     err.println("error: sweep process " + member + " cannot join the others in " + rendezvous + ": "
                             + e.getMessage());

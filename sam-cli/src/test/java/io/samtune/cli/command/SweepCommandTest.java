@@ -161,7 +161,7 @@ class SweepCommandTest {
             other.destroyForcibly();
             CommandResult survivor = here.get(200, TimeUnit.SECONDS);
             assertThat(survivor.exit()).as(survivor.err()).isZero();
-            assertThat(survivor.err()).contains("shares the trials through " + rv).contains(name + " left the sweep")
+            assertThat(survivor.err()).contains("shares the trials through " + rv).contains(name + " left;")
                     .contains("takes it over from its last checkpoint");
             sameTable(table(shared), rows);
             for (int i = 0; i < 4; i++) {
