@@ -145,16 +145,30 @@ public final class ParallelStepBenchmark {
         }
     }
 
-    /** {@code n} samples of a random embedding with a 512x512 mask and a box, the same in every worker. */
-    private static TrainingData data(SamConfig sizes, int n) {
-        int side = 512;
-        boolean[] px = new boolean[side * side];
+    /** The side of the benchmarks' slices: a decoder step scores its mask at 512x512. */
+    public static final int SIDE = 512;
+
+    /** The benchmarks' target: a 110 x 100 rectangle in a {@value #SIDE}-pixel slice. */
+    public static BinaryMask mask() {
+        boolean[] px = new boolean[SIDE * SIDE];
         for (int y = 200; y < 300; y++) {
             for (int x = 220; x < 330; x++) {
-                px[y * side + x] = true;
+                px[y * SIDE + x] = true;
             }
         }
-        BinaryMask mask = new BinaryMask(side, side, px);
+        return new BinaryMask(SIDE, SIDE, px);
+    }
+
+    /** The benchmarks' prompt: the box around {@link #mask()}. */
+    public static Prompt box() {
+        return Prompt.of(new BoxPrompt(220, 200, 329, 299));
+    }
+
+    /** {@code n} samples of a random embedding with a 512x512 mask and a box, the same in every worker. */
+    private static TrainingData data(SamConfig sizes, int n) {
+        int side = SIDE;
+        BinaryMask mask = mask();
+        Prompt box = box();
         int e = sizes.embeddingSize();
         return new TrainingData() {
             @Override
@@ -176,7 +190,7 @@ public final class ParallelStepBenchmark {
                 }
                 ImageEmbedding emb = new ImageEmbedding(manager.create(v, new Shape(1, sizes.promptEmbedDim(), e, e)),
                         sizes.imageSize(), sizes.imageSize(), side, side);
-                return new TrainingExample(name(index), emb, mask, Prompt.of(new BoxPrompt(220, 200, 329, 299)));
+                return new TrainingExample(name(index), emb, mask, box);
             }
         };
     }

@@ -130,7 +130,7 @@ public final class Sweep {
             while (true) {
                 List<Trial> open = new ArrayList<>();
                 for (Trial t : trials()) {
-                    if (!tried.contains(t.index()) && !runningTrials.contains(t) && !ended(status(t))) {
+                    if (!tried.contains(t.index()) && !ended(status(t))) { // running trials were tried
                         open.add(t);
                     }
                 }

@@ -15,7 +15,6 @@ import io.samtune.core.Prompt;
 import io.samtune.core.SamConfig;
 import io.samtune.core.SamModel;
 import io.samtune.data.BinaryMask;
-import io.samtune.data.BoxPrompt;
 import io.samtune.data.MatSliceReader;
 import io.samtune.data.SliceIndex;
 import io.samtune.train.DecoderTrainer;
@@ -130,15 +129,9 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 }
             });
             decoderValues = Math.toIntExact(io.samtune.train.TrainableParameters.decoder(sam).parameterCount());
-            int side = 512;
-            boolean[] px = new boolean[side * side];
-            for (int y = 200; y < 300; y++) {
-                for (int x = 220; x < 330; x++) {
-                    px[y * side + x] = true;
-                }
-            }
-            BinaryMask mask = new BinaryMask(side, side, px);
-            Prompt box = Prompt.of(new BoxPrompt(220, 200, 329, 299));
+            int side = io.samtune.cluster.ParallelStepBenchmark.SIDE;
+            BinaryMask mask = io.samtune.cluster.ParallelStepBenchmark.mask();
+            Prompt box = io.samtune.cluster.ParallelStepBenchmark.box();
             int e = config.embeddingSize();
             NDArray cached = m.randomNormal(new Shape(1, config.promptEmbedDim(), e, e));
             cachedStep = median(() -> {
