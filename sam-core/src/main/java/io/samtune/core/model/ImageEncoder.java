@@ -31,6 +31,11 @@ public final class ImageEncoder implements AutoCloseable {
     /** The type the encoder computes in; its weights are copied to it once when not float32. */
     private final DataType precision;
     private final java.util.Map<String, NDArray> converted = new java.util.HashMap<>();
+    /**
+     * The per-token linear layers' weights as (out, in, 1, 1) kernels, when they run as 1x1
+     * convolutions (float32 on a CPU); empty otherwise.
+     */
+    private final java.util.Map<String, NDArray> kernels = new java.util.HashMap<>();
 
     /**
      * @param config model sizes
@@ -72,6 +77,17 @@ public final class ImageEncoder implements AutoCloseable {
             }
         }
         int depth = config.encoderDepth();
+        if (precision == DataType.FLOAT32 && !weights.get(P + "pos_embed").getDevice().isGpu()) {
+            for (int i = 0; i < depth; i++) {
+                for (String layer : new String[] {"attn.qkv", "attn.proj", "mlp.lin1", "mlp.lin2"}) {
+                    String name = "blocks." + i + "." + layer;
+                    NDArray weight = w(name + ".weight");
+                    NDArray kernel = weight.reshape(weight.getShape().get(0), weight.getShape().get(1), 1, 1);
+                    kernel.attach(tables);
+                    kernels.put(name, kernel);
+                }
+            }
+        }
         relH = new NDArray[depth];
         relW = new NDArray[depth];
         for (int i = 0; i < depth; i++) {
@@ -189,22 +205,25 @@ public final class ImageEncoder implements AutoCloseable {
 
     private NDArray block(NDArray x, int i) {
         String p = "blocks." + i + ".";
+        String a = p + "attn.";
         double eps = config.layerNormEps();
         NDArray h = Layers.layerNorm(x, w(p + "norm1.weight"), w(p + "norm1.bias"), eps);
         if (config.isGlobal(i)) {
-            h = attention(h, i);
+            h = attention(pointwise(h, a + "qkv", true), i);
         } else {
             long[] s = h.getShape().getShape();
             int ws = config.windowSize();
             long padH = (ws - s[1] % ws) % ws;
             long padW = (ws - s[2] % ws) % ws;
-            NDArray windows = partition(h, ws, padH, padW);
-            h = unpartition(attention(windows, i), ws, s[0], s[1] + padH, s[2] + padW, s[1], s[2]);
+            // The grid is padded with zero tokens, whose qkv is the bias alone: the product runs on
+            // the grid's own tokens and the bias is added after padding. The output projection, per
+            // token too, runs once the padding is cut off again.
+            NDArray qkv = partition(pointwise(h, a + "qkv", false), ws, padH, padW).addi(w(a + "qkv.bias"));
+            h = unpartition(attention(qkv, i), ws, s[0], s[1] + padH, s[2] + padW, s[1], s[2]);
         }
-        NDArray y = x.add(h);
+        NDArray y = x.add(pointwise(h, a + "proj", true));
         NDArray m = Layers.layerNorm(y, w(p + "norm2.weight"), w(p + "norm2.bias"), eps);
-        m = Layers.linear(Layers.gelu(Layers.linear(m, w(p + "mlp.lin1.weight"), w(p + "mlp.lin1.bias"))),
-                w(p + "mlp.lin2.weight"), w(p + "mlp.lin2.bias"));
+        m = pointwise(Layers.gelu(pointwise(m, p + "mlp.lin1", true)), p + "mlp.lin2", true);
         return y.add(m);
     }
 
@@ -225,19 +244,23 @@ public final class ImageEncoder implements AutoCloseable {
         return x;
     }
 
-    private NDArray attention(NDArray x, int i) {
-        String p = "blocks." + i + ".attn.";
-        long[] s = x.getShape().getShape();
+    /**
+     * Multi-head attention with decomposed relative positions, without the output projection.
+     *
+     * @param qkv the tokens' queries, keys and values (B, H, W, 3 x C)
+     * @return (B, H, W, C)
+     */
+    private NDArray attention(NDArray qkv, int i) {
+        long[] s = qkv.getShape().getShape();
         long b = s[0];
         long h = s[1];
         long wd = s[2];
         int heads = config.encoderNumHeads();
         long bh = b * heads;
-        NDArray qkv = Layers.linear(x, w(p + "qkv.weight"), w(p + "qkv.bias"))
-                .reshape(b, h * wd, 3, heads, -1).transpose(2, 0, 3, 1, 4).reshape(3, bh, h * wd, -1);
-        NDArray q = qkv.get(0);
-        NDArray k = qkv.get(1);
-        NDArray v = qkv.get(2);
+        NDArray split = qkv.reshape(b, h * wd, 3, heads, -1).transpose(2, 0, 3, 1, 4).reshape(3, bh, h * wd, -1);
+        NDArray q = split.get(0);
+        NDArray k = split.get(1);
+        NDArray v = split.get(2);
         long hd = q.getShape().get(2);
         // decomposed relative positions (mvitv2)
         NDArray rq = q.reshape(bh, h, wd, hd);
@@ -269,8 +292,25 @@ public final class ImageEncoder implements AutoCloseable {
             }
         }
         NDArray out = outs.size() == 1 ? outs.get(0) : NDArrays.concat(outs, 1);
-        out = out.reshape(b, heads, h, wd, hd).transpose(0, 2, 3, 1, 4).reshape(b, h, wd, heads * hd);
-        return Layers.linear(out, w(p + "proj.weight"), w(p + "proj.bias"));
+        return out.reshape(b, heads, h, wd, hd).transpose(0, 2, 3, 1, 4).reshape(b, h, wd, heads * hd);
+    }
+
+    /**
+     * A linear layer applied to every token of a (B, H, W, C) grid. On a CPU in float32 it runs as
+     * a 1x1 convolution: the grid is already channels-last, so the engine's convolution library
+     * (oneDNN) takes it without a copy and multiplies faster than its matrix product (MKL) does on
+     * these shapes.
+     *
+     * @param layer the layer's name without {@code .weight}/{@code .bias}
+     * @param withBias false to leave the bias out
+     */
+    private NDArray pointwise(NDArray x, String layer, boolean withBias) {
+        NDArray bias = withBias ? w(layer + ".bias") : null;
+        NDArray kernel = kernels.get(layer);
+        if (kernel == null) {
+            return Layers.linear(x, w(layer + ".weight"), bias);
+        }
+        return Layers.conv2d(x.transpose(0, 3, 1, 2), kernel, bias, 1, 0).transpose(0, 2, 3, 1);
     }
 
     private NDArray w(String name) {
