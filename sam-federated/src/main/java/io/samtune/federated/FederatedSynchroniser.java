@@ -370,7 +370,16 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
                 if (expected.size() >= config.minPeers()) {
                     TreeMap<String, Contribution> got = contributions.getOrDefault(r, new TreeMap<>());
                     if (expected.get(0).equals(cluster.self()) && got.keySet().containsAll(expected)) {
-                        mergedHere = merge(r, expected, got);
+                        // with the contributions of sites that sent theirs and left since: a coordinator
+                        // that dies while sending its merge leaves the next one to merge the same sites,
+                        // so a site that got the first merge and one that gets this one hold the same decoder
+                        TreeSet<String> sites = new TreeSet<>(expected);
+                        for (String site : got.keySet()) {
+                            if (accepted.contains(site) || site.equals(cluster.self())) {
+                                sites.add(site);
+                            }
+                        }
+                        mergedHere = merge(r, List.copyOf(sites), got);
                         latest = mergedHere;
                         contributions.keySet().removeIf(k -> k <= r);
                         break;
@@ -558,6 +567,7 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
     @Override
     public void onMembers(List<String> members) {
         List<String> joined;
+        Merged left;
         lock.lock();
         try {
             joined = new ArrayList<>(members);
@@ -565,6 +575,7 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
             List<String> gone = new ArrayList<>(present);
             gone.removeAll(members);
             present = List.copyOf(members);
+            left = gone.isEmpty() ? null : latest;
             if (!gone.isEmpty() && anchor != null) {
                 console.accept("site" + (gone.size() > 1 ? "s " : " ") + String.join(", ", gone)
                         + " left the federation; present: " + members);
@@ -576,6 +587,18 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
         joined.remove(cluster.self());
         for (String s : joined) {
             replies.execute(() -> hello(s, false));
+        }
+        if (left != null) {
+            // a site that left may have been sending a merge that reached only some sites: whoever holds
+            // the latest sends it again, so no site waits for a merge the others have moved past
+            Merged m = left;
+            replies.execute(() -> {
+                try {
+                    send(null, merged(m));
+                } catch (FederationException e) {
+                    console.accept("could not send the merge of round " + m.round() + " again: " + e.getMessage());
+                }
+            });
         }
     }
 

@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.samtune.cluster.Cluster;
 import io.samtune.cluster.ClusterConfig;
+import io.samtune.cluster.ClusterException;
 import io.samtune.cluster.ClusterTls;
 import io.samtune.cluster.JGroupsCluster;
 import io.samtune.core.checkpoint.StateDict;
@@ -25,11 +27,15 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Sites on 127.0.0.1 under mutual TLS, each "training" by adding its own step to a small weight
@@ -87,8 +93,13 @@ class FederatedSynchroniserTest {
     /** A site that joins the cluster as {@code c.site()} with the TLS context of {@code tls} and signs as {@code signer}. */
     private FederatedSynchroniser site(FederationConfig c, ClusterTls.Member tls, ClusterTls.Member signer, int syncEvery,
                                        List<String> console) throws Exception {
-        JGroupsCluster cluster = JGroupsCluster.join(new ClusterConfig(c.group(), c.site(), c.bindHost(), c.bindPort(), 0,
-                c.rendezvous(), List.of(), 1500, tls.context()));
+        return site(c, tls, signer, syncEvery, console, cluster -> cluster);
+    }
+
+    private FederatedSynchroniser site(FederationConfig c, ClusterTls.Member tls, ClusterTls.Member signer, int syncEvery,
+                                       List<String> console, UnaryOperator<Cluster> wrap) throws Exception {
+        Cluster cluster = wrap.apply(JGroupsCluster.join(new ClusterConfig(c.group(), c.site(), c.bindHost(), c.bindPort(),
+                0, c.rendezvous(), List.of(), 1500, tls.context())));
         FederatedSynchroniser s = new FederatedSynchroniser(c, cluster, signer, Map.of("syncEvery",
                 Integer.toString(syncEvery)), null, 0, null, 1, console::add);
         open.add(s);
@@ -196,6 +207,126 @@ class FederatedSynchroniserTest {
         assertThat(console).anyMatch(l -> l.contains("site-c") && l.contains("left the federation"));
         assertThat(a.record().getAsJsonArray("rounds").asList().stream()
                 .map(r -> r.getAsJsonObject().getAsJsonArray("sites").size())).contains(2);
+    }
+
+    /**
+     * A site's cluster that sends its merge of round {@code round} to {@code onlyTo} alone and, once
+     * that site holds it, leaves: as a coordinator dying while it sends a merge.
+     */
+    private static final class DiesWhileSendingAMerge implements Cluster {
+        private final Cluster inner;
+        private final long round;
+        private final String onlyTo;
+        private final AtomicReference<FederatedSynchroniser> receiver;
+        private volatile boolean dead;
+
+        DiesWhileSendingAMerge(Cluster inner, long round, String onlyTo, AtomicReference<FederatedSynchroniser> receiver) {
+            this.inner = inner;
+            this.round = round;
+            this.onlyTo = onlyTo;
+            this.receiver = receiver;
+        }
+
+        /** Whether a sealed message ([certificate][payload][signature]) is the merge of {@code round}. */
+        private boolean isTheMerge(byte[] sealed) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(sealed);
+            b.position(4 + b.getInt());
+            b.getInt(); // payload length
+            return b.get() == 4 && b.getLong() == round; // MERGED, its round
+        }
+
+        @Override
+        public void send(String to, byte[] payload) throws ClusterException {
+            if (dead) {
+                throw new ClusterException(inner.self() + " is dead");
+            }
+            if (to != null || !isTheMerge(payload)) {
+                inner.send(to, payload);
+                return;
+            }
+            inner.send(onlyTo, payload);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (receiver.get().latestRound() < round && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            dead = true;
+            inner.close();
+            throw new ClusterException(inner.self() + " died while sending the merge of round " + round);
+        }
+
+        @Override
+        public String self() {
+            return inner.self();
+        }
+
+        @Override
+        public List<String> members() {
+            return inner.members();
+        }
+
+        @Override
+        public void awaitMembers(int count, java.time.Duration timeout) throws ClusterException {
+            inner.awaitMembers(count, timeout);
+        }
+
+        @Override
+        public double[] allReduceSum(long r, double[] values, java.time.Duration timeout) throws ClusterException {
+            return inner.allReduceSum(r, values, timeout);
+        }
+
+        @Override
+        public void setListener(Listener listener) {
+            inner.setListener(listener);
+        }
+
+        @Override
+        public void close() {
+            inner.close();
+        }
+    }
+
+    @ParameterizedTest(name = "only {0} receives it")
+    @ValueSource(strings = {"site-b", "site-c"})
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aCoordinatorDyingWhileSendingAMergeLeavesTheOthersWithOneModel(String onlyTo) throws Exception {
+        List<String> console = Collections.synchronizedList(new ArrayList<>());
+        FederationConfig ca = config("site-a", 2, 2, Merge.MEAN, 1.0);
+        Certificates.createSite(consortium, ca.site(), ca.keystore().getParent(), PASSWORD);
+        var tls = ClusterTls.member(ca.keystore(), PASSWORD, ca.ca(), Set.copyOf(ca.allowedSites()), console::add);
+        AtomicReference<FederatedSynchroniser> receiver = new AtomicReference<>();
+        // site-a, first in name order, merges every round; it dies sending the merge of round 1
+        FederatedSynchroniser a = site(ca, tls, tls, 2, console, inner -> new DiesWhileSendingAMerge(inner, 1, onlyTo,
+                receiver));
+        FederatedSynchroniser b = site(config("site-b", 2, 2, Merge.MEAN, 1.0), consortium, 2, console);
+        FederatedSynchroniser c = site(config("site-c", 2, 2, Merge.MEAN, 1.0), consortium, 2, console);
+        receiver.set(onlyTo.equals("site-b") ? b : c);
+        Future<float[]> fa = pool.submit(training(a, weights(0f, 0f), 8, 0.4f, 5, -1, 50));
+        Future<float[]> fb = pool.submit(training(b, weights(0f, 0f), 8, -0.1f, 5, -1, 50));
+        Future<float[]> fc = pool.submit(training(c, weights(0f, 0f), 8, 0.3f, 5, -1, 50));
+        float[] eb;
+        float[] ec;
+        try {
+            eb = fb.get(90, TimeUnit.SECONDS);
+            ec = fc.get(90, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new AssertionError(String.join("\n", console), e);
+        }
+        assertThat(ec).as(String.join("\n", console)).containsExactly(eb);
+        assertThat(org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> fa.get(30, TimeUnit.SECONDS))).hasMessageContaining("died while sending the merge of round 1");
+        assertThat(console).anyMatch(l -> l.contains("site-a left the federation"));
+        // every round, the same merge at both: the one site-a began to send, and after it the two sites' own
+        Map<Long, String> atB = new java.util.TreeMap<>();
+        for (var r : b.record().getAsJsonArray("rounds")) {
+            atB.put(r.getAsJsonObject().get("round").getAsLong(), r.getAsJsonObject().get("sha256").getAsString());
+        }
+        Map<Long, String> atC = new java.util.TreeMap<>();
+        for (var r : c.record().getAsJsonArray("rounds")) {
+            atC.put(r.getAsJsonObject().get("round").getAsLong(), r.getAsJsonObject().get("sha256").getAsString());
+        }
+        assertThat(atC).as(String.join("\n", console)).isEqualTo(atB).containsKey(1L);
+        assertThat(b.record().getAsJsonArray("rounds").get(1).getAsJsonObject().getAsJsonArray("sites").size())
+                .as("round 1 merged all three sites' contributions: %s", String.join("\n", console)).isEqualTo(3);
     }
 
     @Test
