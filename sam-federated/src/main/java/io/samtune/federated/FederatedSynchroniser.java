@@ -575,6 +575,9 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
             List<String> gone = new ArrayList<>(present);
             gone.removeAll(members);
             present = List.copyOf(members);
+            // a site that (re)joins is judged afresh: refusals of an earlier run of it no longer hold
+            refusedBy.keySet().removeAll(joined);
+            refusedPeers.keySet().removeAll(joined);
             left = gone.isEmpty() ? null : latest;
             if (!gone.isEmpty() && anchor != null) {
                 console.accept("site" + (gone.size() > 1 ? "s " : " ") + String.join(", ", gone)
@@ -586,13 +589,13 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
         }
         joined.remove(cluster.self());
         for (String s : joined) {
-            replies.execute(() -> hello(s, false));
+            onRepliesThread(() -> hello(s, false));
         }
         if (left != null) {
             // a site that left may have been sending a merge that reached only some sites: whoever holds
             // the latest sends it again, so no site waits for a merge the others have moved past
             Merged m = left;
-            replies.execute(() -> {
+            onRepliesThread(() -> {
                 try {
                     send(null, merged(m));
                 } catch (FederationException e) {
@@ -638,7 +641,7 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
                         lock.unlock();
                     }
                     if (m != null) {
-                        replies.execute(() -> send(from, merged(m)));
+                        onRepliesThread(() -> send(from, merged(m)));
                     }
                 }
                 default -> console.accept("ignored a message of unknown type " + type + " from " + from);
@@ -670,15 +673,19 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
             if (exclude(refusedPeers, from, String.join("; ", mismatches))) {
                 console.accept(why);
             }
-            replies.execute(() -> send(from, message(REFUSE, out -> out.writeUTF(why))));
+            onRepliesThread(() -> send(from, message(REFUSE, out -> out.writeUTF(why))));
             return;
         }
-        update(() -> {
+        boolean welcome = update(() -> {
+            if (refusedBy.containsKey(from)) {
+                return false; // it refused this site: its hello (which may arrive after the refusal) does not undo that
+            }
             accepted.add(from);
-            return peerLatest.put(from, theirLatest);
+            peerLatest.put(from, theirLatest);
+            return true;
         });
-        if (!reply) {
-            replies.execute(() -> hello(from, true));
+        if (welcome && !reply) {
+            onRepliesThread(() -> hello(from, true));
         }
     }
 
@@ -704,7 +711,7 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
         }
         if (stale != null) {
             Merged m = stale;
-            replies.execute(() -> send(from, merged(m)));
+            onRepliesThread(() -> send(from, merged(m)));
         }
     }
 
@@ -727,6 +734,15 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Runs {@code task} on the replies thread; once this site is closing there is nothing more to answer. */
+    private void onRepliesThread(Runnable task) {
+        try {
+            replies.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            // shut down: the site has left, or is leaving, the federation
         }
     }
 
@@ -843,7 +859,7 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
         if (exclude(refusedPeers, from, why)) {
             console.accept("refused " + why);
             String told = "site " + cluster.self() + " refused " + why;
-            replies.execute(() -> send(from, message(REFUSE, out -> out.writeUTF(told))));
+            onRepliesThread(() -> send(from, message(REFUSE, out -> out.writeUTF(told))));
         }
         return null;
     }

@@ -209,49 +209,64 @@ class FederatedSynchroniserTest {
                 .map(r -> r.getAsJsonObject().getAsJsonArray("sites").size())).contains(2);
     }
 
-    /**
-     * A site's cluster that sends its merge of round {@code round} to {@code onlyTo} alone and, once
-     * that site holds it, leaves: as a coordinator dying while it sends a merge.
-     */
-    private static final class DiesWhileSendingAMerge implements Cluster {
-        private final Cluster inner;
-        private final long round;
-        private final String onlyTo;
-        private final AtomicReference<FederatedSynchroniser> receiver;
-        private volatile boolean dead;
+    /** The payload of a sealed message ([certificate][payload][signature]), at its type byte. */
+    private static java.nio.ByteBuffer payload(byte[] sealed) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(sealed);
+        b.position(4 + b.getInt());
+        b.getInt(); // payload length
+        return b;
+    }
 
-        DiesWhileSendingAMerge(Cluster inner, long round, String onlyTo, AtomicReference<FederatedSynchroniser> receiver) {
-            this.inner = inner;
-            this.round = round;
-            this.onlyTo = onlyTo;
-            this.receiver = receiver;
+    /**
+     * A site's cluster that hands it {@code from}'s hellos only after {@code from}'s refusal: an
+     * order the network may bring, as the two are sent from different events.
+     */
+    private static final class HelloAfterRefusal extends Forwarding {
+        private final String from;
+
+        HelloAfterRefusal(Cluster inner, String from) {
+            super(inner);
+            this.from = from;
         }
 
-        /** Whether a sealed message ([certificate][payload][signature]) is the merge of {@code round}. */
-        private boolean isTheMerge(byte[] sealed) {
-            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(sealed);
-            b.position(4 + b.getInt());
-            b.getInt(); // payload length
-            return b.get() == 4 && b.getLong() == round; // MERGED, its round
+        @Override
+        public void setListener(Listener listener) {
+            List<byte[]> held = new ArrayList<>();
+            boolean[] refused = {false};
+            super.setListener(new Listener() {
+                @Override
+                public synchronized void onMessage(String sender, byte[] sealed) {
+                    byte type = payload(sealed).get();
+                    if (sender.equals(from) && type == 1 && !refused[0]) { // HELLO
+                        held.add(sealed);
+                        return;
+                    }
+                    listener.onMessage(sender, sealed);
+                    if (sender.equals(from) && type == 2) { // REFUSE
+                        refused[0] = true;
+                        held.forEach(h -> listener.onMessage(sender, h));
+                    }
+                }
+
+                @Override
+                public void onMembers(List<String> members) {
+                    listener.onMembers(members);
+                }
+            });
+        }
+    }
+
+    /** A cluster that does what another does; subclasses change some of it. */
+    private static class Forwarding implements Cluster {
+        final Cluster inner;
+
+        Forwarding(Cluster inner) {
+            this.inner = inner;
         }
 
         @Override
         public void send(String to, byte[] payload) throws ClusterException {
-            if (dead) {
-                throw new ClusterException(inner.self() + " is dead");
-            }
-            if (to != null || !isTheMerge(payload)) {
-                inner.send(to, payload);
-                return;
-            }
-            inner.send(onlyTo, payload);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (receiver.get().latestRound() < round && System.nanoTime() < deadline) {
-                Thread.onSpinWait();
-            }
-            dead = true;
-            inner.close();
-            throw new ClusterException(inner.self() + " died while sending the merge of round " + round);
+            inner.send(to, payload);
         }
 
         @Override
@@ -282,6 +297,48 @@ class FederatedSynchroniserTest {
         @Override
         public void close() {
             inner.close();
+        }
+    }
+
+    /**
+     * A site's cluster that sends its merge of round {@code round} to {@code onlyTo} alone and, once
+     * that site holds it, leaves: as a coordinator dying while it sends a merge.
+     */
+    private static final class DiesWhileSendingAMerge extends Forwarding {
+        private final long round;
+        private final String onlyTo;
+        private final AtomicReference<FederatedSynchroniser> receiver;
+        private volatile boolean dead;
+
+        DiesWhileSendingAMerge(Cluster inner, long round, String onlyTo, AtomicReference<FederatedSynchroniser> receiver) {
+            super(inner);
+            this.round = round;
+            this.onlyTo = onlyTo;
+            this.receiver = receiver;
+        }
+
+        private boolean isTheMerge(byte[] sealed) {
+            java.nio.ByteBuffer b = payload(sealed);
+            return b.get() == 4 && b.getLong() == round; // MERGED, its round
+        }
+
+        @Override
+        public void send(String to, byte[] payload) throws ClusterException {
+            if (dead) {
+                throw new ClusterException(inner.self() + " is dead");
+            }
+            if (to != null || !isTheMerge(payload)) {
+                inner.send(to, payload);
+                return;
+            }
+            inner.send(onlyTo, payload);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (receiver.get().latestRound() < round && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            dead = true;
+            inner.close();
+            throw new ClusterException(inner.self() + " died while sending the merge of round " + round);
         }
     }
 
@@ -466,7 +523,9 @@ class FederatedSynchroniserTest {
                 .hasMessageContaining("joined as 'site-a'");
         // one that signs with site-x's key while calling itself site-a is refused by the others
         ClusterTls.Member forged = new ClusterTls.Member(xs.context(), "site-a", xs.key(), xs.certificate(), xs.ca());
-        FederatedSynchroniser impostor = site(claimed, xs, forged, 2, impostorConsole);
+        // site-b's hello reaching it after site-b's refusal must not undo the refusal
+        FederatedSynchroniser impostor = site(claimed, xs, forged, 2, impostorConsole,
+                inner -> new HelloAfterRefusal(inner, "site-b"));
 
         Future<float[]> fb = pool.submit(training(sb, weights(1f), 2, 1f, 1, -1));
         Future<float[]> fx = pool.submit(training(impostor, weights(1f), 2, 9f, 1, -1));
