@@ -81,6 +81,19 @@ class FederatedSynchroniserTest {
                 List.of("site-a", "site-b", "site-c", "site-x"), 0, 0, 0, 1.5, "fed-" + tmp.getFileName());
     }
 
+    /** {@code c} waiting {@code seconds} for its peers and merges (sites meant to give up soon). */
+    private static FederationConfig withRoundTimeout(FederationConfig c, int seconds) {
+        return withRoundTimeout(c, seconds, c.keystore(), c.ca(), c.allowedSites());
+    }
+
+    /** As {@link #withRoundTimeout(FederationConfig, int)}, with another keystore, CA or allow-list. */
+    private static FederationConfig withRoundTimeout(FederationConfig c, int seconds, Path keystore, Path ca,
+                                                     List<String> allowedSites) {
+        return new FederationConfig(c.site(), c.bindHost(), c.bindPort(), c.peers(), c.rendezvous(), c.minPeers(),
+                c.syncEvery(), c.merge(), c.weight(), seconds, keystore, ca, allowedSites, c.proximalMu(), c.clipNorm(),
+                c.noiseMultiplier(), c.failureTimeoutSeconds(), c.group());
+    }
+
     /** A site: its certificate from {@code caDir}, its cluster member and synchroniser. */
     private FederatedSynchroniser site(FederationConfig c, Path caDir, int syncEvery, List<String> console) throws Exception {
         if (!java.nio.file.Files.exists(c.keystore())) {
@@ -373,17 +386,20 @@ class FederatedSynchroniserTest {
                 () -> fa.get(30, TimeUnit.SECONDS))).hasMessageContaining("died while sending the merge of round 1");
         assertThat(console).anyMatch(l -> l.contains("site-a left the federation"));
         // every round, the same merge at both: the one site-a began to send, and after it the two sites' own
-        Map<Long, String> atB = new java.util.TreeMap<>();
-        for (var r : b.record().getAsJsonArray("rounds")) {
-            atB.put(r.getAsJsonObject().get("round").getAsLong(), r.getAsJsonObject().get("sha256").getAsString());
-        }
-        Map<Long, String> atC = new java.util.TreeMap<>();
-        for (var r : c.record().getAsJsonArray("rounds")) {
-            atC.put(r.getAsJsonObject().get("round").getAsLong(), r.getAsJsonObject().get("sha256").getAsString());
-        }
+        Map<Long, String> atB = mergesByRound(b);
+        Map<Long, String> atC = mergesByRound(c);
         assertThat(atC).as(String.join("\n", console)).isEqualTo(atB).containsKey(1L);
         assertThat(b.record().getAsJsonArray("rounds").get(1).getAsJsonObject().getAsJsonArray("sites").size())
                 .as("round 1 merged all three sites' contributions: %s", String.join("\n", console)).isEqualTo(3);
+    }
+
+    /** The SHA-256 of the merged decoder a site took over, by round. */
+    private static Map<Long, String> mergesByRound(FederatedSynchroniser site) {
+        Map<Long, String> out = new java.util.TreeMap<>();
+        for (var r : site.record().getAsJsonArray("rounds")) {
+            out.put(r.getAsJsonObject().get("round").getAsLong(), r.getAsJsonObject().get("sha256").getAsString());
+        }
+        return out;
     }
 
     @Test
@@ -443,15 +459,12 @@ class FederatedSynchroniserTest {
         Certificates.createCa(otherCa, "other-ca", PASSWORD);
         List<String> intruder = Collections.synchronizedList(new ArrayList<>());
         FederationConfig x = config("site-x", 2, 2, Merge.MEAN, 1.0);
-        FederationConfig xShort = new FederationConfig(x.site(), x.bindHost(), x.bindPort(), x.peers(), x.rendezvous(), 2,
-                2, Merge.MEAN, 1, 8, tmp.resolve("site-x/site-x.p12"), tmp.resolve("site-x/ca.pem"), x.allowedSites(), 0, 0,
-                0, 1.5, x.group());
+        FederationConfig xShort = withRoundTimeout(x, 8);
         FederatedSynchroniser bad = site(xShort, otherCa, 2, intruder);
 
         List<String> mismatched = Collections.synchronizedList(new ArrayList<>());
         FederationConfig c = config("site-c", 2, 3, Merge.MEAN, 1.0);
-        FederationConfig cShort = new FederationConfig(c.site(), c.bindHost(), c.bindPort(), c.peers(), c.rendezvous(), 2,
-                3, Merge.MEAN, 1, 8, c.keystore(), c.ca(), c.allowedSites(), 0, 0, 0, 1.5, c.group());
+        FederationConfig cShort = withRoundTimeout(c, 8);
         FederatedSynchroniser other = site(cShort, consortium, 3, mismatched);
 
         Future<float[]> fa = pool.submit(training(a, weights(1f), 4, 0.5f, 3, -1));
@@ -479,13 +492,11 @@ class FederatedSynchroniserTest {
     void aNameOutsideTheAllowListIsRefused() throws Exception {
         List<String> console = Collections.synchronizedList(new ArrayList<>());
         FederationConfig a = config("site-a", 2, 2, Merge.MEAN, 1.0);
-        FederationConfig narrow = new FederationConfig(a.site(), a.bindHost(), a.bindPort(), a.peers(), a.rendezvous(), 2, 2,
-                Merge.MEAN, 1, 6, a.keystore(), a.ca(), List.of("site-a", "site-b"), 0, 0, 0, 1.5, a.group());
+        FederationConfig narrow = withRoundTimeout(a, 6, a.keystore(), a.ca(), List.of("site-a", "site-b"));
         FederatedSynchroniser sa = site(narrow, consortium, 2, console);
         List<String> other = Collections.synchronizedList(new ArrayList<>());
         FederationConfig c = config("site-c", 2, 2, Merge.MEAN, 1.0);
-        FederationConfig cShort = new FederationConfig(c.site(), c.bindHost(), c.bindPort(), c.peers(), c.rendezvous(), 2,
-                2, Merge.MEAN, 1, 6, c.keystore(), c.ca(), c.allowedSites(), 0, 0, 0, 1.5, c.group());
+        FederationConfig cShort = withRoundTimeout(c, 6);
         FederatedSynchroniser sc = site(cShort, consortium, 2, other);
         Future<float[]> fa = pool.submit(training(sa, weights(1f), 2, 1f, 1, -1));
         Future<float[]> fc = pool.submit(training(sc, weights(1f), 2, 1f, 1, -1));
@@ -501,8 +512,7 @@ class FederatedSynchroniserTest {
     void aSiteCannotSpeakUnderAnotherSitesName() throws Exception {
         List<String> console = Collections.synchronizedList(new ArrayList<>());
         FederationConfig b = config("site-b", 2, 2, Merge.MEAN, 1.0);
-        FederationConfig bShort = new FederationConfig(b.site(), b.bindHost(), b.bindPort(), b.peers(), b.rendezvous(), 2, 2,
-                Merge.MEAN, 1, 6, b.keystore(), b.ca(), b.allowedSites(), 0, 0, 0, 1.5, b.group());
+        FederationConfig bShort = withRoundTimeout(b, 6);
         FederatedSynchroniser sb = site(bShort, consortium, 2, console);
 
         // site-x holds a genuine certificate of the consortium but joins as "site-a"
@@ -512,8 +522,7 @@ class FederatedSynchroniserTest {
         ClusterTls.Member xs = ClusterTls.member(x.keystore(), PASSWORD, x.ca(), Set.copyOf(x.allowedSites()),
                 impostorConsole::add);
         FederationConfig a = config("site-a", 2, 2, Merge.MEAN, 1.0);
-        FederationConfig claimed = new FederationConfig(a.site(), a.bindHost(), a.bindPort(), a.peers(), a.rendezvous(), 2,
-                2, Merge.MEAN, 1, 6, x.keystore(), x.ca(), a.allowedSites(), 0, 0, 0, 1.5, a.group());
+        FederationConfig claimed = withRoundTimeout(a, 6, x.keystore(), x.ca(), a.allowedSites());
         // its own certificate's name is checked too: a synchroniser refuses to sign as another name
         JGroupsCluster probe = JGroupsCluster.join(new ClusterConfig(a.group() + "-probe", "site-a", a.bindHost(), freePort(),
                 0, tmp.resolve("probe"), List.of(), 1500, xs.context()));

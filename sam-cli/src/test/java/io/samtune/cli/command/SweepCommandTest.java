@@ -110,15 +110,7 @@ class SweepCommandTest {
                 "--threads", "1", "--resume");
         assertThat(resumed.exit()).as(resumed.err()).isZero();
         sameTable(table(killed), rows);
-        for (int i = 0; i < 4; i++) {
-            List<Long> steps = new ArrayList<>();
-            for (JsonObject m : new RunDirectory(killed.resolve(String.format("trial-%03d", i))).readMetrics()) {
-                if (m.has("loss")) {
-                    steps.add(m.get("step").getAsLong());
-                }
-            }
-            assertThat(steps).as("trial %d's steps, each once", i).isSorted().doesNotHaveDuplicates();
-        }
+        assertEveryStepOnce(killed, "trial");
 
         // one trial per process (SLURM job arrays): the same table
         Path array = tmp.resolve("array");
@@ -164,15 +156,7 @@ class SweepCommandTest {
             assertThat(survivor.err()).contains("shares the trials through " + rv).contains(name + " left;")
                     .contains("takes it over from its last checkpoint");
             sameTable(table(shared), rows);
-            for (int i = 0; i < 4; i++) {
-                List<Long> steps = new ArrayList<>();
-                for (JsonObject m : new RunDirectory(shared.resolve(String.format("trial-%03d", i))).readMetrics()) {
-                    if (m.has("loss")) {
-                        steps.add(m.get("step").getAsLong());
-                    }
-                }
-                assertThat(steps).as("shared trial %d's steps, each once", i).isSorted().doesNotHaveDuplicates();
-            }
+            assertEveryStepOnce(shared, "shared trial");
         } finally {
             other.destroyForcibly();
             other.waitFor(30, TimeUnit.SECONDS);
@@ -191,6 +175,19 @@ class SweepCommandTest {
         assertThat(rows.get(1)).startsWith("0,0.003,finished,3,");
         assertThat(out.resolve("rungs/epoch-001/trial-002.decision")).hasContent("stop");
         assertThat(r.out()).contains("stopped");
+    }
+
+    /** Each of the sweep's four trials logged its training steps in order, each once. */
+    private static void assertEveryStepOnce(Path sweep, String what) throws IOException {
+        for (int i = 0; i < 4; i++) {
+            List<Long> steps = new ArrayList<>();
+            for (JsonObject m : new RunDirectory(sweep.resolve(String.format("trial-%03d", i))).readMetrics()) {
+                if (m.has("loss")) {
+                    steps.add(m.get("step").getAsLong());
+                }
+            }
+            assertThat(steps).as("%s %d's steps, each once", what, i).isSorted().doesNotHaveDuplicates();
+        }
     }
 
     /** Equal tables: every column alike, the metric within 1e-4 (thread counts may round differently). */
