@@ -207,7 +207,8 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
     public void start(TrainableParameters parameters, TrainingView run) {
         anchor = parameters.flatten();
         hello(null, false);
-        awaitPeers();
+        // a site resuming joins a federation under way: it needs only as many sites as a round does
+        awaitPeers(run.startStep() == 0 ? config.startPeers() : config.minPeers());
         String from = null;
         long groupLatest = -1;
         lock.lock();
@@ -494,25 +495,25 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
         return mean;
     }
 
-    /** Waits until {@code minPeers} compatible sites are present. */
-    private void awaitPeers() {
+    /** Waits until {@code needed} compatible sites are present. */
+    private void awaitPeers(int needed) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(config.roundTimeoutSeconds());
         int said = -1;
         lock.lock();
         try {
             while (true) {
                 List<String> ok = presentOf(accepted);
-                if (ok.size() >= config.minPeers()) {
-                    console.accept(ok.size() + " of " + config.minPeers() + " sites present " + ok + "; training starts");
+                if (ok.size() >= needed) {
+                    console.accept(ok.size() + " of " + needed + " sites present " + ok + "; training starts");
                     return;
                 }
                 if (ok.size() != said) {
                     said = ok.size();
-                    console.accept("waiting for peers: " + said + " of " + config.minPeers() + " present " + ok);
+                    console.accept("waiting for peers: " + said + " of " + needed + " present " + ok);
                 }
                 long wait = deadline - System.nanoTime();
                 if (wait <= 0) {
-                    throw new FederationException("only " + ok.size() + " of " + config.minPeers() + " sites present "
+                    throw new FederationException("only " + ok.size() + " of " + needed + " sites present "
                             + ok + " after " + config.roundTimeoutSeconds() + " s; start the other sites, or check"
                             + " peers/rendezvous, certificates and allowedSites" + refusedSummary());
                 }
@@ -941,6 +942,7 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
         o.addProperty("merge", config.merge().label());
         o.addProperty("syncEvery", config.syncEvery());
         o.addProperty("minPeers", config.minPeers());
+        o.addProperty("startPeers", config.startPeers());
         o.addProperty("weight", config.weight());
         if (config.proximalMu() > 0) {
             o.addProperty("proximalMu", config.proximalMu());

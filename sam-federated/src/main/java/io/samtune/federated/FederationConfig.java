@@ -22,6 +22,8 @@ import java.util.Objects;
  * @param peers {@code host:port} of the sites (TCPPING), or empty with {@code rendezvous}
  * @param rendezvous a folder every site shares (FILE_PING), or null with {@code peers}
  * @param minPeers sites (this one included) that must be present for a round
+ * @param startPeers sites (this one included) that must be present before the first step; usually
+ *     {@code minPeers}, or all the sites so that none starts late and out of step with the others
  * @param syncEvery optimizer steps between rounds
  * @param merge how the decoders are merged
  * @param weight this site's weight (multiplies the samples it trained on since the last round)
@@ -36,7 +38,7 @@ import java.util.Objects;
  * @param group the federation's name (sites of one federation share it)
  */
 public record FederationConfig(String site, String bindHost, int bindPort, List<String> peers, Path rendezvous,
-                               int minPeers, int syncEvery, Merge merge, double weight, int roundTimeoutSeconds,
+                               int minPeers, int startPeers, int syncEvery, Merge merge, double weight, int roundTimeoutSeconds,
                                Path keystore, Path ca, List<String> allowedSites, double proximalMu, double clipNorm,
                                double noiseMultiplier, double failureTimeoutSeconds, String group) {
 
@@ -50,6 +52,7 @@ public record FederationConfig(String site, String bindHost, int bindPort, List<
         require(bindPort >= 1 && bindPort <= 65535, "bind", "host:port with a port 1..65535");
         require(rendezvous != null || !peers.isEmpty(), "peers", "the sites' host:port list (or \"rendezvous\": a shared folder)");
         require(minPeers >= 1, "minPeers", ">= 1");
+        require(startPeers >= 1, "startPeers", ">= 1");
         require(syncEvery >= 1, "syncEvery", ">= 1 (optimizer steps between rounds)");
         require(weight >= 0 && Double.isFinite(weight), "weight", ">= 0");
         require(roundTimeoutSeconds >= 1, "roundTimeoutSeconds", ">= 1");
@@ -100,8 +103,8 @@ public record FederationConfig(String site, String bindHost, int bindPort, List<
     }
 
     private FederationConfig withPaths(Path keystore, Path ca, Path rendezvous) {
-        return new FederationConfig(site, bindHost, bindPort, peers, rendezvous, minPeers, syncEvery, merge, weight,
-                roundTimeoutSeconds, keystore, ca, allowedSites, proximalMu, clipNorm, noiseMultiplier,
+        return new FederationConfig(site, bindHost, bindPort, peers, rendezvous, minPeers, startPeers, syncEvery, merge,
+                weight, roundTimeoutSeconds, keystore, ca, allowedSites, proximalMu, clipNorm, noiseMultiplier,
                 failureTimeoutSeconds, group);
     }
 
@@ -117,8 +120,9 @@ public record FederationConfig(String site, String bindHost, int bindPort, List<
         for (String peer : strings(j, "peers")) {
             io.samtune.cluster.HostPort.parse(peer, "each of federation setting 'peers'");
         }
+        int minPeers = j.int32("minPeers", 2);
         FederationConfig c = new FederationConfig(site, bind.host(), bind.port(), strings(j, "peers"),
-                j.path("rendezvous", null), j.int32("minPeers", 2), j.int32("syncEvery", 5),
+                j.path("rendezvous", null), minPeers, j.int32("startPeers", minPeers), j.int32("syncEvery", 5),
                 Merge.parse(j.string("merge", "mean")), j.number("weight", 1.0), j.int32("roundTimeoutSeconds", 120),
                 j.path("keystore", null), j.path("ca", null), strings(j, "allowedSites"), j.number("proximalMu", 0),
                 j.number("clipNorm", 0), j.number("noiseMultiplier", 0), j.number("failureTimeoutSeconds", 6),
@@ -157,6 +161,7 @@ public record FederationConfig(String site, String bindHost, int bindPort, List<
             o.addProperty("rendezvous", rendezvous.toString());
         }
         o.addProperty("minPeers", minPeers);
+        o.addProperty("startPeers", startPeers);
         o.addProperty("syncEvery", syncEvery);
         o.addProperty("merge", merge.label());
         o.addProperty("weight", weight);

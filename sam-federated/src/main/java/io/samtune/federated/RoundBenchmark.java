@@ -53,7 +53,7 @@ public final class RoundBenchmark {
                 Path dir = folder.resolve(name);
                 Certificates.createSite(ca, name, dir, password);
                 FederationConfig c = new FederationConfig(name, "127.0.0.1", freePort(), List.of(),
-                        folder.resolve("rendezvous"), sites, 1, Merge.MEAN, 1, 120, dir.resolve(name + ".p12"),
+                        folder.resolve("rendezvous"), sites, sites, 1, Merge.MEAN, 1, 120, dir.resolve(name + ".p12"),
                         dir.resolve("ca.pem"), names, 0, 0, 0, 10, "samtune-benchmark-" + folder.getFileName());
                 var tls = ClusterTls.member(c.keystore(), password, c.ca(), Set.copyOf(names), line -> { });
                 JGroupsCluster cluster = JGroupsCluster.join(new ClusterConfig(c.group(), name, c.bindHost(), c.bindPort(),

@@ -77,7 +77,7 @@ class FederatedSynchroniserTest {
 
     private FederationConfig config(String site, int minPeers, int syncEvery, Merge merge, double weight) throws IOException {
         return new FederationConfig(site, "127.0.0.1", freePort(), List.of(), tmp.resolve("rendezvous"), minPeers,
-                syncEvery, merge, weight, 20, tmp.resolve(site).resolve(site + ".p12"), tmp.resolve(site).resolve("ca.pem"),
+                minPeers, syncEvery, merge, weight, 20, tmp.resolve(site).resolve(site + ".p12"), tmp.resolve(site).resolve("ca.pem"),
                 List.of("site-a", "site-b", "site-c", "site-x"), 0, 0, 0, 1.5, "fed-" + tmp.getFileName());
     }
 
@@ -90,7 +90,7 @@ class FederatedSynchroniserTest {
     private static FederationConfig withRoundTimeout(FederationConfig c, int seconds, Path keystore, Path ca,
                                                      List<String> allowedSites) {
         return new FederationConfig(c.site(), c.bindHost(), c.bindPort(), c.peers(), c.rendezvous(), c.minPeers(),
-                c.syncEvery(), c.merge(), c.weight(), seconds, keystore, ca, allowedSites, c.proximalMu(), c.clipNorm(),
+                c.startPeers(), c.syncEvery(), c.merge(), c.weight(), seconds, keystore, ca, allowedSites, c.proximalMu(), c.clipNorm(),
                 c.noiseMultiplier(), c.failureTimeoutSeconds(), c.group());
     }
 
@@ -127,7 +127,11 @@ class FederatedSynchroniserTest {
 
     private static TrainingView samples(int n) {
         return (TrainingView) Proxy.newProxyInstance(TrainingView.class.getClassLoader(), new Class<?>[] {TrainingView.class},
-                (p, m, a) -> m.getName().equals("samples") ? n : null);
+                (p, m, a) -> switch (m.getName()) {
+                    case "samples" -> n;
+                    case "startStep" -> 0L;
+                    default -> null;
+                });
     }
 
     /** Trains {@code steps} steps of {@code delta} on {@code samples} samples each, with rounds; returns the final weights. */
