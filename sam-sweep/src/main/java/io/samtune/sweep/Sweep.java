@@ -24,6 +24,9 @@ public final class Sweep {
     /** The resolved spec in the sweep folder. */
     public static final String SPEC = "sweep.json";
 
+    /** Times a trial is started again while another process holds its folder, before it counts as failed. */
+    private static final int MAX_BUSY = 5;
+
     private final Path folder;
     private final SweepSpec spec;
 
@@ -120,6 +123,7 @@ public final class Sweep {
             }
         }
         java.util.Set<Integer> tried = new java.util.HashSet<>();
+        java.util.Map<Integer, Integer> busy = new java.util.HashMap<>();
         List<Process> running = new ArrayList<>();
         List<Trial> runningTrials = new ArrayList<>();
         int failed = 0;
@@ -158,6 +162,15 @@ public final class Sweep {
                     if (p.waitFor(100, TimeUnit.MILLISECONDS)) {
                         Trial t = runningTrials.get(i);
                         String s = status(t);
+                        if (p.exitValue() == TrialMain.BUSY && busy.merge(t.index(), 1, Integer::sum) <= MAX_BUSY) {
+                            // another process (a trial of a sweep process that died) still trains in its folder
+                            console.accept(t.folderName() + ": its folder is still in use by another process; starting it"
+                                    + " again once that ends");
+                            tried.remove(t.index());
+                            running.remove(i);
+                            runningTrials.remove(i);
+                            continue;
+                        }
                         if (s.equals("failed") || p.exitValue() != 0) {
                             failed++;
                         }
@@ -191,7 +204,7 @@ public final class Sweep {
         awaitUnlocked(dir);
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), "-Dai.djl.offline=true",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-D" + TrialMain.SWEEP_PID + "=" + ProcessHandle.current().pid()));
         cmd.add(TrialMain.class.getName());
         cmd.add(folder.toAbsolutePath().toString());
         cmd.add(Integer.toString(t.index()));

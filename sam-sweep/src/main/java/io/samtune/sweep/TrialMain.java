@@ -12,6 +12,7 @@ import io.samtune.train.TrainingView;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * One trial in its own process (the engine allows one gradient collector per JVM): trains trial
@@ -27,16 +28,29 @@ public final class TrialMain {
     /** The trial's outcome in its folder. */
     public static final String STATUS = "status.json";
 
+    /** Exit code when another process still trains in the trial's folder: the sweep starts it again later. */
+    public static final int BUSY = 75;
+
+    /** System property with the pid of the sweep process that started the trial (watched instead of the parent). */
+    static final String SWEEP_PID = "samtune.sweep.pid";
+
     private TrialMain() {
     }
 
-    /** Runs one trial; exit 0 when it finished or was stopped by the scheduler, 1 when it failed, 143 when interrupted. */
+    /**
+     * Runs one trial; exit 0 when it finished or was stopped by the scheduler, 1 when it failed, 143
+     * when interrupted (or its sweep had ended), {@value #BUSY} when another process holds its folder.
+     */
     public static void main(String[] args) throws Exception {
         if (args.length < 2) {
             System.err.println("usage: TrialMain SWEEP_DIR INDEX [DEVICE]");
             System.exit(2);
         }
-        System.exit(run(Path.of(args[0]), Integer.parseInt(args[1]), args.length > 2 ? args[2] : null, true));
+        String pid = System.getProperty(SWEEP_PID);
+        // the sweep's own pid: a trial started just before its sweep died would see init as its parent
+        Optional<ProcessHandle> sweep = pid == null ? ProcessHandle.current().parent() : ProcessHandle.of(Long.parseLong(pid));
+        System.exit(run(Path.of(args[0]), Integer.parseInt(args[1]), args.length > 2 ? args[2] : null,
+                sweep.orElse(null), pid != null || sweep.isPresent()));
     }
 
     /**
@@ -47,6 +61,12 @@ public final class TrialMain {
      * @return the exit code
      */
     public static int run(Path dir, int index, String device, boolean watchParent) throws IOException {
+        ProcessHandle parent = watchParent ? ProcessHandle.current().parent().orElse(null) : null;
+        return run(dir, index, device, parent, parent != null);
+    }
+
+    /** As {@link #run(Path, int, String, boolean)}, watching {@code sweep} (null when {@code watch}: it has ended). */
+    private static int run(Path dir, int index, String device, ProcessHandle sweep, boolean watch) throws IOException {
         SweepSpec spec = SweepSpec.read(dir.resolve(Sweep.SPEC));
         if (index < 0 || index >= spec.trials().size()) {
             throw new IOException("trial " + index + " does not exist: the sweep in " + dir + " has trials 0.."
@@ -77,16 +97,35 @@ public final class TrialMain {
             }
         };
         FineTuning job = new FineTuning(config).addListener(asks);
-        if (watchParent) {
-            ProcessHandle.current().parent().ifPresent(parent -> {
+        AutoCloseable hold;
+        try {
+            hold = run.lock(); // before anything is written: a folder another process trains in is not this one's to fail
+        } catch (IOException e) {
+            System.err.println("trial " + index + ": " + e.getMessage() + "; the sweep starts it again when that ends");
+            return BUSY;
+        }
+        try (hold) {
+            if (watch && (sweep == null || !sweep.isAlive())) {
+                System.err.println("trial " + index + ": the sweep that started it has ended; nothing done");
+                return 143;
+            }
+            if (watch) {
                 Thread t = new Thread(() -> {
-                    parent.onExit().join();
+                    sweep.onExit().join();
                     job.requestStop();
                 }, "sweep-parent-watch");
                 t.setDaemon(true);
                 t.start();
-            });
+            }
+            return train(job, run, index, trial, stopped);
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(run + ": could not release its folder: " + e.getMessage(), e);
         }
+    }
+
+    private static int train(FineTuning job, RunDirectory run, int index, Trial trial, boolean[] stopped) throws IOException {
         JsonObject status = new JsonObject();
         status.addProperty("trial", index);
         status.add("parameters", trial.parameters());

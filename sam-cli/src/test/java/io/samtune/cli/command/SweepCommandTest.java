@@ -152,7 +152,7 @@ class SweepCommandTest {
                     Files.readString(tmp.resolve("member.log"))).isTrue();
             other.destroyForcibly();
             CommandResult survivor = here.get(200, TimeUnit.SECONDS);
-            assertThat(survivor.exit()).as(survivor.err()).isZero();
+            assertThat(survivor.exit()).as("%s%n%s", survivor.err(), trialLogs(shared)).isZero();
             assertThat(survivor.err()).contains("shares the trials through " + rv).contains(name + " left;")
                     .contains("takes it over from its last checkpoint");
             sameTable(table(shared), rows);
@@ -191,6 +191,16 @@ class SweepCommandTest {
     }
 
     /** Equal tables: every column alike, the metric within 1e-4 (thread counts may round differently). */
+    /** Every trial's log, for a failure's message. */
+    private static String trialLogs(Path sweep) throws IOException {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < 4; i++) {
+            Path log = sweep.resolve(String.format("trial-%03d", i)).resolve("trial.log");
+            b.append(log).append(":\n").append(Files.exists(log) ? Files.readString(log) : "(none)\n");
+        }
+        return b.toString();
+    }
+
     private static void sameTable(List<String> actual, List<String> expected) {
         assertThat(actual).hasSameSizeAs(expected);
         assertThat(actual.get(0)).isEqualTo(expected.get(0));
