@@ -16,6 +16,11 @@ public interface Cluster extends AutoCloseable {
     /** The members present now, in name order. */
     List<String> members();
 
+    /** The members seen in the group that have left it since (none by default). */
+    default List<String> departed() {
+        return List.of();
+    }
+
     /**
      * Waits until {@code count} members are present; they form the world every later round expects
      * (a member leaving then stops the rounds, naming it).

@@ -153,6 +153,16 @@ public final class JGroupsCluster implements Cluster, Receiver {
     }
 
     @Override
+    public List<String> departed() {
+        lock.lock();
+        try {
+            return List.copyOf(left);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @Override
     public void viewAccepted(View view) {
         lock.lock();
         try {

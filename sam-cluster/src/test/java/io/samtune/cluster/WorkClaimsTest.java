@@ -19,6 +19,7 @@ class WorkClaimsTest {
     /** A group whose membership the test sets. */
     private static final class Group {
         final List<String> members = new ArrayList<>();
+        final List<String> departed = new ArrayList<>();
 
         Cluster member(String name) {
             return new Cluster() {
@@ -30,6 +31,11 @@ class WorkClaimsTest {
                 @Override
                 public List<String> members() {
                     return List.copyOf(members);
+                }
+
+                @Override
+                public List<String> departed() {
+                    return List.copyOf(departed);
                 }
 
                 @Override
@@ -52,6 +58,7 @@ class WorkClaimsTest {
                 @Override
                 public void close() {
                     members.remove(name);
+                    departed.add(name);
                 }
             };
         }
@@ -86,5 +93,24 @@ class WorkClaimsTest {
         b.release(item5);
         assertThat(item5).doesNotExist();
         assertThat(a.take(item5, 5, "item-5")).isTrue();
+    }
+
+    @Test
+    void aHolderNeverSeenIsLeftAloneUntilTheGroupHasSettled() throws Exception {
+        // a member that founded a group of its own for a moment: the holder may be alive elsewhere
+        Group g = new Group();
+        g.members.add("late");
+        Path item = tmp.resolve("item-0/claim");
+        Files.createDirectories(item.getParent());
+        Files.writeString(item, "early");
+        List<String> told = new ArrayList<>();
+        WorkClaims settling = new WorkClaims(g.member("late"), Duration.ofHours(1), told::add);
+        assertThat(settling.take(item, 0, "item-0")).isFalse();
+        assertThat(Files.readString(item)).isEqualTo("early");
+        // once settled, a holder still absent is taken to be gone (a sweep resumed after all its processes died)
+        WorkClaims settled = new WorkClaims(g.member("late"), Duration.ZERO, told::add);
+        assertThat(settled.take(item, 0, "item-0")).isTrue();
+        assertThat(Files.readString(item)).isEqualTo("late");
+        assertThat(told).containsExactly("item-0: its process early left; late takes it over from its last checkpoint");
     }
 }
