@@ -208,7 +208,9 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
         anchor = parameters.flatten();
         hello(null, false);
         // a site resuming joins a federation under way: it needs only as many sites as a round does
-        awaitPeers(run.startStep() == 0 ? config.startPeers() : config.minPeers());
+        // (run is null outside a training run, as in the round benchmark)
+        boolean resuming = run != null && run.startStep() > 0;
+        awaitPeers(resuming ? config.minPeers() : config.startPeers());
         String from = null;
         long groupLatest = -1;
         lock.lock();

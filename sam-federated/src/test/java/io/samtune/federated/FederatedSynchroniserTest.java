@@ -1,6 +1,7 @@
 package io.samtune.federated;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
@@ -126,10 +127,15 @@ class FederatedSynchroniserTest {
     }
 
     private static TrainingView samples(int n) {
+        return view(n, 0);
+    }
+
+    /** A run that trained {@code n} samples in its latest step and started (or resumed) at {@code startStep}. */
+    private static TrainingView view(int n, long startStep) {
         return (TrainingView) Proxy.newProxyInstance(TrainingView.class.getClassLoader(), new Class<?>[] {TrainingView.class},
                 (p, m, a) -> switch (m.getName()) {
                     case "samples" -> n;
-                    case "startStep" -> 0L;
+                    case "startStep" -> startStep;
                     default -> null;
                 });
     }
@@ -404,6 +410,21 @@ class FederatedSynchroniserTest {
             out.put(r.getAsJsonObject().get("round").getAsLong(), r.getAsJsonObject().get("sha256").getAsString());
         }
         return out;
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void startPeersHoldBackAFreshStartButNotAResume() throws Exception {
+        FederationConfig one = config("site-a", 1, 2, Merge.MEAN, 1.0);
+        FederationConfig c = withRoundTimeout(new FederationConfig(one.site(), one.bindHost(), one.bindPort(), one.peers(),
+                one.rendezvous(), 1, 2, one.syncEvery(), one.merge(), one.weight(), one.roundTimeoutSeconds(), one.keystore(),
+                one.ca(), one.allowedSites(), 0, 0, 0, one.failureTimeoutSeconds(), one.group()), 2);
+        List<String> console = Collections.synchronizedList(new ArrayList<>());
+        FederatedSynchroniser a = site(c, consortium, 2, console);
+        assertThatThrownBy(() -> a.start(weights(0f), view(5, 0))).isInstanceOf(FederationException.class)
+                .hasMessageContaining("only 1 of 2 sites present [site-a]");
+        a.start(weights(0f), view(5, 6)); // resumed at step 6: a round needs minPeers 1
+        assertThat(console).contains("1 of 1 sites present [site-a]; training starts");
     }
 
     @Test
