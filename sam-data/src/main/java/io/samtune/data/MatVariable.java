@@ -56,18 +56,10 @@ interface MatVariable {
     /** An int16 matrix in row-major order: element {@code (row, col)} at {@code row * cols() + col}. */
     default short[] int16sRowMajor() throws MatFileException {
         short[] colMajor = int16s();
-        int h = rows();
-        int w = cols();
-        requireElements(colMajor.length);
+        int[] from = rowMajorSources(colMajor.length);
         short[] out = new short[colMajor.length];
-        for (int c0 = 0; c0 < w; c0 += TILE) {
-            for (int r0 = 0; r0 < h; r0 += TILE) {
-                for (int r = r0, rEnd = Math.min(h, r0 + TILE); r < rEnd; r++) {
-                    for (int c = c0, cEnd = Math.min(w, c0 + TILE); c < cEnd; c++) {
-                        out[r * w + c] = colMajor[c * h + r];
-                    }
-                }
-            }
+        for (int i = 0; i < out.length; i++) {
+            out[i] = colMajor[from[i]];
         }
         return out;
     }
@@ -92,23 +84,36 @@ interface MatVariable {
     /** A logical matrix in row-major order: element {@code (row, col)} at {@code row * cols() + col}. */
     default boolean[] logicalsRowMajor() throws MatFileException {
         boolean[] colMajor = logicals();
-        int h = rows();
-        int w = cols();
-        requireElements(colMajor.length);
+        int[] from = rowMajorSources(colMajor.length);
         boolean[] out = new boolean[colMajor.length];
-        for (int c0 = 0; c0 < w; c0 += TILE) {
-            for (int r0 = 0; r0 < h; r0 += TILE) {
-                for (int r = r0, rEnd = Math.min(h, r0 + TILE); r < rEnd; r++) {
-                    for (int c = c0, cEnd = Math.min(w, c0 + TILE); c < cEnd; c++) {
-                        out[r * w + c] = colMajor[c * h + r];
-                    }
-                }
-            }
+        for (int i = 0; i < out.length; i++) {
+            out[i] = colMajor[from[i]];
         }
         return out;
     }
 
     /** Checks that the decoded data fill the declared 2-D shape. */
+    /**
+     * For each element of the matrix in row-major order, its index in the column-major values
+     * ({@code n} of them, checked against the shape).
+     */
+    private int[] rowMajorSources(int n) throws MatFileException {
+        requireElements(n);
+        int h = rows();
+        int w = cols();
+        int[] from = new int[n];
+        for (int c0 = 0; c0 < w; c0 += TILE) { // in tiles, so that both orders stay in cache
+            for (int r0 = 0; r0 < h; r0 += TILE) {
+                for (int r = r0, rEnd = Math.min(h, r0 + TILE); r < rEnd; r++) {
+                    for (int c = c0, cEnd = Math.min(w, c0 + TILE); c < cEnd; c++) {
+                        from[r * w + c] = c * h + r;
+                    }
+                }
+            }
+        }
+        return from;
+    }
+
     private void requireElements(int n) throws MatFileException {
         if (dimensions().length != 2 || n != (long) rows() * cols()) {
             throw new MatFileException(file(), path(), "holds " + n + " values for shape " + rows() + "x" + cols()
