@@ -59,6 +59,10 @@ public record FederationConfig(String site, String bindHost, int bindPort, List<
         require(keystore != null, "keystore", "this site's .p12 file (samtune certs site)");
         require(ca != null, "ca", "the consortium's ca.pem");
         require(allowedSites.contains(site), "allowedSites", "a list of site names that includes this site ('" + site + "')");
+        require(minPeers <= allowedSites.size(), "minPeers", "at most the number of allowedSites (" + allowedSites.size()
+                + "): more sites could never be present");
+        require(startPeers <= allowedSites.size(), "startPeers", "at most the number of allowedSites ("
+                + allowedSites.size() + "): more sites could never be present");
         require(proximalMu >= 0 && Double.isFinite(proximalMu), "proximalMu", ">= 0");
         require(clipNorm >= 0 && Double.isFinite(clipNorm), "clipNorm", ">= 0");
         require(noiseMultiplier >= 0 && Double.isFinite(noiseMultiplier), "noiseMultiplier", ">= 0");

@@ -19,8 +19,8 @@ class FederationConfigTest {
         FederationConfig c = parse(", \"minPeers\": 2");
         assertThat(c.startPeers()).isEqualTo(2);
         assertThat(parse("").startPeers()).isEqualTo(parse("").minPeers()).isEqualTo(2);
-        FederationConfig all = parse(", \"minPeers\": 2, \"startPeers\": 3");
-        assertThat(all.startPeers()).isEqualTo(3);
+        FederationConfig all = parse(", \"minPeers\": 1, \"startPeers\": 2");
+        assertThat(all.startPeers()).isEqualTo(2);
         assertThat(FederationConfig.fromJson(all.toJson())).isEqualTo(all);
     }
 
@@ -29,5 +29,8 @@ class FederationConfigTest {
         assertThatThrownBy(() -> parse(", \"startPeers\": 0")).hasMessageContaining("'startPeers'")
                 .hasMessageContaining(">= 1");
         assertThatThrownBy(() -> parse(", \"startPeer\": 3")).hasMessageContaining("startPeer");
+        assertThatThrownBy(() -> parse(", \"startPeers\": 3")).hasMessageContaining("'startPeers'")
+                .hasMessageContaining("at most the number of allowedSites (2)");
+        assertThatThrownBy(() -> parse(", \"minPeers\": 3")).hasMessageContaining("'minPeers'");
     }
 }
