@@ -4,6 +4,7 @@ import com.google.gson.JsonObject;
 import io.samtune.core.io.AtomicFiles;
 import io.samtune.train.FineTuning;
 import io.samtune.train.RunDirectory;
+import io.samtune.train.RunFolderInUseException;
 import io.samtune.train.TrainingConfig;
 import io.samtune.train.TrainingInterruptedException;
 import io.samtune.train.TrainingListener;
@@ -100,7 +101,7 @@ public final class TrialMain {
         AutoCloseable hold;
         try {
             hold = run.lock(); // before anything is written: a folder another process trains in is not this one's to fail
-        } catch (IOException e) {
+        } catch (RunFolderInUseException e) {
             System.err.println("trial " + index + ": " + e.getMessage() + "; the sweep starts it again when that ends");
             return BUSY;
         }

@@ -130,7 +130,8 @@ public final class RunDirectory {
      * is closed. The thread that holds it may take it again (nested); another thread or process is
      * refused.
      *
-     * @throws IOException naming the process that holds the folder
+     * @throws RunFolderInUseException naming the process that holds the folder
+     * @throws IOException if the folder cannot be made or its lock file opened
      */
     public AutoCloseable lock() throws IOException {
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
@@ -142,7 +143,7 @@ public final class RunDirectory {
             Held held = LOCKS.get(key);
             if (held != null) {
                 if (held.owner != Thread.currentThread()) {
-                    throw new IOException(dir + " is in use by another run in this process (thread "
+                    throw new RunFolderInUseException(dir + " is in use by another run in this process (thread "
                             + held.owner.getName() + "); wait for it to end, or choose another folder");
                 }
                 held.count++;
@@ -169,7 +170,7 @@ public final class RunDirectory {
                     // the owner stays unnamed
                 }
                 ch.close();
-                throw new IOException(dir + " is in use by " + owner + " (it holds " + f + "); wait for it to end,"
+                throw new RunFolderInUseException(dir + " is in use by " + owner + " (it holds " + f + "); wait for it to end,"
                         + " or choose another --out");
             }
             ch.truncate(0);

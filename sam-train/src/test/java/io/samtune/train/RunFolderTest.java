@@ -185,7 +185,7 @@ class RunFolderTest {
             });
             other.start();
             other.join();
-            assertThat(seen[0]).hasMessageContaining("in use by another run");
+            assertThat(seen[0]).isInstanceOf(RunFolderInUseException.class).hasMessageContaining("in use by another run");
             try (AutoCloseable nested = run.lock()) {
                 assertThat(Files.readString(linked.resolve(RunDirectory.LOCK)).strip())
                         .isEqualTo(Long.toString(ProcessHandle.current().pid()));
