@@ -108,7 +108,9 @@ public final class Federation implements Collaboration.Factory {
         console.accept("site " + config.site() + " (certificate of " + tls.name() + ") joined federation "
                 + config.group() + " on " + config.bindHost() + ":" + config.bindPort() + " with TLS 1.3; merges "
                 + config.merge().label() + " every " + config.syncEvery() + " steps once " + config.minPeers()
-                + " sites are present; only decoder weights, sample counts and validation scores leave this site");
+                + " sites are present" + (config.startPeers() == config.minPeers() ? ""
+                        : " (" + config.startPeers() + " to start)")
+                + "; only decoder weights, sample counts and validation scores leave this site");
         return new Collaboration() {
             @Override
             public WeightSynchroniser synchroniser() {
