@@ -92,7 +92,6 @@ interface MatVariable {
         return out;
     }
 
-    /** Checks that the decoded data fill the declared 2-D shape. */
     /**
      * For each element of the matrix in row-major order, its index in the column-major values
      * ({@code n} of them, checked against the shape).
@@ -114,6 +113,7 @@ interface MatVariable {
         return from;
     }
 
+    /** Checks that the decoded data fill the declared 2-D shape. */
     private void requireElements(int n) throws MatFileException {
         if (dimensions().length != 2 || n != (long) rows() * cols()) {
             throw new MatFileException(file(), path(), "holds " + n + " values for shape " + rows() + "x" + cols()

@@ -50,8 +50,11 @@ public final class TrialMain {
         String pid = System.getProperty(SWEEP_PID);
         // the sweep's own pid: a trial started just before its sweep died would see init as its parent
         Optional<ProcessHandle> sweep = pid == null ? ProcessHandle.current().parent() : ProcessHandle.of(Long.parseLong(pid));
-        System.exit(run(Path.of(args[0]), Integer.parseInt(args[1]), args.length > 2 ? args[2] : null,
-                sweep.orElse(null), pid != null || sweep.isPresent()));
+        if (pid != null && sweep.filter(ProcessHandle::isAlive).isEmpty()) {
+            System.err.println("trial " + args[1] + ": the sweep that started it has ended; nothing done");
+            System.exit(143);
+        }
+        System.exit(run(Path.of(args[0]), Integer.parseInt(args[1]), args.length > 2 ? args[2] : null, sweep.orElse(null)));
     }
 
     /**
@@ -62,12 +65,11 @@ public final class TrialMain {
      * @return the exit code
      */
     public static int run(Path dir, int index, String device, boolean watchParent) throws IOException {
-        ProcessHandle parent = watchParent ? ProcessHandle.current().parent().orElse(null) : null;
-        return run(dir, index, device, parent, parent != null);
+        return run(dir, index, device, watchParent ? ProcessHandle.current().parent().orElse(null) : null);
     }
 
-    /** As {@link #run(Path, int, String, boolean)}, watching {@code sweep} (null when {@code watch}: it has ended). */
-    private static int run(Path dir, int index, String device, ProcessHandle sweep, boolean watch) throws IOException {
+    /** As {@link #run(Path, int, String, boolean)}, stopping when {@code sweep} ends (null: watching none). */
+    private static int run(Path dir, int index, String device, ProcessHandle sweep) throws IOException {
         SweepSpec spec = SweepSpec.read(dir.resolve(Sweep.SPEC));
         if (index < 0 || index >= spec.trials().size()) {
             throw new IOException("trial " + index + " does not exist: the sweep in " + dir + " has trials 0.."
@@ -106,11 +108,7 @@ public final class TrialMain {
             return BUSY;
         }
         try (hold) {
-            if (watch && (sweep == null || !sweep.isAlive())) {
-                System.err.println("trial " + index + ": the sweep that started it has ended; nothing done");
-                return 143;
-            }
-            if (watch) {
+            if (sweep != null) {
                 Thread t = new Thread(() -> {
                     sweep.onExit().join();
                     job.requestStop();
