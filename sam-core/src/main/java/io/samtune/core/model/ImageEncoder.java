@@ -209,7 +209,12 @@ public final class ImageEncoder implements AutoCloseable {
         double eps = config.layerNormEps();
         NDArray h = Layers.layerNorm(x, w(p + "norm1.weight"), w(p + "norm1.bias"), eps);
         if (config.isGlobal(i)) {
-            h = attention(pointwise(h, a + "qkv", true), i);
+            NDArray qkv = pointwise(h, a + "qkv", true);
+            long[] s = qkv.getShape().getShape();
+            int heads = config.encoderNumHeads();
+            // (b, h x w, 3, heads, hd) -> (3, b, heads, h x w, hd), a view
+            NDArray split = qkv.reshape(s[0], s[1] * s[2], 3, heads, -1).transpose(2, 0, 3, 1, 4);
+            h = attention(split, s[1], s[2], i).transpose(0, 2, 1, 3).reshape(s[0], s[1], s[2], s[3] / 3);
         } else {
             long[] s = h.getShape().getShape();
             int ws = config.windowSize();
@@ -218,26 +223,41 @@ public final class ImageEncoder implements AutoCloseable {
             // The grid is padded with zero tokens, whose qkv is the bias alone: the product runs on
             // the grid's own tokens and the bias is added after padding. The output projection, per
             // token too, runs once the padding is cut off again.
-            NDArray qkv = partition(pointwise(h, a + "qkv", false), ws, padH, padW).addi(w(a + "qkv.bias"));
-            h = unpartition(attention(qkv, i), ws, s[0], s[1] + padH, s[2] + padW, s[1], s[2]);
+            NDArray split = windowHeads(pointwise(h, a + "qkv", false), w(a + "qkv.bias"), ws, padH, padW);
+            h = unpartition(attention(split, ws, ws, i), ws, s[0], s[1] + padH, s[2] + padW, s[1], s[2]);
         }
-        NDArray y = x.add(pointwise(h, a + "proj", true));
+        // added in place to the fresh projection: no autograd needs it (the encoder is frozen)
+        NDArray y = pointwise(h, a + "proj", true).addi(x);
         NDArray m = Layers.layerNorm(y, w(p + "norm2.weight"), w(p + "norm2.bias"), eps);
         m = pointwise(Layers.gelu(pointwise(m, p + "mlp.lin1", true)), p + "mlp.lin2", true);
-        return y.add(m);
+        return m.addi(y);
     }
 
-    private static NDArray partition(NDArray x, int ws, long padH, long padW) {
+    /**
+     * A windowed block's queries, keys and values with their bias, in one copy from the token grid:
+     * (B, H, W, 3 x C) without bias to (3, B x windows, heads, ws x ws, C / heads), the grid
+     * padded with zero tokens to whole windows.
+     */
+    private NDArray windowHeads(NDArray x, NDArray bias, int ws, long padH, long padW) {
         long[] s = x.getShape().getShape();
+        int heads = config.encoderNumHeads();
+        long hd = s[3] / 3 / heads;
         NDArray p = padH > 0 || padW > 0 ? x.pad(new Shape(0, 0, 0, padW, 0, padH), 0) : x;
-        long hp = s[1] + padH;
-        long wp = s[2] + padW;
-        return p.reshape(s[0], hp / ws, ws, wp / ws, ws, s[3]).transpose(0, 1, 3, 2, 4, 5).reshape(-1, ws, ws, s[3]);
+        long nh = (s[1] + padH) / ws;
+        long nw = (s[2] + padW) / ws;
+        // (b, nh, ws, nw, ws, 3, heads, hd) -> (3, b, nh, nw, heads, ws, ws, hd)
+        NDArray split = p.reshape(s[0], nh, ws, nw, ws, 3, heads, hd).transpose(5, 0, 1, 3, 6, 2, 4, 7)
+                .reshape(3, s[0] * nh * nw, heads, (long) ws * ws, hd);
+        return split.addi(bias.reshape(3, 1, heads, 1, hd));
     }
 
+    /** Windows back to the grid: (B x windows, heads, ws x ws, hd) to (B, H, W, C), padding cut off. */
     private static NDArray unpartition(NDArray windows, int ws, long b, long hp, long wp, long h, long w) {
-        long c = windows.getShape().get(3);
-        NDArray x = windows.reshape(b, hp / ws, wp / ws, ws, ws, c).transpose(0, 1, 3, 2, 4, 5).reshape(b, hp, wp, c);
+        long heads = windows.getShape().get(1);
+        long hd = windows.getShape().get(3);
+        // (b, nh, nw, heads, ws, ws, hd) -> (b, nh, ws, nw, ws, heads, hd)
+        NDArray x = windows.reshape(b, hp / ws, wp / ws, heads, ws, ws, hd).transpose(0, 1, 4, 2, 5, 3, 6)
+                .reshape(b, hp, wp, heads * hd);
         if (hp > h || wp > w) {
             x = x.get(new NDIndex(":, :{}, :{}, :", h, w));
         }
@@ -247,26 +267,24 @@ public final class ImageEncoder implements AutoCloseable {
     /**
      * Multi-head attention with decomposed relative positions, without the output projection.
      *
-     * @param qkv the tokens' queries, keys and values (B, H, W, 3 x C)
-     * @return (B, H, W, C)
+     * @param split the queries, keys and values of N grids of h x w tokens (windows, or whole
+     *     images in a global block), (3, N, heads, h x w, hd)
+     * @return (N, heads, h x w, hd)
      */
-    private NDArray attention(NDArray qkv, int i) {
-        long[] s = qkv.getShape().getShape();
-        long b = s[0];
-        long h = s[1];
-        long wd = s[2];
-        int heads = config.encoderNumHeads();
-        long bh = b * heads;
-        NDArray split = qkv.reshape(b, h * wd, 3, heads, -1).transpose(2, 0, 3, 1, 4).reshape(3, bh, h * wd, -1);
-        NDArray q = split.get(0);
-        NDArray k = split.get(1);
-        NDArray v = split.get(2);
-        long hd = q.getShape().get(2);
-        // decomposed relative positions (mvitv2)
+    private NDArray attention(NDArray split, long h, long wd, int i) {
+        long[] s = split.getShape().getShape();
+        long bh = s[1] * s[2];
+        long hd = s[4];
+        NDArray q = split.get(0).reshape(bh, h * wd, hd);
+        NDArray k = split.get(1).reshape(bh, h * wd, hd);
+        NDArray v = split.get(2).reshape(bh, h * wd, hd);
+        // decomposed relative positions (mvitv2): each query row (or column) times its own table,
+        // as one product per row (column) over all windows and heads
         NDArray rq = q.reshape(bh, h, wd, hd);
-        NDArray relHeight = rq.matMul(Layers.local(rq, relH[i].transpose(0, 2, 1)));
-        NDArray relWidth = rq.transpose(0, 2, 1, 3).matMul(Layers.local(rq, relW[i].transpose(0, 2, 1)))
-                .transpose(0, 2, 1, 3);
+        NDArray relHeight = rq.transpose(1, 0, 2, 3).reshape(h, bh * wd, hd)
+                .matMul(Layers.local(rq, relH[i].transpose(0, 2, 1))).reshape(h, bh, wd, h).transpose(1, 0, 2, 3);
+        NDArray relWidth = rq.transpose(2, 0, 1, 3).reshape(wd, bh * h, hd)
+                .matMul(Layers.local(rq, relW[i].transpose(0, 2, 1))).reshape(wd, bh, h, wd).transpose(1, 2, 0, 3);
         NDArray kt = k.transpose(0, 2, 1);
         NDArray qs = q.mul(Math.pow(hd, -0.5));
         // A global block of ViT-B has a heads x 4096 x 4096 attention map (800 MB). Going through
@@ -292,7 +310,7 @@ public final class ImageEncoder implements AutoCloseable {
             }
         }
         NDArray out = outs.size() == 1 ? outs.get(0) : NDArrays.concat(outs, 1);
-        return out.reshape(b, heads, h, wd, hd).transpose(0, 2, 3, 1, 4).reshape(b, h, wd, heads * hd);
+        return out.reshape(s[1], s[2], h * wd, hd);
     }
 
     /**
