@@ -8,6 +8,7 @@ import io.samtune.core.ImageEmbedding;
 import io.samtune.core.Prompt;
 import io.samtune.core.SamConfig;
 import io.samtune.core.SamModel;
+import io.samtune.core.io.JavaProcess;
 import io.samtune.data.BinaryMask;
 import io.samtune.data.BoxPrompt;
 import io.samtune.train.AllReduceGradients;
@@ -57,10 +58,8 @@ public final class ParallelStepBenchmark {
         List<Process> others = new ArrayList<>();
         try {
             for (int r = 1; r < world; r++) {
-                List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                        System.getProperty("java.class.path"), "-Dai.djl.offline=true",
-                        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", ParallelStepBenchmark.class.getName(),
-                        config.toString(), Integer.toString(world), Integer.toString(r), dir.resolve("rv").toString(),
+                List<String> cmd = JavaProcess.command(ParallelStepBenchmark.class, config.toString(),
+                        Integer.toString(world), Integer.toString(r), dir.resolve("rv").toString(),
                         Integer.toString(batch), Integer.toString(steps));
                 ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                         .redirectOutput(dir.resolve("worker-" + r + ".log").toFile());

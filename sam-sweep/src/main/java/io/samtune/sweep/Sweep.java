@@ -4,6 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.samtune.core.io.AtomicFiles;
+import io.samtune.core.io.JavaProcess;
 import io.samtune.train.RunDirectory;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -202,12 +203,9 @@ public final class Sweep {
         Path dir = folder.resolve(t.folderName());
         Files.createDirectories(dir);
         awaitUnlocked(dir);
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "-Dai.djl.offline=true",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-D" + TrialMain.SWEEP_PID + "=" + ProcessHandle.current().pid()));
-        cmd.add(TrialMain.class.getName());
-        cmd.add(folder.toAbsolutePath().toString());
-        cmd.add(Integer.toString(t.index()));
+        List<String> cmd = new ArrayList<>(JavaProcess.command(TrialMain.class, folder.toAbsolutePath().toString(),
+                Integer.toString(t.index())));
+        cmd.add(cmd.indexOf(TrialMain.class.getName()), "-D" + TrialMain.SWEEP_PID + "=" + ProcessHandle.current().pid());
         if (device != null) {
             cmd.add(device);
         }

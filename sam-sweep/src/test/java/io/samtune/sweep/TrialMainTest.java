@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.samtune.core.config.DataConfig;
 import io.samtune.core.config.ModelConfig;
+import io.samtune.core.io.JavaProcess;
 import io.samtune.train.RunDirectory;
 import io.samtune.train.TrainingConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -65,9 +67,9 @@ class TrialMainTest {
         Process gone = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-version")
                 .redirectErrorStream(true).redirectOutput(tmp.resolve("version.log").toFile()).start();
         assertThat(gone.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        Process p = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "-Dai.djl.offline=true",
-                "-D" + TrialMain.SWEEP_PID + "=" + gone.pid(), TrialMain.class.getName(), folder.toString(), "1"))
+        List<String> cmd = new ArrayList<>(JavaProcess.command(TrialMain.class, folder.toString(), "1"));
+        cmd.add(cmd.indexOf(TrialMain.class.getName()), "-D" + TrialMain.SWEEP_PID + "=" + gone.pid());
+        Process p = new ProcessBuilder(cmd)
                 .redirectErrorStream(true).redirectOutput(tmp.resolve("trial.log").toFile()).start();
         try {
             assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();

@@ -8,6 +8,7 @@ import io.samtune.core.SamConfig;
 import io.samtune.core.SamModel;
 import io.samtune.core.cache.EmbeddingCache;
 import io.samtune.core.image.IntensityWindow;
+import io.samtune.core.io.JavaProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -52,11 +53,8 @@ public final class CacheFillBenchmark {
         List<Process> children = new ArrayList<>();
         try {
             for (int s = 1; s <= shards; s++) {
-                List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                        System.getProperty("java.class.path"), "-Dai.djl.offline=true",
-                        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", CacheFillBenchmark.class.getName(),
-                        config.toString(), list.toString(), dir.resolve("cache-" + s).toString(), dir.toString(),
-                        s + "/" + shards);
+                List<String> cmd = JavaProcess.command(CacheFillBenchmark.class, config.toString(), list.toString(),
+                        dir.resolve("cache-" + s).toString(), dir.toString(), s + "/" + shards);
                 ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                         .redirectOutput(dir.resolve("shard-" + s + ".log").toFile());
                 pb.environment().put("OMP_NUM_THREADS", "1");

@@ -3,6 +3,7 @@ package io.samtune.cli.command;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.samtune.core.Reference;
+import io.samtune.core.io.JavaProcess;
 import io.samtune.data.CommandResult;
 import io.samtune.data.Fixtures;
 import io.samtune.federated.Certificates;
@@ -60,9 +61,7 @@ class DataParallelTrainTest {
     }
 
     private Process worker(int rank, List<String> args, String log) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "-Dai.djl.offline=true",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "io.samtune.cli.command.TrainCommand"));
+        List<String> cmd = new ArrayList<>(JavaProcess.command(TrainCommand.class));
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve(log).toFile());
         pb.environment().putAll(Map.of("RANK", Integer.toString(rank), "WORLD_SIZE", "2", "LOCAL_RANK",

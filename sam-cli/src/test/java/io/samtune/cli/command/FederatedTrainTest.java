@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.samtune.core.Reference;
+import io.samtune.core.io.JavaProcess;
 import io.samtune.core.io.Sha256;
 import io.samtune.data.CommandResult;
 import io.samtune.data.Fixtures;
@@ -106,9 +107,7 @@ class FederatedTrainTest {
     }
 
     private Process child(String name, List<String> args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "-Dai.djl.offline=true",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "io.samtune.cli.command.TrainCommand"));
+        List<String> cmd = new ArrayList<>(JavaProcess.command(TrainCommand.class));
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(tmp.resolve(name + ".log").toFile());

@@ -7,6 +7,7 @@ import io.samtune.core.Reference;
 import io.samtune.core.SamConfig;
 import io.samtune.core.config.DataConfig;
 import io.samtune.core.config.ModelConfig;
+import io.samtune.core.io.JavaProcess;
 import io.samtune.data.CommandResult;
 import io.samtune.data.Fixtures;
 import io.samtune.train.OptimizationConfig;
@@ -85,9 +86,7 @@ class SweepCommandTest {
 
         // killed with SIGKILL while trials run, then resumed: every trial once, the same table
         Path killed = tmp.resolve("killed");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "-Dai.djl.offline=true",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "io.samtune.cli.Samtune", "sweep", "--spec",
+        List<String> cmd = new ArrayList<>(JavaProcess.command(io.samtune.cli.Samtune.class, "sweep", "--spec",
                 spec.toString(), "--out", killed.toString(), "--parallel", "2", "--threads", "1"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("sweep.log").toFile())
                 .start();

@@ -1,5 +1,6 @@
 package io.samtune.cli.command;
 
+import io.samtune.core.io.JavaProcess;
 import io.samtune.train.RunDirectory;
 import io.samtune.core.SamConfig;
 import io.samtune.core.SamModel;
@@ -49,9 +50,7 @@ class TrainCommandTest {
         assertThat(full.out()).contains("TrainingResult[40 steps");
 
         Path b = tmp.resolve("killed");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "-Dai.djl.offline=true",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "io.samtune.cli.command.TrainCommand"));
+        List<String> cmd = new ArrayList<>(JavaProcess.command(TrainCommand.class));
         cmd.addAll(args(b, "--steps", "40", "--checkpoint-every", "1"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile())
                 .start();
@@ -265,9 +264,7 @@ class TrainCommandTest {
     @Test
     void aSecondProcessOnTheSameRunFolderIsRefusedWithThePid() throws Exception {
         Path run = tmp.resolve("busy");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "-Dai.djl.offline=true",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "io.samtune.cli.command.TrainCommand"));
+        List<String> cmd = new ArrayList<>(JavaProcess.command(TrainCommand.class));
         cmd.addAll(args(run, "--steps", "400", "--checkpoint-every", "1"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile())
                 .start();
@@ -381,9 +378,7 @@ class TrainCommandTest {
         assertThat(full.exit()).as(full.err()).isZero();
 
         Path b = tmp.resolve("preempted");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "-Dai.djl.offline=true",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "io.samtune.cli.command.TrainCommand"));
+        List<String> cmd = new ArrayList<>(JavaProcess.command(TrainCommand.class));
         cmd.addAll(args(b, "--steps", "40")); // no --checkpoint-every: the signal's checkpoint is the only one mid-epoch
         Path log = tmp.resolve("preempted.log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
