@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.samtune.core.Prompt;
 import io.samtune.core.PromptMode;
-import io.samtune.core.PromptMode;
 import io.samtune.core.config.DataConfig;
 import io.samtune.core.SamModel;
 import io.samtune.core.SamPredictor;

@@ -248,7 +248,7 @@ public final class ImageEncoder implements AutoCloseable {
         // (b, nh, ws, nw, ws, 3, heads, hd) -> (3, b, nh, nw, heads, ws, ws, hd)
         NDArray split = p.reshape(s[0], nh, ws, nw, ws, 3, heads, hd).transpose(5, 0, 1, 3, 6, 2, 4, 7)
                 .reshape(3, s[0] * nh * nw, heads, (long) ws * ws, hd);
-        return split.addi(bias.reshape(3, 1, heads, 1, hd));
+        return split.addi(Layers.local(split, bias.reshape(3, 1, heads, 1, hd)));
     }
 
     /** Windows back to the grid: (B x windows, heads, ws x ws, hd) to (B, H, W, C), padding cut off. */

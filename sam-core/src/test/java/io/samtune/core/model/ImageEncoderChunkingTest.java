@@ -13,7 +13,10 @@ import io.samtune.core.checkpoint.SamCheckpoint;
 import io.samtune.core.checkpoint.StateDict;
 import org.junit.jupiter.api.Test;
 
-/** Global attention computed a grid row at a time gives the reference embedding too. */
+/**
+ * Global attention computed a grid row at a time gives the reference embedding too; encoding leaves
+ * nothing behind on the weights' manager.
+ */
 class ImageEncoderChunkingTest {
 
     @Test
@@ -27,6 +30,26 @@ class ImageEncoderChunkingTest {
                 NDArray emb = rowByRow.forward(cases.get("model_input"));
                 Reference.assertClose(emb, cases.get("image_embedding"));
                 assertThat(emb.getManager()).isSameAs(cases.get("model_input").getManager());
+            }
+        }
+    }
+
+    @Test
+    void encodingLeavesNoArraysOnTheWeightsManager() throws Exception {
+        Engines.pytorch();
+        try (NDManager m = NDManager.newBaseManager(Device.cpu(), Engines.PYTORCH);
+             StateDict sd = SamCheckpoint.load(Reference.file("tiny-sam.pth"), m)) {
+            SamConfig c = SamConfig.fromJson(Reference.file("tiny-sam-config.json"));
+            NDList cases = Reference.npz("tiny-sam-cases.npz", m);
+            try (ImageEncoder encoder = new ImageEncoder(c, sd); NDManager images = m.newSubManager()) {
+                NDArray x = cases.get("model_input").duplicate();
+                x.attach(images);
+                encoder.forward(x).close();
+                int once = sd.manager().getManagedArrays().size();
+                for (int i = 0; i < 3; i++) {
+                    encoder.forward(x).close();
+                }
+                assertThat(sd.manager().getManagedArrays().size()).as("arrays on the weights' manager").isEqualTo(once);
             }
         }
     }
