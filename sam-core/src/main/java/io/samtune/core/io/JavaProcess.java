@@ -20,6 +20,8 @@ public final class JavaProcess {
     }
 
     /**
+     * The command line that runs a class's {@code main} with these arguments.
+     *
      * @param main the class whose {@code main} the process runs
      * @param args its arguments
      * @return {@code java [options] -cp ... -Dai.djl.offline=true ... main args...}
