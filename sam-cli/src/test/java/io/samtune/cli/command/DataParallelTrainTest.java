@@ -3,7 +3,6 @@ package io.samtune.cli.command;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.samtune.core.Reference;
-import io.samtune.core.io.JavaProcess;
 import io.samtune.data.CommandResult;
 import io.samtune.data.Fixtures;
 import io.samtune.federated.Certificates;
@@ -15,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -33,22 +31,16 @@ class DataParallelTrainTest {
 
     @TempDir
     Path tmp;
-    private final List<Process> children = new ArrayList<>();
-    private Function<String, String> environment;
+    private TrainProcesses workers;
 
     @BeforeEach
     void password() {
-        environment = CertsCommand.environment;
-        CertsCommand.environment = v -> v.equals(CertsCommand.PASSWORD_VARIABLE) ? PASSWORD : System.getenv(v);
+        workers = new TrainProcesses(tmp, PASSWORD);
     }
 
     @AfterEach
     void stop() throws InterruptedException {
-        CertsCommand.environment = environment;
-        for (Process p : children) {
-            p.destroyForcibly();
-            p.waitFor(30, TimeUnit.SECONDS);
-        }
+        workers.close();
     }
 
     private List<String> args(Path out, int steps, String... extra) {
@@ -61,19 +53,12 @@ class DataParallelTrainTest {
     }
 
     private Process worker(int rank, List<String> args, String log) throws IOException {
-        List<String> cmd = new ArrayList<>(JavaProcess.command(TrainCommand.class));
-        cmd.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve(log).toFile());
-        pb.environment().putAll(Map.of("RANK", Integer.toString(rank), "WORLD_SIZE", "2", "LOCAL_RANK",
-                Integer.toString(rank), CertsCommand.PASSWORD_VARIABLE, PASSWORD));
-        Process p = pb.start();
-        children.add(p);
-        return p;
+        return workers.start(log, args, Map.of("RANK", Integer.toString(rank), "WORLD_SIZE", "2", "LOCAL_RANK",
+                Integer.toString(rank)));
     }
 
     private String log(String name) throws IOException {
-        Path f = tmp.resolve(name);
-        return Files.exists(f) ? Files.readString(f) : "";
+        return workers.log(name);
     }
 
     @Test
@@ -139,7 +124,8 @@ class DataParallelTrainTest {
         killer.join();
         assertThat(survivor.exit()).as(survivor.err()).isEqualTo(1);
         assertThat(survivor.err()).contains("rank-0001").contains("--resume");
-        assertThat((System.nanoTime() - t0) / 1e9).as("seconds until the survivor stopped").isLessThan(100);
+        assertThat((System.nanoTime() - t0) / 1e9).as("seconds until the survivor stopped: %s%nrank 1:%n%s",
+                survivor.err(), log("victim.log")).isLessThan(100);
         long saved = new RunDirectory(killed).readMetrics().stream().filter(m -> m.has("loss")).count();
         assertThat(saved).isGreaterThanOrEqualTo(3).isLessThan(12);
 

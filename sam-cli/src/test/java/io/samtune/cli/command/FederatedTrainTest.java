@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.samtune.core.Reference;
-import io.samtune.core.io.JavaProcess;
 import io.samtune.core.io.Sha256;
 import io.samtune.data.CommandResult;
 import io.samtune.data.Fixtures;
@@ -18,8 +17,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -39,8 +38,7 @@ class FederatedTrainTest {
     @TempDir
     Path tmp;
     private Path consortium;
-    private final List<Process> children = new ArrayList<>();
-    private Function<String, String> environment;
+    private TrainProcesses sites;
 
     @BeforeEach
     void consortium() throws IOException {
@@ -49,17 +47,12 @@ class FederatedTrainTest {
         for (String s : List.of("site-a", "site-b", "site-c")) {
             Certificates.createSite(consortium, s, tmp.resolve(s), PASSWORD.toCharArray());
         }
-        environment = CertsCommand.environment;
-        CertsCommand.environment = v -> v.equals(CertsCommand.PASSWORD_VARIABLE) ? PASSWORD : System.getenv(v);
+        sites = new TrainProcesses(tmp, PASSWORD);
     }
 
     @AfterEach
     void stop() throws InterruptedException {
-        CertsCommand.environment = environment;
-        for (Process p : children) {
-            p.destroyForcibly();
-            p.waitFor(30, TimeUnit.SECONDS);
-        }
+        sites.close();
     }
 
     private static int freePort() throws IOException {
@@ -107,19 +100,11 @@ class FederatedTrainTest {
     }
 
     private Process child(String name, List<String> args) throws IOException {
-        List<String> cmd = new ArrayList<>(JavaProcess.command(TrainCommand.class));
-        cmd.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(tmp.resolve(name + ".log").toFile());
-        pb.environment().put(CertsCommand.PASSWORD_VARIABLE, PASSWORD);
-        Process p = pb.start();
-        children.add(p);
-        return p;
+        return sites.start(name + ".log", args, Map.of());
     }
 
     private String log(String name) throws IOException {
-        Path f = tmp.resolve(name + ".log");
-        return Files.exists(f) ? Files.readString(f) : "";
+        return sites.log(name + ".log");
     }
 
     private static JsonArray rounds(Path run) throws IOException {
