@@ -36,7 +36,8 @@ import org.jgroups.stack.Protocol;
 /**
  * A {@link Cluster} on JGroups: a TCP stack (never TCP_NIO2 or FD_SOCK2), discovery through a
  * shared folder (FILE_PING) or a host list (TCPPING), failure detection by heartbeats (FD_ALL3), and
- * all-reduce rounds as multicasts of (round, values) that each member sums in name order.
+ * all-reduce rounds as multicasts of (round, values) that each member sums in name order (sent again
+ * while a member waits, so that one lost while views change does not stall the round).
  */
 public final class JGroupsCluster implements Cluster, Receiver {
 
@@ -51,10 +52,19 @@ public final class JGroupsCluster implements Cluster, Receiver {
     /** The members every round expects: those present when {@link #awaitMembers} succeeded. */
     private List<String> world;
     private final List<String> left = new ArrayList<>();
+    /** The last round this member completed; contributions to it or earlier ones are late copies. */
+    private long completed = Long.MIN_VALUE;
+    /** This member's contribution to that round, sent again while it waits in the next one. */
+    private byte[] lastContribution;
+    /** For tests: how many more incoming contributions to drop, as if lost. */
+    private int dropContributions;
     private volatile Listener listener;
     /** The first byte of every message: an all-reduce contribution, or a payload for the listener. */
     private static final byte REDUCE = 0;
     private static final byte PAYLOAD = 1;
+    /** How long a member waits in a round before sending its contributions again, doubling up to the most. */
+    private static final long RESEND_FIRST_NANOS = TimeUnit.SECONDS.toNanos(2);
+    private static final long RESEND_MAX_NANOS = TimeUnit.SECONDS.toNanos(16);
     private static final String NAME_KEY = "samtune.member";
 
     /** The member name an address carries (its logical name when it carries none). */
@@ -245,9 +255,17 @@ public final class JGroupsCluster implements Cluster, Receiver {
         b.get(name);
         double[] values = new double[b.getInt()];
         b.asDoubleBuffer().get(values);
+        String from = new String(name, StandardCharsets.UTF_8);
         lock.lock();
         try {
-            rounds.computeIfAbsent(round, r -> new TreeMap<>()).put(new String(name, StandardCharsets.UTF_8), values);
+            if (round <= completed) {
+                return;
+            }
+            if (dropContributions > 0 && !from.equals(config.member())) {
+                dropContributions--;
+                return;
+            }
+            rounds.computeIfAbsent(round, r -> new TreeMap<>()).put(from, values);
             changed.signalAll();
         } finally {
             lock.unlock();
@@ -290,13 +308,11 @@ public final class JGroupsCluster implements Cluster, Receiver {
         ByteBuffer b = ByteBuffer.allocate(1 + 8 + 4 + name.length + 4 + 8 * values.length);
         b.put(REDUCE).putLong(round).putInt(name.length).put(name).putInt(values.length);
         b.asDoubleBuffer().put(values);
-        try {
-            channel.send(new BytesMessage(null, b.array()));
-        } catch (Exception e) {
-            throw new ClusterException("member " + config.member() + " cannot send round " + round + ": " + e.getMessage(),
-                    e);
-        }
+        byte[] contribution = b.array();
+        send(round, contribution);
         long deadline = System.nanoTime() + timeout.toNanos();
+        long resendAfter = RESEND_FIRST_NANOS;
+        long resendAt = System.nanoTime() + resendAfter;
         lock.lock();
         try {
             Map<String, double[]> got = rounds.computeIfAbsent(round, r -> new TreeMap<>());
@@ -317,12 +333,31 @@ public final class JGroupsCluster implements Cluster, Receiver {
                                 + round + "; the others stop here (restart every member with --resume)");
                     }
                 }
-                long wait = deadline - System.nanoTime();
-                if (wait <= 0) {
+                long now = System.nanoTime();
+                if (deadline - now <= 0) {
                     throw new ClusterException("no contribution from " + missing + " to round " + round + " within "
                             + timeout.toSeconds() + " s; the others stop here");
                 }
-                changed.await(wait, TimeUnit.NANOSECONDS);
+                if (resendAt - now <= 0) {
+                    // A contribution can be lost while views change (one sent just before the receiver
+                    // saw its sender join): send this round's again, and the previous round's, which a
+                    // member still waiting there needs; receivers drop copies of rounds they finished.
+                    byte[] previous = lastContribution;
+                    long previousRound = completed;
+                    lock.unlock();
+                    try {
+                        send(round, contribution);
+                        if (previous != null) {
+                            send(previousRound, previous);
+                        }
+                    } finally {
+                        lock.lock();
+                    }
+                    resendAfter = Math.min(2 * resendAfter, RESEND_MAX_NANOS);
+                    resendAt = System.nanoTime() + resendAfter;
+                    continue;
+                }
+                changed.await(Math.min(deadline - now, resendAt - now), TimeUnit.NANOSECONDS);
             }
             double[] sum = new double[values.length];
             for (String m : expected) { // name order: the same additions, so the same bits, everywhere
@@ -336,10 +371,31 @@ public final class JGroupsCluster implements Cluster, Receiver {
                 }
             }
             rounds.remove(round);
+            completed = round;
+            lastContribution = contribution;
             return sum;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ClusterException("interrupted in round " + round, e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void send(long round, byte[] contribution) throws ClusterException {
+        try {
+            channel.send(new BytesMessage(null, contribution));
+        } catch (Exception e) {
+            throw new ClusterException("member " + config.member() + " cannot send round " + round + ": " + e.getMessage(),
+                    e);
+        }
+    }
+
+    /** For tests: the next {@code n} contributions from other members are dropped, as if lost. */
+    void dropNextContributions(int n) {
+        lock.lock();
+        try {
+            dropContributions = n;
         } finally {
             lock.unlock();
         }
