@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -203,9 +204,9 @@ public final class Sweep {
         Path dir = folder.resolve(t.folderName());
         Files.createDirectories(dir);
         awaitUnlocked(dir);
-        List<String> cmd = new ArrayList<>(JavaProcess.command(TrialMain.class, folder.toAbsolutePath().toString(),
+        List<String> cmd = new ArrayList<>(JavaProcess.command(Map.of(TrialMain.SWEEP_PID,
+                Long.toString(ProcessHandle.current().pid())), TrialMain.class, folder.toAbsolutePath().toString(),
                 Integer.toString(t.index())));
-        cmd.add(cmd.indexOf(TrialMain.class.getName()), "-D" + TrialMain.SWEEP_PID + "=" + ProcessHandle.current().pid());
         if (device != null) {
             cmd.add(device);
         }

@@ -9,8 +9,8 @@ import io.samtune.train.RunDirectory;
 import io.samtune.train.TrainingConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -67,8 +67,8 @@ class TrialMainTest {
         Process gone = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-version")
                 .redirectErrorStream(true).redirectOutput(tmp.resolve("version.log").toFile()).start();
         assertThat(gone.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        List<String> cmd = new ArrayList<>(JavaProcess.command(TrialMain.class, folder.toString(), "1"));
-        cmd.add(cmd.indexOf(TrialMain.class.getName()), "-D" + TrialMain.SWEEP_PID + "=" + gone.pid());
+        List<String> cmd = JavaProcess.command(Map.of(TrialMain.SWEEP_PID, Long.toString(gone.pid())), TrialMain.class,
+                folder.toString(), "1");
         Process p = new ProcessBuilder(cmd)
                 .redirectErrorStream(true).redirectOutput(tmp.resolve("trial.log").toFile()).start();
         try {

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The command line of another Java process running one of samtune's classes (a sweep's trials, a
@@ -27,11 +28,22 @@ public final class JavaProcess {
      * @return {@code java [options] -cp ... -Dai.djl.offline=true ... main args...}
      */
     public static List<String> command(Class<?> main, String... args) {
+        return command(Map.of(), main, args);
+    }
+
+    /**
+     * As {@link #command(Class, String...)}, with system properties for the process.
+     *
+     * @param properties each becomes {@code -Dkey=value}
+     */
+    public static List<String> command(Map<String, String> properties, Class<?> main, String... args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(split(System.getenv(OPTIONS)));
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "-Dai.djl.offline=true",
-                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", main.getName()));
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"));
+        properties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
+        cmd.add(main.getName());
         cmd.addAll(Arrays.asList(args));
         return cmd;
     }

@@ -19,28 +19,35 @@ import org.junit.jupiter.api.Test;
  */
 class ImageEncoderChunkingTest {
 
-    @Test
-    void rowByRowAttentionMatchesTheReference() throws Exception {
+    /** A test on the tiny SAM's weights, sizes and reference cases. */
+    @FunctionalInterface
+    private interface TinyCase {
+        void run(NDManager manager, SamConfig sizes, StateDict weights, NDList cases) throws Exception;
+    }
+
+    private static void withTinySam(TinyCase test) throws Exception {
         Engines.pytorch();
         try (NDManager m = NDManager.newBaseManager(Device.cpu(), Engines.PYTORCH);
              StateDict sd = SamCheckpoint.load(Reference.file("tiny-sam.pth"), m)) {
-            SamConfig c = SamConfig.fromJson(Reference.file("tiny-sam-config.json"));
-            NDList cases = Reference.npz("tiny-sam-cases.npz", m);
+            test.run(m, SamConfig.fromJson(Reference.file("tiny-sam-config.json")), sd,
+                    Reference.npz("tiny-sam-cases.npz", m));
+        }
+    }
+
+    @Test
+    void rowByRowAttentionMatchesTheReference() throws Exception {
+        withTinySam((m, c, sd, cases) -> {
             try (ImageEncoder rowByRow = new ImageEncoder(c, sd, 1)) {
                 NDArray emb = rowByRow.forward(cases.get("model_input"));
                 Reference.assertClose(emb, cases.get("image_embedding"));
                 assertThat(emb.getManager()).isSameAs(cases.get("model_input").getManager());
             }
-        }
+        });
     }
 
     @Test
     void encodingLeavesNoArraysOnTheWeightsManager() throws Exception {
-        Engines.pytorch();
-        try (NDManager m = NDManager.newBaseManager(Device.cpu(), Engines.PYTORCH);
-             StateDict sd = SamCheckpoint.load(Reference.file("tiny-sam.pth"), m)) {
-            SamConfig c = SamConfig.fromJson(Reference.file("tiny-sam-config.json"));
-            NDList cases = Reference.npz("tiny-sam-cases.npz", m);
+        withTinySam((m, c, sd, cases) -> {
             try (ImageEncoder encoder = new ImageEncoder(c, sd); NDManager images = m.newSubManager()) {
                 NDArray x = cases.get("model_input").duplicate();
                 x.attach(images);
@@ -51,6 +58,6 @@ class ImageEncoderChunkingTest {
                 }
                 assertThat(sd.manager().getManagedArrays().size()).as("arrays on the weights' manager").isEqualTo(once);
             }
-        }
+        });
     }
 }
