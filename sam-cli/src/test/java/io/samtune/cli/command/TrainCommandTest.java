@@ -413,6 +413,38 @@ class TrainCommandTest {
     }
 
     @Test
+    void ctrlCStopsWithExitCode130AfterCheckpointingTheStep() throws Exception {
+        Path out = tmp.resolve("interrupted");
+        List<String> cmd = new ArrayList<>(JavaProcess.command(TrainCommand.class));
+        cmd.addAll(args(out, "--steps", "400"));
+        Path log = tmp.resolve("interrupted.log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            Path metrics = out.resolve(RunDirectory.METRICS);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (System.nanoTime() < deadline && p.isAlive()
+                    && (!Files.exists(metrics) || Files.readAllLines(metrics).size() < 3)) {
+                Thread.sleep(5);
+            }
+            assertThat(p.isAlive()).as("still training; log:%n%s", Files.readString(log)).isTrue();
+            Process kill = new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).inheritIO().start();
+            assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).as("kill -INT").isTrue();
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("stopped within 60 s of SIGINT").isTrue();
+        } finally {
+            p.destroyForcibly();
+        }
+        String text = Files.readString(log);
+        assertThat(p.exitValue()).as(text).isEqualTo(130);
+        java.util.regex.Matcher stopped = java.util.regex.Pattern
+                .compile("stopped at step (\\d+); continue with the same command and --resume").matcher(text);
+        assertThat(stopped.find()).as(text).isTrue();
+        long step = Long.parseLong(stopped.group(1));
+        assertThat(step).isLessThan(400);
+        assertThat(new RunDirectory(out).readMetrics().stream().filter(o -> o.has("loss")).count())
+                .as("steps in metrics up to the checkpoint").isEqualTo(step);
+    }
+
+    @Test
     void twoCpuDevicesEqualOne() throws Exception {
         Path one = tmp.resolve("one");
         Path two = tmp.resolve("two");
