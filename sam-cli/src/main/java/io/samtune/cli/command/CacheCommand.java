@@ -53,6 +53,9 @@ public final class CacheCommand implements Callable<Integer> {
     @Option(names = "--cache-dtype", paramLabel = "float16|float32", description = "Precision of cached embeddings (default: float16).")
     String cacheDtype = "float16";
 
+    /** A temporary entry file untouched this long is one a killed process left: no write takes that long. */
+    static final java.time.Duration ABANDONED = java.time.Duration.ofHours(1);
+
     /** Runs the command; returns the exit code. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
         return Commands.run(new CacheCommand(), out, err, args);
@@ -138,6 +141,11 @@ public final class CacheCommand implements Callable<Integer> {
             }
             o.printf(Locale.ROOT, "shard %d/%d: %d of %d slices into %s%s%n", index, count, mine.size(), all.size(),
                     caches.get(0).folder(), models.size() > 1 ? " on " + String.join(", ", on) : "");
+            int abandoned = caches.get(0).removeAbandonedWrites(ABANDONED);
+            if (abandoned > 0) {
+                o.printf(Locale.ROOT, "removed %d temporary file%s that interrupted writes left (untouched for over"
+                        + " %d h)%n", abandoned, abandoned == 1 ? "" : "s", ABANDONED.toHours());
+            }
             Counter counter = new Counter(err, "encoding slices", mine.size());
             long t0 = System.nanoTime();
             java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();

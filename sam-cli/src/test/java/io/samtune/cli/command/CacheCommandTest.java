@@ -5,10 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.samtune.core.Reference;
 import io.samtune.data.CommandResult;
 import io.samtune.data.Fixtures;
+import io.samtune.cli.Samtune;
+import io.samtune.core.io.JavaProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,6 +31,33 @@ class CacheCommandTest {
         System.arraycopy(base, 0, all, 0, base.length);
         System.arraycopy(extra, 0, all, base.length, extra.length);
         return CommandResult.of(CacheCommand::run, all);
+    }
+
+    private static Process start(Path cache, Path log, String... extra) throws Exception {
+        List<String> cmd = new ArrayList<>(JavaProcess.command(Samtune.class, "cache", "--data", Fixtures.demo().toString(),
+                "--checkpoint", Reference.file("tiny-sam.pth").toString(), "--config",
+                Reference.file("tiny-sam-config.json").toString(), "--device", "cpu", "--cache", cache.toString()));
+        cmd.addAll(List.of(extra));
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /** The finished entries: files ending in .emb, by path below {@code dir}. */
+    private static Map<String, byte[]> finished(Path dir) throws Exception {
+        Map<String, byte[]> out = entries(dir);
+        out.keySet().removeIf(k -> !k.endsWith(".emb"));
+        return out;
+    }
+
+    /** How many entries are finished in a folder that a process is writing to (0 before it exists). */
+    private static long finishedWhileWriting(Path dir) throws Exception {
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            return s.filter(f -> f.getFileName().toString().endsWith(".emb")).count();
+        } catch (java.io.UncheckedIOException e) {
+            return 0; // a temporary file renamed while the folder was read: look again
+        }
     }
 
     private static Map<String, byte[]> entries(Path dir) throws Exception {
@@ -62,6 +94,64 @@ class CacheCommandTest {
         CommandResult bad = run(sharded, "--shard", "3/2");
         assertThat(bad.exit()).isEqualTo(2);
         assertThat(bad.err()).contains("--shard I/N needs 1 <= I <= N");
+    }
+
+    @Test
+    void twoShardProcessesAtOnceEqualOnePassAndAKilledShardEncodesOnlyWhatIsMissing() throws Exception {
+        Path one = tmp.resolve("one");
+        assertThat(run(one).exit()).isZero();
+        Map<String, byte[]> expected = entries(one);
+        assertThat(expected).hasSize(13);
+
+        Path together = tmp.resolve("together");
+        List<Process> shards = new ArrayList<>();
+        try {
+            for (int i = 1; i <= 2; i++) {
+                shards.add(start(together, tmp.resolve("shard-" + i + ".log"), "--shard", i + "/2"));
+            }
+            for (int i = 0; i < 2; i++) {
+                Path log = tmp.resolve("shard-" + (i + 1) + ".log");
+                assertThat(shards.get(i).waitFor(120, TimeUnit.SECONDS)).as("shard %d done", i + 1).isTrue();
+                assertThat(shards.get(i).exitValue()).as(Files.readString(log)).isZero();
+            }
+        } finally {
+            shards.forEach(Process::destroyForcibly);
+        }
+        Map<String, byte[]> both = entries(together);
+        assertThat(both.keySet()).isEqualTo(expected.keySet());
+        expected.forEach((k, v) -> assertThat(both.get(k)).as(k).isEqualTo(v));
+
+        // killed once it has written its first entry, then run again
+        Path killed = tmp.resolve("killed");
+        Process p = start(killed, tmp.resolve("killed.log"));
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (p.isAlive() && System.nanoTime() < deadline && finishedWhileWriting(killed) == 0) {
+                Thread.sleep(2);
+            }
+            p.destroyForcibly();
+            assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            p.destroyForcibly();
+        }
+        int before = finished(killed).size();
+        assertThat(before).as(Files.readString(tmp.resolve("killed.log"))).isBetween(1, 13);
+        // what a kill mid-write leaves: an old one is removed, a fresh one (maybe being written) kept
+        Path folder = Files.list(killed).filter(Files::isDirectory).findFirst().orElseThrow();
+        Path sub = Files.createDirectories(folder.resolve("ab"));
+        Path old = Files.write(sub.resolve(".ab12.emb.4711.tmp"), new byte[100]);
+        Files.setLastModifiedTime(old, java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minus(CacheCommand.ABANDONED).minusSeconds(60)));
+        Path fresh = Files.write(sub.resolve(".ab34.emb.4712.tmp"), new byte[100]);
+        CommandResult again = run(killed);
+        assertThat(again.exit()).as(again.err()).isZero();
+        assertThat(again.out()).contains("encoded " + (13 - before) + ", already cached " + before)
+                .containsPattern("removed [1-9]\\d* temporary files? that interrupted writes left");
+        assertThat(old).doesNotExist();
+        assertThat(fresh).exists();
+        Map<String, byte[]> resumed = finished(killed);
+        assertThat(resumed.keySet()).isEqualTo(expected.keySet());
+        expected.forEach((k, v) -> assertThat(resumed.get(k)).as(k).isEqualTo(v));
     }
 
     @Test

@@ -79,6 +79,38 @@ public final class EmbeddingCache {
         return root;
     }
 
+    /**
+     * Deletes the temporary files that killed writes left in this encoder's folder ({@code .KEY.emb.*.tmp},
+     * each as large as an entry). Only those not modified for {@code olderThan} go: processes sharing
+     * the folder may be writing the others right now.
+     *
+     * @return how many were deleted
+     */
+    public int removeAbandonedWrites(java.time.Duration olderThan) throws IOException {
+        if (!Files.isDirectory(root)) {
+            return 0;
+        }
+        java.nio.file.attribute.FileTime before = java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minus(olderThan));
+        int removed = 0;
+        try (java.nio.file.DirectoryStream<Path> shards = Files.newDirectoryStream(root, Files::isDirectory)) {
+            for (Path shard : shards) {
+                try (java.nio.file.DirectoryStream<Path> s = Files.newDirectoryStream(shard, ".*.emb.*.tmp")) {
+                    for (Path tmp : s) {
+                        try {
+                            if (Files.getLastModifiedTime(tmp).compareTo(before) < 0 && Files.deleteIfExists(tmp)) {
+                                removed++;
+                            }
+                        } catch (NoSuchFileException e) {
+                            // its writer finished (or another process removed it) meanwhile
+                        }
+                    }
+                }
+            }
+        }
+        return removed;
+    }
+
     /** The key of the encoder: {@link #encoderKey} of the model's checkpoint, or {@link #encoderHash(SamModel)} of a model made in memory. */
     public String encoderHash() {
         return encoderHash;
