@@ -17,10 +17,14 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Locale;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -86,16 +90,15 @@ public final class EmbeddingCache {
      *
      * @return how many were deleted
      */
-    public int removeAbandonedWrites(java.time.Duration olderThan) throws IOException {
+    public int removeAbandonedWrites(Duration olderThan) throws IOException {
         if (!Files.isDirectory(root)) {
             return 0;
         }
-        java.nio.file.attribute.FileTime before = java.nio.file.attribute.FileTime.from(
-                java.time.Instant.now().minus(olderThan));
+        FileTime before = FileTime.from(Instant.now().minus(olderThan));
         int removed = 0;
-        try (java.nio.file.DirectoryStream<Path> shards = Files.newDirectoryStream(root, Files::isDirectory)) {
-            for (Path shard : shards) {
-                try (java.nio.file.DirectoryStream<Path> s = Files.newDirectoryStream(shard, ".*.emb.*.tmp")) {
+        try (DirectoryStream<Path> folders = Files.newDirectoryStream(root, Files::isDirectory)) {
+            for (Path folder : folders) { // entries sit in folders named by their key's first two digits
+                try (DirectoryStream<Path> s = Files.newDirectoryStream(folder, ".*.emb.*.tmp")) {
                     for (Path tmp : s) {
                         try {
                             if (Files.getLastModifiedTime(tmp).compareTo(before) < 0 && Files.deleteIfExists(tmp)) {
