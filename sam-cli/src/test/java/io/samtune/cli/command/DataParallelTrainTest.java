@@ -140,6 +140,8 @@ class DataParallelTrainTest {
         assertThat(again.exitValue()).as(log("again.log")).isZero();
         assertThat(TrainCommandTest.maxDiff(TrainCommandTest.decoder(tmp.resolve("serial")),
                 TrainCommandTest.decoder(killed))).isLessThan(1e-5);
+        assertThat(TrainCommandTest.maxDiff(TrainCommandTest.decoder(both), TrainCommandTest.decoder(killed)))
+                .as("killed, resumed vs uninterrupted, 2 workers each").isZero();
 
         // another world size is refused, naming both
         CommandResult three = TrainCommandTest.run(args(killed, 8, "--rank", "0", "--world-size", "3", "--rendezvous",
