@@ -56,8 +56,8 @@ public final class JGroupsCluster implements Cluster, Receiver {
     private long completed = Long.MIN_VALUE;
     /** This member's contribution to that round, sent again while it waits in the next one. */
     private byte[] lastContribution;
-    /** For tests: how many more incoming contributions to drop, as if lost. */
-    private int dropContributions;
+    /** For tests: by round, how many more incoming contributions to it to drop, as if lost. */
+    private final Map<Long, Integer> drops = new HashMap<>();
     private volatile Listener listener;
     /** The first byte of every message: an all-reduce contribution, or a payload for the listener. */
     private static final byte REDUCE = 0;
@@ -261,8 +261,9 @@ public final class JGroupsCluster implements Cluster, Receiver {
             if (round <= completed) {
                 return;
             }
-            if (dropContributions > 0 && !from.equals(config.member())) {
-                dropContributions--;
+            int drop = drops.getOrDefault(round, 0);
+            if (drop > 0 && !from.equals(config.member())) {
+                drops.put(round, drop - 1);
                 return;
             }
             rounds.computeIfAbsent(round, r -> new TreeMap<>()).put(from, values);
@@ -391,11 +392,11 @@ public final class JGroupsCluster implements Cluster, Receiver {
         }
     }
 
-    /** For tests: the next {@code n} contributions from other members are dropped, as if lost. */
-    void dropNextContributions(int n) {
+    /** For tests: the next {@code n} contributions from other members to {@code round} are dropped, as if lost. */
+    void dropContributions(long round, int n) {
         lock.lock();
         try {
-            dropContributions = n;
+            drops.put(round, n);
         } finally {
             lock.unlock();
         }
