@@ -24,7 +24,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code samtune cache}: encodes every slice of a folder that the embedding cache does not hold
  * yet, all of them or one of N disjoint shards ({@code --shard I/N}: N processes on any machines
- * sharing the cache folder fill it together; a shard run again encodes only what is missing).
+ * sharing the cache folder fill it together; a shard run again encodes only what is missing;
+ * {@code --shard auto} takes I and N from the launcher, as {@code train} takes its rank).
  */
 @Command(name = "cache", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Fill the embedding cache: encode every slice not cached yet (or one shard of them).",
@@ -41,7 +42,7 @@ public final class CacheCommand implements Callable<Integer> {
     @Mixin
     SliceOptions slices = new SliceOptions();
 
-    @Option(names = "--shard", paramLabel = "I/N", description = "Encode only shard I of N (1-based), e.g. 1/2 and 2/2 in two processes.")
+    @Option(names = "--shard", paramLabel = "I/N|auto", description = "Encode only shard I of N (1-based), e.g. 1/2 and 2/2 in two processes; auto: this process's rank in its launcher's world (RANK/WORLD_SIZE, else SLURM_PROCID/SLURM_NTASKS), as under srun.")
     String shard;
 
     @Option(names = "--devices", paramLabel = "D1,D2,...|all", split = ",", description = "Encode on several devices at once, one model each (gpu:0,gpu:1; all = every GPU; cpu,cpu to try it).")
@@ -76,10 +77,17 @@ public final class CacheCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         int index = 1;
         int count = 1;
+        String from = "";
+        io.samtune.cluster.Launch launch = null;
         ModelConfig modelConfig;
         DataConfig data;
         try {
-            if (shard != null) {
+            if (shard != null && shard.trim().equalsIgnoreCase("auto")) {
+                launch = io.samtune.cluster.Launch.resolve(null, null, System.getenv());
+                index = launch.rank() + 1;
+                count = launch.worldSize();
+                from = " (from " + launch.source() + ")";
+            } else if (shard != null) {
                 String[] p = shard.split("/");
                 try {
                     index = Integer.parseInt(p[0].trim());
@@ -101,7 +109,12 @@ public final class CacheCommand implements Callable<Integer> {
             throw Commands.badOption(spec, e.getMessage());
         }
         List<String> on = new ArrayList<>();
-        if (devices == null || devices.isEmpty()) {
+        int launcherGpus = launch != null && launch.worldSize() > 1 && model.device().equalsIgnoreCase("auto")
+                ? io.samtune.core.Engines.pytorch().getGpuCount() : 0;
+        if ((devices == null || devices.isEmpty()) && launcherGpus > 0) {
+            // one process per GPU under srun or torchrun, as train: LOCAL_RANK (SLURM_LOCALID) picks its GPU
+            on.add("gpu:" + launch.localRank() % launcherGpus);
+        } else if (devices == null || devices.isEmpty()) {
             on.add(modelConfig.primaryDevice());
         } else {
             for (String d : devices) {
@@ -139,8 +152,8 @@ public final class CacheCommand implements Callable<Integer> {
                 err.println("warning: --precision " + modelConfig.encoderPrecision() + " on the CPU is slower than"
                         + " float32 (it is meant for GPUs); its embeddings are cached apart from float32 ones");
             }
-            o.printf(Locale.ROOT, "shard %d/%d: %d of %d slices into %s%s%n", index, count, mine.size(), all.size(),
-                    caches.get(0).folder(), models.size() > 1 ? " on " + String.join(", ", on) : "");
+            o.printf(Locale.ROOT, "shard %d/%d%s: %d of %d slices into %s%s%n", index, count, from, mine.size(),
+                    all.size(), caches.get(0).folder(), models.size() > 1 ? " on " + String.join(", ", on) : "");
             int abandoned = caches.get(0).removeAbandonedWrites(ABANDONED);
             if (abandoned > 0) {
                 o.printf(Locale.ROOT, "removed %d temporary file%s that interrupted writes left (untouched for over"

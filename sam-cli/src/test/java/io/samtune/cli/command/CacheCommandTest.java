@@ -34,11 +34,19 @@ class CacheCommandTest {
     }
 
     private static Process start(Path cache, Path log, String... extra) throws Exception {
+        return start(cache, log, Map.of(), extra);
+    }
+
+    private static Process start(Path cache, Path log, Map<String, String> env, String... extra) throws Exception {
         List<String> cmd = new ArrayList<>(JavaProcess.command(Samtune.class, "cache", "--data", Fixtures.demo().toString(),
                 "--checkpoint", Reference.file("tiny-sam.pth").toString(), "--config",
                 Reference.file("tiny-sam-config.json").toString(), "--device", "cpu", "--cache", cache.toString()));
         cmd.addAll(List.of(extra));
-        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().keySet().removeAll(List.of("RANK", "WORLD_SIZE", "LOCAL_RANK", "SLURM_PROCID", "SLURM_NTASKS",
+                "SLURM_LOCALID"));
+        pb.environment().putAll(env);
+        return pb.start();
     }
 
     /** The finished entries: files ending in .emb, by path below {@code dir}. */
@@ -106,9 +114,10 @@ class CacheCommandTest {
         Path together = tmp.resolve("together");
         List<Process> shards = new ArrayList<>();
         try {
-            for (int i = 1; i <= 2; i++) {
-                shards.add(start(together, tmp.resolve("shard-" + i + ".log"), "--shard", i + "/2"));
-            }
+            // the second as srun would start it: its shard from the launcher's variables
+            shards.add(start(together, tmp.resolve("shard-1.log"), "--shard", "1/2"));
+            shards.add(start(together, tmp.resolve("shard-2.log"), Map.of("SLURM_PROCID", "1", "SLURM_NTASKS", "2"),
+                    "--shard", "auto"));
             for (int i = 0; i < 2; i++) {
                 Path log = tmp.resolve("shard-" + (i + 1) + ".log");
                 assertThat(shards.get(i).waitFor(120, TimeUnit.SECONDS)).as("shard %d done", i + 1).isTrue();
@@ -117,6 +126,7 @@ class CacheCommandTest {
         } finally {
             shards.forEach(Process::destroyForcibly);
         }
+        assertThat(Files.readString(tmp.resolve("shard-2.log"))).contains("shard 2/2 (from SLURM_PROCID/SLURM_NTASKS): 6 of 13");
         Map<String, byte[]> both = entries(together);
         assertThat(both.keySet()).isEqualTo(expected.keySet());
         expected.forEach((k, v) -> assertThat(both.get(k)).as(k).isEqualTo(v));
