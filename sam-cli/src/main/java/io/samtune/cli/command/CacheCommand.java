@@ -153,7 +153,8 @@ public final class CacheCommand implements Callable<Integer> {
                         + " float32 (it is meant for GPUs); its embeddings are cached apart from float32 ones");
             }
             o.printf(Locale.ROOT, "shard %d/%d%s: %d of %d slices into %s%s%n", index, count, from, mine.size(),
-                    all.size(), caches.get(0).folder(), models.size() > 1 ? " on " + String.join(", ", on) : "");
+                    all.size(), caches.get(0).folder(), models.size() > 1 || launcherGpus > 0 ? " on "
+                    + String.join(", ", on) : "");
             int abandoned = caches.get(0).removeAbandonedWrites(ABANDONED);
             if (abandoned > 0) {
                 o.printf(Locale.ROOT, "removed %d temporary file%s that interrupted writes left (untouched for over"
