@@ -42,6 +42,29 @@ class TrainCommandTest {
         return a;
     }
 
+    /**
+     * Starts {@code train} in a process of its own, its output in {@code log}, and returns it once its
+     * metrics log has {@code lines} lines, still training.
+     */
+    private Process trainUntil(Path out, Path log, int lines, String... extra) throws Exception {
+        List<String> cmd = new ArrayList<>(JavaProcess.command(TrainCommand.class));
+        cmd.addAll(args(out, extra));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        try {
+            Path metrics = out.resolve(RunDirectory.METRICS);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (System.nanoTime() < deadline && p.isAlive()
+                    && (!Files.exists(metrics) || Files.readAllLines(metrics).size() < lines)) {
+                Thread.sleep(5);
+            }
+            assertThat(p.isAlive()).as("still training; log:%n%s", Files.readString(log)).isTrue();
+            return p;
+        } catch (Exception | AssertionError e) {
+            p.destroyForcibly();
+            throw e;
+        }
+    }
+
     @Test
     void resumeAfterSigkillEndsWithTheSameWeights() throws Exception {
         Path a = tmp.resolve("uninterrupted");
@@ -50,18 +73,7 @@ class TrainCommandTest {
         assertThat(full.out()).contains("TrainingResult[40 steps");
 
         Path b = tmp.resolve("killed");
-        List<String> cmd = new ArrayList<>(JavaProcess.command(TrainCommand.class));
-        cmd.addAll(args(b, "--steps", "40", "--checkpoint-every", "1"));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile())
-                .start();
-        Path metrics = b.resolve(RunDirectory.METRICS);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-        while (System.nanoTime() < deadline && p.isAlive()
-                && (!Files.exists(metrics) || Files.readAllLines(metrics).size() < 7)) {
-            Thread.sleep(5);
-        }
-        assertThat(p.isAlive()).as("the child is still training when killed; log:%n%s",
-                Files.exists(tmp.resolve("child.log")) ? Files.readString(tmp.resolve("child.log")) : "").isTrue();
+        Process p = trainUntil(b, tmp.resolve("child.log"), 7, "--steps", "40", "--checkpoint-every", "1");
         p.destroyForcibly(); // SIGKILL
         assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).isEqualTo(137);
@@ -380,18 +392,10 @@ class TrainCommandTest {
         assertThat(full.exit()).as(full.err()).isZero();
 
         Path b = tmp.resolve("preempted");
-        List<String> cmd = new ArrayList<>(JavaProcess.command(TrainCommand.class));
-        cmd.addAll(args(b, "--steps", "40")); // no --checkpoint-every: the signal's checkpoint is the only one mid-epoch
         Path log = tmp.resolve("preempted.log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        // no --checkpoint-every: the signal's checkpoint is the only one mid-epoch
+        Process p = trainUntil(b, log, 7, "--steps", "40");
         try {
-            Path metrics = b.resolve(RunDirectory.METRICS);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (System.nanoTime() < deadline && p.isAlive()
-                    && (!Files.exists(metrics) || Files.readAllLines(metrics).size() < 7)) {
-                Thread.sleep(5);
-            }
-            assertThat(p.isAlive()).as("still training; log:%n%s", Files.readString(log)).isTrue();
             p.destroy(); // SIGTERM
             // more of them while it finishes the step and saves: none may cost the checkpoint
             long stopBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -418,18 +422,9 @@ class TrainCommandTest {
     @Test
     void ctrlCStopsWithExitCode130AfterCheckpointingTheStep() throws Exception {
         Path out = tmp.resolve("interrupted");
-        List<String> cmd = new ArrayList<>(JavaProcess.command(TrainCommand.class));
-        cmd.addAll(args(out, "--steps", "400"));
         Path log = tmp.resolve("interrupted.log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = trainUntil(out, log, 3, "--steps", "400");
         try {
-            Path metrics = out.resolve(RunDirectory.METRICS);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-            while (System.nanoTime() < deadline && p.isAlive()
-                    && (!Files.exists(metrics) || Files.readAllLines(metrics).size() < 3)) {
-                Thread.sleep(5);
-            }
-            assertThat(p.isAlive()).as("still training; log:%n%s", Files.readString(log)).isTrue();
             Process kill = new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).inheritIO().start();
             assertThat(kill.waitFor(10, TimeUnit.SECONDS) && kill.exitValue() == 0).as("kill -INT").isTrue();
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("stopped within 60 s of SIGINT").isTrue();
