@@ -109,11 +109,10 @@ public final class CacheCommand implements Callable<Integer> {
             throw Commands.badOption(spec, e.getMessage());
         }
         List<String> on = new ArrayList<>();
-        int launcherGpus = launch != null && launch.worldSize() > 1 && model.device().equalsIgnoreCase("auto")
-                ? io.samtune.core.Engines.pytorch().getGpuCount() : 0;
-        if ((devices == null || devices.isEmpty()) && launcherGpus > 0) {
-            // one process per GPU under srun or torchrun, as train: LOCAL_RANK (SLURM_LOCALID) picks its GPU
-            on.add("gpu:" + launch.localRank() % launcherGpus);
+        // one process per GPU under srun or torchrun, as train: LOCAL_RANK (SLURM_LOCALID) picks its GPU
+        String launcherGpu = launch != null && model.device().equalsIgnoreCase("auto") ? Commands.localGpu(launch) : null;
+        if ((devices == null || devices.isEmpty()) && launcherGpu != null) {
+            on.add(launcherGpu);
         } else if (devices == null || devices.isEmpty()) {
             on.add(modelConfig.primaryDevice());
         } else {
@@ -153,7 +152,7 @@ public final class CacheCommand implements Callable<Integer> {
                         + " float32 (it is meant for GPUs); its embeddings are cached apart from float32 ones");
             }
             o.printf(Locale.ROOT, "shard %d/%d%s: %d of %d slices into %s%s%n", index, count, from, mine.size(),
-                    all.size(), caches.get(0).folder(), models.size() > 1 || launcherGpus > 0 ? " on "
+                    all.size(), caches.get(0).folder(), models.size() > 1 || launcherGpu != null ? " on "
                     + String.join(", ", on) : "");
             int abandoned = caches.get(0).removeAbandonedWrites(ABANDONED);
             if (abandoned > 0) {

@@ -54,6 +54,15 @@ public final class Commands {
         return Path.of(parent, prefix + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     }
 
+    /**
+     * The GPU of one process among several per node (torchrun, srun): {@code gpu:LOCAL_RANK} (modulo
+     * the GPUs it sees), or null when the process is alone or sees no GPU.
+     */
+    static String localGpu(io.samtune.cluster.Launch launch) {
+        int gpus = launch.worldSize() > 1 ? io.samtune.core.Engines.pytorch().getGpuCount() : 0;
+        return gpus > 0 ? "gpu:" + launch.localRank() % gpus : null;
+    }
+
     /** A bad option: picocli prints it with exit code 2. */
     static CommandLine.ParameterException badOption(CommandLine.Model.CommandSpec spec, String message) {
         return new CommandLine.ParameterException(spec.commandLine(), inOptionNames(message));

@@ -208,10 +208,9 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (devices == null && model.device().equalsIgnoreCase("auto")) {
             // one process per GPU under torchrun or SLURM: LOCAL_RANK (SLURM_LOCALID) picks this worker's GPU
-            io.samtune.cluster.Launch launch = io.samtune.cluster.Launch.resolve(rank, worldSize, System.getenv());
-            int gpus = launch.worldSize() > 1 ? io.samtune.core.Engines.pytorch().getGpuCount() : 0;
-            if (gpus > 0) {
-                m.optDevice("gpu:" + launch.localRank() % gpus);
+            String gpu = Commands.localGpu(io.samtune.cluster.Launch.resolve(rank, worldSize, System.getenv()));
+            if (gpu != null) {
+                m.optDevice(gpu);
             }
         }
         if (devices != null) {
