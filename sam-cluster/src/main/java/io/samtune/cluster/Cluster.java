@@ -1,12 +1,12 @@
 package io.samtune.cluster;
 
+import io.samtune.cluster.collective.AllReduce;
 import java.time.Duration;
 import java.util.List;
 
 /**
- * A group of processes that exchange numbers in rounds. Every member calls {@link #allReduceSum}
- * with the same round number; each gets the same sum, added in member-name order, so all members
- * hold bit-identical results.
+ * A group of processes: membership, messages to one member or all, and the collective
+ * {@link #allReduce()} that sums a vector over every member with identical bits everywhere.
  */
 public interface Cluster extends AutoCloseable {
 
@@ -30,12 +30,10 @@ public interface Cluster extends AutoCloseable {
     void awaitMembers(int count, Duration timeout) throws ClusterException;
 
     /**
-     * The element-wise sum of every member's {@code values} for round {@code round}, added in member
-     * name order (identical bits on every member).
-     *
-     * @throws ClusterException naming the member that left or did not send within {@code timeout}
+     * The group's all-reduce: the element-wise sum of a float32 vector over the members that
+     * {@link #awaitMembers} found, the same bits on every member.
      */
-    double[] allReduceSum(long round, double[] values, Duration timeout) throws ClusterException;
+    AllReduce allReduce();
 
     /**
      * Sends {@code payload} to one member, or to every other member when {@code to} is null

@@ -12,6 +12,9 @@ import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import io.samtune.cluster.collective.AllReduce;
+import io.samtune.cluster.collective.PeerLink;
+import io.samtune.cluster.collective.ReduceScatterAllGather;
 import org.jgroups.Address;
 import org.jgroups.BytesMessage;
 import org.jgroups.JChannel;
@@ -36,8 +39,7 @@ import org.jgroups.stack.Protocol;
 /**
  * A {@link Cluster} on JGroups: a TCP stack (never TCP_NIO2 or FD_SOCK2), discovery through a
  * shared folder (FILE_PING) or a host list (TCPPING), failure detection by heartbeats (FD_ALL3), and
- * all-reduce rounds as multicasts of (round, values) that each member sums in name order (sent again
- * while a member waits, so that one lost while views change does not stall the round).
+ * the {@link ReduceScatterAllGather} all-reduce over unicast frames.
  */
 public final class JGroupsCluster implements Cluster, Receiver {
 
@@ -45,26 +47,16 @@ public final class JGroupsCluster implements Cluster, Receiver {
     private final JChannel channel;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    /** Contributions by round, then by member name. */
-    private final Map<Long, Map<String, double[]>> rounds = new HashMap<>();
     private final Map<Address, String> names = new HashMap<>();
     private List<String> members = List.of();
     /** The members every round expects: those present when {@link #awaitMembers} succeeded. */
     private List<String> world;
     private final List<String> left = new ArrayList<>();
-    /** The last round this member completed; contributions to it or earlier ones are late copies. */
-    private long completed = Long.MIN_VALUE;
-    /** This member's contribution to that round, sent again while it waits in the next one. */
-    private byte[] lastContribution;
-    /** For tests: by round, how many more incoming contributions to it to drop, as if lost. */
-    private final Map<Long, Integer> drops = new HashMap<>();
     private volatile Listener listener;
-    /** The first byte of every message: an all-reduce contribution, or a payload for the listener. */
-    private static final byte REDUCE = 0;
+    /** The first byte of every message: a payload for the listener, or a frame of the collective. */
     private static final byte PAYLOAD = 1;
-    /** How long a member waits in a round before sending its contributions again, doubling up to the most. */
-    private static final long RESEND_FIRST_NANOS = TimeUnit.SECONDS.toNanos(2);
-    private static final long RESEND_MAX_NANOS = TimeUnit.SECONDS.toNanos(16);
+    private static final byte COLLECTIVE = 2;
+    private final ReduceScatterAllGather collective;
     private static final String NAME_KEY = "samtune.member";
 
     /** The member name an address carries (its logical name when it carries none). */
@@ -81,6 +73,7 @@ public final class JGroupsCluster implements Cluster, Receiver {
     private JGroupsCluster(ClusterConfig config, JChannel channel) {
         this.config = config;
         this.channel = channel;
+        this.collective = new ReduceScatterAllGather(new Link(), config.segmentValues());
     }
 
     /**
@@ -209,23 +202,7 @@ public final class JGroupsCluster implements Cluster, Receiver {
 
     @Override
     public void send(String to, byte[] payload) throws ClusterException {
-        Address dest = null;
-        if (to != null) {
-            lock.lock();
-            try {
-                for (Map.Entry<Address, String> e : names.entrySet()) {
-                    if (e.getValue().equals(to)) {
-                        dest = e.getKey();
-                    }
-                }
-            } finally {
-                lock.unlock();
-            }
-            if (dest == null) {
-                throw new ClusterException("member " + to + " is not in group " + config.group() + " (present: "
-                        + members() + ")");
-            }
-        }
+        Address dest = to == null ? null : addressOf(to);
         byte[] framed = new byte[payload.length + 1];
         framed[0] = PAYLOAD;
         System.arraycopy(payload, 0, framed, 1, payload.length);
@@ -237,8 +214,34 @@ public final class JGroupsCluster implements Cluster, Receiver {
         }
     }
 
+    /** The address of member {@code to}. */
+    private Address addressOf(String to) throws ClusterException {
+        lock.lock();
+        try {
+            for (Map.Entry<Address, String> e : names.entrySet()) {
+                if (e.getValue().equals(to)) {
+                    return e.getKey();
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        throw new ClusterException("member " + to + " is not in group " + config.group() + " (present: " + members()
+                + ")");
+    }
+
     @Override
     public void receive(Message msg) {
+        if (msg.getLength() == 0) {
+            return;
+        }
+        byte kind = msg.getArray()[msg.getOffset()];
+        if (kind == COLLECTIVE) {
+            byte[] frame = msg.getOffset() == 0 && msg.getLength() == msg.getArray().length ? msg.getArray()
+                    : java.util.Arrays.copyOfRange(msg.getArray(), msg.getOffset(), msg.getOffset() + msg.getLength());
+            collective.receive(nameOf(msg.getSrc()), frame);
+            return;
+        }
         ByteBuffer b = ByteBuffer.wrap(msg.getArray(), msg.getOffset(), msg.getLength());
         if (b.get() == PAYLOAD) {
             Listener l = listener;
@@ -248,28 +251,6 @@ public final class JGroupsCluster implements Cluster, Receiver {
                 l.onMessage(nameOf(msg.getSrc()), payload);
             }
             return;
-        }
-        long round = b.getLong();
-        int nameLength = b.getInt();
-        byte[] name = new byte[nameLength];
-        b.get(name);
-        double[] values = new double[b.getInt()];
-        b.asDoubleBuffer().get(values);
-        String from = new String(name, StandardCharsets.UTF_8);
-        lock.lock();
-        try {
-            if (round <= completed) {
-                return;
-            }
-            int drop = drops.getOrDefault(round, 0);
-            if (drop > 0 && !from.equals(config.member())) {
-                drops.put(round, drop - 1);
-                return;
-            }
-            rounds.computeIfAbsent(round, r -> new TreeMap<>()).put(from, values);
-            changed.signalAll();
-        } finally {
-            lock.unlock();
         }
     }
 
@@ -297,113 +278,65 @@ public final class JGroupsCluster implements Cluster, Receiver {
     }
 
     @Override
-    public double[] allReduceSum(long round, double[] values, Duration timeout) throws ClusterException {
-        List<String> expected;
-        lock.lock();
-        try {
-            expected = world != null ? world : members;
-        } finally {
-            lock.unlock();
-        }
-        byte[] name = config.member().getBytes(StandardCharsets.UTF_8);
-        ByteBuffer b = ByteBuffer.allocate(1 + 8 + 4 + name.length + 4 + 8 * values.length);
-        b.put(REDUCE).putLong(round).putInt(name.length).put(name).putInt(values.length);
-        b.asDoubleBuffer().put(values);
-        byte[] contribution = b.array();
-        send(round, contribution);
-        long deadline = System.nanoTime() + timeout.toNanos();
-        long resendAfter = RESEND_FIRST_NANOS;
-        long resendAt = System.nanoTime() + resendAfter;
-        lock.lock();
-        try {
-            Map<String, double[]> got = rounds.computeIfAbsent(round, r -> new TreeMap<>());
-            got.put(config.member(), values);
-            while (true) {
-                List<String> missing = new ArrayList<>();
-                for (String m : expected) {
-                    if (!got.containsKey(m)) {
-                        missing.add(m);
-                    }
-                }
-                if (missing.isEmpty()) {
-                    break;
-                }
-                for (String m : missing) {
-                    if (left.contains(m)) {
-                        throw new ClusterException("member " + m + " left group " + config.group() + " before round "
-                                + round + "; the others stop here (restart every member with --resume)");
-                    }
-                }
-                long now = System.nanoTime();
-                if (deadline - now <= 0) {
-                    throw new ClusterException("no contribution from " + missing + " to round " + round + " within "
-                            + timeout.toSeconds() + " s; the others stop here");
-                }
-                if (resendAt - now <= 0) {
-                    // A contribution can be lost while views change (one sent just before the receiver
-                    // saw its sender join): send this round's again, and the previous round's, which a
-                    // member still waiting there needs; receivers drop copies of rounds they finished.
-                    byte[] previous = lastContribution;
-                    long previousRound = completed;
-                    lock.unlock();
-                    try {
-                        send(round, contribution);
-                        if (previous != null) {
-                            send(previousRound, previous);
-                        }
-                    } finally {
-                        lock.lock();
-                    }
-                    resendAfter = Math.min(2 * resendAfter, RESEND_MAX_NANOS);
-                    resendAt = System.nanoTime() + resendAfter;
-                    continue;
-                }
-                changed.await(Math.min(deadline - now, resendAt - now), TimeUnit.NANOSECONDS);
-            }
-            double[] sum = new double[values.length];
-            for (String m : expected) { // name order: the same additions, so the same bits, everywhere
-                double[] v = got.get(m);
-                if (v.length != sum.length) {
-                    throw new ClusterException("member " + m + " sent " + v.length + " values to round " + round
-                            + ", this member " + sum.length + "; the members run different models");
-                }
-                for (int i = 0; i < sum.length; i++) {
-                    sum[i] += v[i];
-                }
-            }
-            rounds.remove(round);
-            completed = round;
-            lastContribution = contribution;
-            return sum;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ClusterException("interrupted in round " + round, e);
-        } finally {
-            lock.unlock();
-        }
+    public AllReduce allReduce() {
+        return collective;
     }
 
-    private void send(long round, byte[] contribution) throws ClusterException {
-        try {
-            channel.send(new BytesMessage(null, contribution));
-        } catch (Exception e) {
-            throw new ClusterException("member " + config.member() + " cannot send round " + round + ": " + e.getMessage(),
-                    e);
-        }
-    }
-
-    /** For tests: the next {@code n} contributions from other members to {@code round} are dropped, as if lost. */
+    /** For tests: the next {@code n} all-reduce frames that reach this member for {@code round} are dropped, as if lost. */
     void dropContributions(long round, int n) {
-        lock.lock();
-        try {
-            drops.put(round, n);
-        } finally {
-            lock.unlock();
+        collective.dropFrames(round, n);
+    }
+
+    /** The collective's view of the group: the world, departures and unicast frames that skip flow control. */
+    private final class Link implements PeerLink {
+        @Override
+        public String self() {
+            return config.member();
+        }
+
+        @Override
+        public List<String> world() {
+            lock.lock();
+            try {
+                return world != null ? world : members;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public boolean hasLeft(String member) {
+            lock.lock();
+            try {
+                return left.contains(member);
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        @Override
+        public int headroom() {
+            return 1;
+        }
+
+        @Override
+        public void send(String to, byte[] frame) throws ClusterException {
+            Address dest = addressOf(to);
+            frame[0] = COLLECTIVE;
+            try {
+                // bulk frames: sent at once, delivered as they come (segments carry their place), no credits to wait for
+                channel.send(new BytesMessage(dest, frame).setFlag(Message.Flag.OOB, Message.Flag.DONT_BUNDLE,
+                        Message.Flag.NO_FC));
+            } catch (Exception e) {
+                throw new ClusterException("member " + config.member() + " cannot send to " + to + ": "
+                        + e.getMessage(), e);
+            }
         }
     }
 
     @Override
     public void close() {
+        collective.close();
         channel.close();
     }
 

@@ -18,8 +18,8 @@ class JGroupsClusterTest {
     Path tmp;
 
     private ClusterConfig member(String name) {
-        return new ClusterConfig("samtune-test-" + tmp.getFileName(), name, "127.0.0.1", 7800, 50, tmp.resolve("rendezvous"),
-                List.of(), 2000, null);
+        return ClusterConfig.builder().setGroup("samtune-test-" + tmp.getFileName()).setMember(name).optPortRange(50)
+                .setRendezvous(tmp.resolve("rendezvous")).optFailureTimeoutMillis(2000).build();
     }
 
     @Test
@@ -32,19 +32,19 @@ class JGroupsClusterTest {
                 b.awaitMembers(2, Duration.ofSeconds(30));
                 assertThat(a.members()).containsExactly("rank-0", "rank-1");
                 for (long round = 1; round <= 3; round++) {
-                    double[] va = {round, 0.1, -2};
-                    double[] vb = {10 * round, 0.2, 2};
+                    float[] va = {round, 0.1f, -2};
+                    float[] vb = {10 * round, 0.2f, 2};
                     long r = round;
-                    CompletableFuture<double[]> fb = CompletableFuture.supplyAsync(() -> {
+                    CompletableFuture<float[]> fb = CompletableFuture.supplyAsync(() -> {
                         try {
-                            return b.allReduceSum(r, vb, Duration.ofSeconds(30));
+                            return b.allReduce().sum(r, vb, Duration.ofSeconds(30));
                         } catch (ClusterException e) {
                             throw new IllegalStateException(e);
                         }
                     });
-                    double[] sa = a.allReduceSum(round, va, Duration.ofSeconds(30));
-                    double[] sb = fb.get(30, TimeUnit.SECONDS);
-                    assertThat(sa).containsExactly(11 * round, 0.1 + 0.2, 0);
+                    float[] sa = a.allReduce().sum(round, va, Duration.ofSeconds(30));
+                    float[] sb = fb.get(30, TimeUnit.SECONDS);
+                    assertThat(sa).containsExactly(11 * round, 0.1f + 0.2f, 0);
                     assertThat(sb).containsExactly(sa); // the same additions in the same order: the same bits
                 }
             } finally {
@@ -52,7 +52,7 @@ class JGroupsClusterTest {
             }
             long t0 = System.nanoTime();
             Throwable t = org.assertj.core.api.Assertions.catchThrowable(
-                    () -> a.allReduceSum(4, new double[] {1}, Duration.ofSeconds(30)));
+                    () -> a.allReduce().sum(4, new float[] {1}, Duration.ofSeconds(30)));
             assertThat(t).isInstanceOf(ClusterException.class).hasMessageContaining("rank-1");
             assertThat((System.nanoTime() - t0) / 1e9).as("seconds to notice").isLessThan(30);
         }
@@ -81,21 +81,21 @@ class JGroupsClusterTest {
             b.dropContributions(1, 1);
             b.dropContributions(2, 1);
             // each member goes from round to round as a training worker does, in its own thread
-            CompletableFuture<List<Double>> fromA = rounds(a, 1);
-            CompletableFuture<List<Double>> fromB = rounds(b, 10);
-            List<Double> expected = List.of(11.0, 22.0, 33.0, 44.0);
+            CompletableFuture<List<Float>> fromA = rounds(a, 1);
+            CompletableFuture<List<Float>> fromB = rounds(b, 10);
+            List<Float> expected = List.of(11f, 22f, 33f, 44f);
             assertThat(fromA.get(60, TimeUnit.SECONDS)).isEqualTo(expected);
             assertThat(fromB.get(60, TimeUnit.SECONDS)).isEqualTo(expected);
         }
     }
 
     /** Rounds 1 to 4, contributing {@code round x unit} to each; returns the sums. */
-    private static CompletableFuture<List<Double>> rounds(JGroupsCluster member, double unit) {
+    private static CompletableFuture<List<Float>> rounds(JGroupsCluster member, float unit) {
         return CompletableFuture.supplyAsync(() -> {
-            List<Double> sums = new java.util.ArrayList<>();
+            List<Float> sums = new java.util.ArrayList<>();
             try {
                 for (long round = 1; round <= 4; round++) {
-                    sums.add(member.allReduceSum(round, new double[] {round * unit}, Duration.ofSeconds(30))[0]);
+                    sums.add(member.allReduce().sum(round, new float[] {round * unit}, Duration.ofSeconds(30))[0]);
                 }
             } catch (ClusterException e) {
                 throw new IllegalStateException(e);

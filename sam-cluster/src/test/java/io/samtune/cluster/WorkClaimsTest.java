@@ -43,8 +43,8 @@ class WorkClaimsTest {
                 }
 
                 @Override
-                public double[] allReduceSum(long round, double[] values, Duration timeout) {
-                    throw new UnsupportedOperationException();
+                public io.samtune.cluster.collective.AllReduce allReduce() {
+                    throw new UnsupportedOperationException("work claims use no all-reduce");
                 }
 
                 @Override

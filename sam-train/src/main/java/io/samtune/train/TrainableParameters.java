@@ -154,6 +154,51 @@ public final class TrainableParameters {
         }
     }
 
+    /**
+     * Every gradient of the group in one array, laid out as {@link #flatten()}, followed by
+     * {@code extra} zeros (room for values sent along with them).
+     */
+    public float[] flattenGradients(int extra) {
+        float[] out = new float[Math.toIntExact(parameterCount() + extra)];
+        int at = 0;
+        for (NDArray a : arrays().values()) {
+            try (NDManager scope = a.getManager().newSubManager()) {
+                NDArray g = a.getGradient();
+                g.attach(scope);
+                float[] v = g.toFloatArray();
+                System.arraycopy(v, 0, out, at, v.length);
+                at += v.length;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Writes the first {@link #parameterCount()} of {@code values} (laid out as {@link #flatten()})
+     * into the group's gradients in place, exactly these bits; values after them are ignored.
+     *
+     * @throws IllegalArgumentException if there are fewer values than parameters
+     */
+    public void overwriteGradients(float[] values) {
+        if (values.length < parameterCount()) {
+            throw new IllegalArgumentException("parameter group '" + name + "' has " + parameterCount()
+                    + " gradients, got " + values.length + " values");
+        }
+        int at = 0;
+        for (NDArray a : arrays().values()) {
+            int n = Math.toIntExact(a.size());
+            try (NDManager scope = a.getManager().newSubManager()) {
+                NDArray grad = a.getGradient();
+                grad.attach(scope);
+                NDArray v = scope.create(java.util.Arrays.copyOfRange(values, at, at + n), a.getShape())
+                        .toDevice(grad.getDevice(), false);
+                v.attach(scope);
+                grad.set(new NDIndex("..."), v);
+            }
+            at += n;
+        }
+    }
+
     /** Number of trained values. */
     public long parameterCount() {
         return names.stream().mapToLong(n -> weights.get(n).size()).sum();

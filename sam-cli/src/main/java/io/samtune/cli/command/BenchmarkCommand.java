@@ -129,9 +129,9 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 }
             });
             decoderValues = Math.toIntExact(io.samtune.train.TrainableParameters.decoder(sam).parameterCount());
-            int side = io.samtune.cluster.ParallelStepBenchmark.SIDE;
-            BinaryMask mask = io.samtune.cluster.ParallelStepBenchmark.mask();
-            Prompt box = io.samtune.cluster.ParallelStepBenchmark.box();
+            int side = io.samtune.distributed.dataparallel.ParallelStepBenchmark.SIDE;
+            BinaryMask mask = io.samtune.distributed.dataparallel.ParallelStepBenchmark.mask();
+            Prompt box = io.samtune.distributed.dataparallel.ParallelStepBenchmark.box();
             int e = config.embeddingSize();
             NDArray cached = m.randomNormal(new Shape(1, config.promptEmbedDim(), e, e));
             cachedStep = median(() -> {
@@ -152,12 +152,12 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 }
             });
         }
-        double roundS = io.samtune.federated.RoundBenchmark.roundSeconds(3, decoderValues, Math.max(3, repeat));
+        double roundS = io.samtune.distributed.federated.RoundBenchmark.roundSeconds(3, decoderValues, Math.max(3, repeat));
         int threadsUsed = threads != null ? threads : JniUtils.getNumThreads();
         // last: the workers run one libtorch thread each, this process included
         int dpBatch = 4;
-        var oneWorker = io.samtune.cluster.ParallelStepBenchmark.measure(config, 1, dpBatch, Math.max(3, repeat));
-        var twoWorkers = io.samtune.cluster.ParallelStepBenchmark.measure(config, 2, dpBatch, Math.max(3, repeat));
+        var oneWorker = io.samtune.distributed.dataparallel.ParallelStepBenchmark.measure(config, 1, dpBatch, Math.max(3, repeat));
+        var twoWorkers = io.samtune.distributed.dataparallel.ParallelStepBenchmark.measure(config, 2, dpBatch, Math.max(3, repeat));
         // cache fill as `samtune cache --shard I/N` does it: shard processes of one thread each
         double fillOne = CacheFillBenchmark.slicesPerSecond(config, files, 1, 2);
         double fillTwo = CacheFillBenchmark.slicesPerSecond(config, files, 2, 2);

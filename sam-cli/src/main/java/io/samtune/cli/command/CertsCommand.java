@@ -1,6 +1,6 @@
 package io.samtune.cli.command;
 
-import io.samtune.federated.Certificates;
+import io.samtune.distributed.federated.Certificates;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;

@@ -24,6 +24,10 @@ import picocli.CommandLine.Spec;
             "Exit codes: 0 every trial finished or was stopped by the scheduler; 1 a trial failed; 2 bad options or spec."})
 public final class SweepCommand implements Callable<Integer> {
 
+    /** The sweep processes' first port: above the range training workers try from 7800. */
+    static final int SWEEP_PORT = io.samtune.cluster.ClusterConfig.DEFAULT_PORT
+            + io.samtune.cluster.ClusterConfig.DEFAULT_PORT_RANGE;
+
     @Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -118,8 +122,9 @@ public final class SweepCommand implements Callable<Integer> {
                 String member = "sweep-" + hostName() + "-" + ProcessHandle.current().pid();
                 try {
                     queue = new io.samtune.sweep.ClusterWorkQueue(out, new io.samtune.cluster.WorkClaims(
-                            io.samtune.cluster.JGroupsCluster.join(new io.samtune.cluster.ClusterConfig("samtune-sweep",
-                                    member, bind, 7900, 100, rendezvous, List.of(), 6000, null)), console));
+                            io.samtune.cluster.JGroupsCluster.join(io.samtune.cluster.ClusterConfig.builder()
+                                    .setGroup("samtune-sweep").setMember(member).optBindHost(bind)
+                                    .optBindPort(SWEEP_PORT).setRendezvous(rendezvous).build()), console));
                 } catch (io.samtune.cluster.ClusterException | IllegalArgumentException e) {
                     err.println("error: sweep process " + member + " cannot join the others in " + rendezvous + ": "
                             + e.getMessage());

@@ -346,7 +346,7 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /** The data-parallel collaboration of this worker, from --rendezvous or --peers. */
-    private io.samtune.cluster.DataParallel dataParallel(io.samtune.cluster.Launch launch, PrintWriter err) {
+    private io.samtune.distributed.dataparallel.DataParallel dataParallel(io.samtune.cluster.Launch launch, PrintWriter err) {
         if (federation != null) {
             throw Commands.badOption(spec, "--federation and data-parallel workers (world size " + launch.worldSize()
                     + " from " + launch.source() + ") cannot be combined; run one site per process");
@@ -356,8 +356,8 @@ public final class TrainCommand implements Callable<Integer> {
             throw Commands.badOption(spec, "world size " + launch.worldSize() + " (from " + launch.source() + ") needs"
                     + " exactly one of --rendezvous DIR (a shared folder) and --peers HOST:PORT,... (rank order)");
         }
-        io.samtune.cluster.ClusterConfig cc;
-        String group = "samtune-data-parallel";
+        io.samtune.cluster.ClusterConfig.Builder cc = io.samtune.cluster.ClusterConfig.builder()
+                .setGroup("samtune-data-parallel").setMember(launch.memberName());
         if (hasPeers) {
             if (peers.size() != launch.worldSize()) {
                 throw Commands.badOption(spec, "--peers lists " + peers.size() + " addresses for world size "
@@ -372,11 +372,9 @@ public final class TrainCommand implements Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 throw Commands.badOption(spec, e.getMessage());
             }
-            cc = new io.samtune.cluster.ClusterConfig(group, launch.memberName(), mine.host(), mine.port(), 0, null,
-                    peers, 6000, null);
+            cc.optBindHost(mine.host()).optBindPort(mine.port()).optPortRange(0).setPeers(peers);
         } else {
-            cc = new io.samtune.cluster.ClusterConfig(group, launch.memberName(), bind, 7800, 100, rendezvous, List.of(),
-                    6000, null);
+            cc.optBindHost(bind).setRendezvous(rendezvous);
         }
         java.util.function.Consumer<String> console = line -> {
             err.println(line);
@@ -390,8 +388,7 @@ public final class TrainCommand implements Callable<Integer> {
             try {
                 io.samtune.cluster.ClusterTls.Member tls = io.samtune.cluster.ClusterTls.member(keystore, password, ca,
                         null, console);
-                cc = new io.samtune.cluster.ClusterConfig(cc.group(), cc.member(), cc.bindHost(), cc.bindPort(),
-                        cc.portRange(), cc.rendezvous(), cc.peers(), cc.failureTimeoutMillis(), tls.context());
+                cc.optTls(tls.context());
                 console.accept("TLS 1.3 between workers: this worker's certificate names '" + tls.name()
                         + "'; peers need a certificate from " + ca);
             } catch (IOException e) {
@@ -400,7 +397,7 @@ public final class TrainCommand implements Callable<Integer> {
                 java.util.Arrays.fill(password, '\0');
             }
         }
-        return new io.samtune.cluster.DataParallel(launch, cc, java.time.Duration.ofSeconds(Math.max(1, workerTimeout)),
+        return new io.samtune.distributed.dataparallel.DataParallel(launch, cc.build(), java.time.Duration.ofSeconds(Math.max(1, workerTimeout)),
                 console);
     }
 
@@ -470,14 +467,14 @@ public final class TrainCommand implements Callable<Integer> {
                     + " --world-size, WORLD_SIZE or SLURM_NTASKS); a federation's keystore goes in federation.json");
         }
         if (federation != null) {
-            io.samtune.federated.FederationConfig site;
+            io.samtune.distributed.federated.FederationConfig site;
             try {
-                site = io.samtune.federated.FederationConfig.read(federation);
+                site = io.samtune.distributed.federated.FederationConfig.read(federation);
             } catch (IOException e) {
                 throw Commands.badOption(spec, "--federation " + e.getMessage());
             }
             char[] password = CertsCommand.password(spec);
-            job.setCollaboration(new io.samtune.federated.Federation(site, password, line -> {
+            job.setCollaboration(new io.samtune.distributed.federated.Federation(site, password, line -> {
                 o.println("federation: " + line);
                 o.flush();
             }));
@@ -504,7 +501,7 @@ public final class TrainCommand implements Callable<Integer> {
             o.println("  " + RunDirectory.DECODER_BEST + "  (" + config.run().select().label() + ")   "
                     + RunDirectory.DECODER_LAST + "  (latest)");
             if (federation != null) {
-                o.println("  " + io.samtune.federated.Federation.DECODER_BEST_MERGED
+                o.println("  " + io.samtune.distributed.federated.Federation.DECODER_BEST_MERGED
                         + "  (the merged decoder with the best validation Dice over the sites; the same on every site)");
             }
             o.println("  " + RunDirectory.METRICS + ", " + RunDirectory.CURVES + ", " + RunDirectory.RUN);
@@ -526,7 +523,7 @@ public final class TrainCommand implements Callable<Integer> {
             err.println("error: " + e.getMessage() + " (rank 0's last checkpoint is in " + out + "; restart every worker"
                     + " with the same command and --resume)");
             return 1;
-        } catch (io.samtune.federated.FederationException e) {
+        } catch (io.samtune.distributed.federated.FederationException e) {
             err.println();
             err.println("error: " + e.getMessage() + " (finished work is kept: the last checkpoint in " + out
                     + "; continue with --resume)");

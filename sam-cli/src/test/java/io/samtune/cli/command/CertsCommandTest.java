@@ -3,7 +3,7 @@ package io.samtune.cli.command;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.samtune.data.CommandResult;
-import io.samtune.federated.Certificates;
+import io.samtune.distributed.federated.Certificates;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.samtune.core.Reference;
 import io.samtune.data.CommandResult;
 import io.samtune.data.Fixtures;
-import io.samtune.federated.Certificates;
+import io.samtune.distributed.federated.Certificates;
 import io.samtune.train.RunDirectory;
 import java.io.IOException;
 import java.nio.file.Files;

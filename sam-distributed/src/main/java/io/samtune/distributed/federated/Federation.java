@@ -1,0 +1,162 @@
+package io.samtune.distributed.federated;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import io.samtune.cluster.Cluster;
+import io.samtune.cluster.ClusterConfig;
+import io.samtune.cluster.ClusterException;
+import io.samtune.cluster.ClusterTls;
+import io.samtune.cluster.JGroupsCluster;
+import io.samtune.train.Collaboration;
+import io.samtune.train.GradientReducer;
+import io.samtune.train.TrainableParameters;
+import io.samtune.train.WeightSynchroniser;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * Federated training for {@link io.samtune.train.FineTuning#setCollaboration}: joins the sites of
+ * a {@code federation.json} over mutual TLS and puts a {@link FederatedSynchroniser} into the loop.
+ * The best merged decoder is kept in the run folder as {@value #DECODER_BEST_MERGED}.
+ *
+ * <pre>{@code
+ * new FineTuning(config).setCollaboration(new Federation(FederationConfig.read(file), password, System.out::println))
+ *         .run(new RunDirectory(out), false);
+ * }</pre>
+ */
+public final class Federation implements Collaboration.Factory {
+
+    /** The merged decoder with the best validation Dice over the sites: the same file on every site. */
+    public static final String DECODER_BEST_MERGED = "decoder-best-merged.safetensors";
+
+    private final FederationConfig config;
+    private final char[] password;
+    private final Consumer<String> console;
+    private int scoreEvery = 1;
+
+    /**
+     * @param config the site's settings
+     * @param password the keystore's password
+     * @param console told what is sent and merged each round
+     */
+    public Federation(FederationConfig config, char[] password, Consumer<String> console) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.password = password.clone();
+        this.console = Objects.requireNonNull(console, "console");
+    }
+
+    /** Scores the merged decoder every {@code rounds} rounds (default 1; the last round always). */
+    public Federation setScoreEvery(int rounds) {
+        this.scoreEvery = Math.max(1, rounds);
+        return this;
+    }
+
+    /** The settings. */
+    public FederationConfig config() {
+        return config;
+    }
+
+    @Override
+    public Collaboration join(Collaboration.Context run) throws IOException {
+        ClusterTls.Member tls = tls();
+        ClusterConfig.Builder b = ClusterConfig.builder().setGroup(config.group()).setMember(config.site())
+                .optBindHost(config.bindHost()).optBindPort(config.bindPort()).optPortRange(0)
+                .optFailureTimeoutMillis(Math.round(config.failureTimeoutSeconds() * 1000)).optTls(tls.context());
+        ClusterConfig cc = (config.rendezvous() != null ? b.setRendezvous(config.rendezvous()) : b.setPeers(config.peers()))
+                .build();
+        Cluster cluster;
+        try {
+            cluster = JGroupsCluster.join(cc);
+        } catch (ClusterException e) {
+            throw new IOException("site " + config.site() + " cannot join the federation: " + e.getMessage(), e);
+        }
+        Map<String, String> compatibility = new TreeMap<>();
+        compatibility.put("model sizes", String.valueOf(run.provenance().get("model")));
+        compatibility.put("base checkpoint (SHA-256)", String.valueOf(run.provenance().get("checkpointSha256")));
+        compatibility.put("syncEvery", Integer.toString(config.syncEvery()));
+        compatibility.put("merge", config.merge().label());
+        TrainableParameters shapes = TrainableParameters.decoder(run.model());
+        FederatedSynchroniser.BestKeeper keeper = (values, round, dice) -> {
+            try (NDManager scope = run.model().manager().newSubManager()) {
+                Map<String, NDArray> arrays = new LinkedHashMap<>();
+                int at = 0;
+                for (Map.Entry<String, NDArray> e : shapes.arrays().entrySet()) {
+                    int n = Math.toIntExact(e.getValue().size());
+                    arrays.put(e.getKey(), scope.create(Arrays.copyOfRange(values, at, at + n), e.getValue().getShape()));
+                    at += n;
+                }
+                Map<String, String> meta = new LinkedHashMap<>();
+                meta.put("round", Long.toString(round));
+                meta.put("valDice", Double.toString(dice));
+                meta.put("federationSites", String.join(",", config.allowedSites()));
+                run.run().saveDecoder(DECODER_BEST_MERGED, arrays, run.model().config(), meta);
+            }
+        };
+        FederatedSynchroniser s;
+        try {
+            s = new FederatedSynchroniser(config, cluster, tls, compatibility, run.validator(), run.validationSize(),
+                    keeper, scoreEvery, console);
+        } catch (RuntimeException e) {
+            cluster.close();
+            throw e;
+        }
+        console.accept("site " + config.site() + " (certificate of " + tls.name() + ") joined federation "
+                + config.group() + " on " + config.bindHost() + ":" + config.bindPort() + " with TLS 1.3; merges "
+                + config.merge().label() + " every " + config.syncEvery() + " steps once " + config.minPeers()
+                + " sites are present" + (config.startPeers() == config.minPeers() ? ""
+                        : " (" + config.startPeers() + " to start)")
+                + "; only decoder weights, sample counts and validation scores leave this site");
+        return new Collaboration() {
+            @Override
+            public WeightSynchroniser synchroniser() {
+                return s;
+            }
+
+            @Override
+            public GradientReducer reducer() {
+                return s;
+            }
+
+            @Override
+            public void describe(JsonObject runInfo) {
+                JsonObject now = s.record();
+                if (runInfo.has("federation") && runInfo.get("federation").isJsonObject()
+                        && runInfo.getAsJsonObject("federation").has("rounds")) {
+                    JsonArray all = runInfo.getAsJsonObject("federation").getAsJsonArray("rounds").deepCopy();
+                    all.addAll(now.getAsJsonArray("rounds"));
+                    now.add("rounds", all);
+                }
+                runInfo.add("federation", now);
+            }
+
+            @Override
+            public void close() {
+                s.close();
+            }
+        };
+    }
+
+    /** This site's TLS context, after checking that its certificate carries its name. */
+    private ClusterTls.Member tls() throws IOException {
+        ClusterTls.Member member = ClusterTls.member(config.keystore(), password, config.ca(),
+                Set.copyOf(config.allowedSites()), console);
+        if (!member.name().equals(config.site())) {
+            throw new IOException(config.keystore() + " was issued to '" + member.name() + "', but federation.json names"
+                    + " this site '" + config.site() + "'; use that site's keystore or fix \"site\"");
+        }
+        return member;
+    }
+
+    @Override
+    public String toString() {
+        return "Federation[" + config.site() + ", " + config.merge().label() + " every " + config.syncEvery() + "]";
+    }
+}

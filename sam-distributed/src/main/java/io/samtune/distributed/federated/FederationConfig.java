@@ -1,0 +1,185 @@
+package io.samtune.distributed.federated;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.samtune.data.ConfigJson;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A site's {@code federation.json}: who it is, where it listens, how it finds the others, when
+ * and how the sites merge, and its certificate.
+ *
+ * @param site this site's name (its certificate's common name, unique in the federation)
+ * @param bindHost the address this site listens on
+ * @param bindPort its port
+ * @param peers {@code host:port} of the sites (TCPPING), or empty with {@code rendezvous}
+ * @param rendezvous a folder every site shares (FILE_PING), or null with {@code peers}
+ * @param minPeers sites (this one included) that must be present for a round
+ * @param startPeers sites (this one included) that must be present before the first step; usually
+ *     {@code minPeers}, or all the sites so that none starts late and out of step with the others
+ * @param syncEvery optimizer steps between rounds
+ * @param merge how the decoders are merged
+ * @param weight this site's weight (multiplies the samples it trained on since the last round)
+ * @param roundTimeoutSeconds how long a site waits for peers or a round before it gives up
+ * @param keystore this site's PKCS#12 keystore (key and certificate chain)
+ * @param ca the consortium's CA certificate (PEM)
+ * @param allowedSites the names accepted as peers
+ * @param proximalMu the FedProx term's weight (0: off)
+ * @param clipNorm the norm each update sent is clipped to (0: off)
+ * @param noiseMultiplier Gaussian noise of standard deviation {@code noiseMultiplier * clipNorm} on each sent update (0: off)
+ * @param failureTimeoutSeconds how long a silent site is kept before it counts as gone
+ * @param group the federation's name (sites of one federation share it)
+ */
+public record FederationConfig(String site, String bindHost, int bindPort, List<String> peers, Path rendezvous,
+                               int minPeers, int startPeers, int syncEvery, Merge merge, double weight, int roundTimeoutSeconds,
+                               Path keystore, Path ca, List<String> allowedSites, double proximalMu, double clipNorm,
+                               double noiseMultiplier, double failureTimeoutSeconds, String group) {
+
+    /** Validates, naming the key. */
+    public FederationConfig {
+        Objects.requireNonNull(site, "site");
+        peers = List.copyOf(peers);
+        allowedSites = List.copyOf(allowedSites);
+        require(!site.isBlank() && site.matches("[A-Za-z0-9._-]{1,64}"), "site",
+                "a name of letters, digits, '.', '_' or '-' (its certificate's name)");
+        require(bindPort >= 1 && bindPort <= 65535, "bind", "host:port with a port 1..65535");
+        require(rendezvous != null || !peers.isEmpty(), "peers", "the sites' host:port list (or \"rendezvous\": a shared folder)");
+        require(minPeers >= 1, "minPeers", ">= 1");
+        require(startPeers >= 1, "startPeers", ">= 1");
+        require(syncEvery >= 1, "syncEvery", ">= 1 (optimizer steps between rounds)");
+        require(weight >= 0 && Double.isFinite(weight), "weight", ">= 0");
+        require(roundTimeoutSeconds >= 1, "roundTimeoutSeconds", ">= 1");
+        require(keystore != null, "keystore", "this site's .p12 file (samtune certs site)");
+        require(ca != null, "ca", "the consortium's ca.pem");
+        require(allowedSites.contains(site), "allowedSites", "a list of site names that includes this site ('" + site + "')");
+        require(minPeers <= allowedSites.size(), "minPeers", "at most the number of allowedSites (" + allowedSites.size()
+                + "): more sites could never be present");
+        require(startPeers <= allowedSites.size(), "startPeers", "at most the number of allowedSites ("
+                + allowedSites.size() + "): more sites could never be present");
+        require(proximalMu >= 0 && Double.isFinite(proximalMu), "proximalMu", ">= 0");
+        require(clipNorm >= 0 && Double.isFinite(clipNorm), "clipNorm", ">= 0");
+        require(noiseMultiplier >= 0 && Double.isFinite(noiseMultiplier), "noiseMultiplier", ">= 0");
+        require(noiseMultiplier == 0 || clipNorm > 0, "noiseMultiplier", "0 unless clipNorm is set (noise is scaled by it)");
+        require(failureTimeoutSeconds >= 0.5, "failureTimeoutSeconds", ">= 0.5");
+    }
+
+    private static void require(boolean ok, String key, String expected) {
+        if (!ok) {
+            throw new IllegalArgumentException("federation setting '" + key + "' must be " + expected);
+        }
+    }
+
+    /**
+     * Reads a {@code federation.json}; relative paths in it are taken from the working folder when
+     * they exist there, else from the file's folder.
+     *
+     * @throws IOException naming the file and the key at fault
+     */
+    public static FederationConfig read(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new IOException(file + ": no such federation file (see README, Federated training)");
+        }
+        JsonElement json;
+        try {
+            json = JsonParser.parseString(Files.readString(file));
+        } catch (RuntimeException e) {
+            throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
+        }
+        try {
+            FederationConfig c = fromJson(json);
+            Path base = file.toAbsolutePath().getParent();
+            return c.withPaths(resolve(c.keystore, base), resolve(c.ca, base),
+                    c.rendezvous == null ? null : resolve(c.rendezvous, base));
+        } catch (IllegalArgumentException e) {
+            throw new IOException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Path resolve(Path p, Path base) {
+        return p.isAbsolute() || Files.exists(p) || base == null ? p : base.resolve(p);
+    }
+
+    private FederationConfig withPaths(Path keystore, Path ca, Path rendezvous) {
+        return new FederationConfig(site, bindHost, bindPort, peers, rendezvous, minPeers, startPeers, syncEvery, merge,
+                weight, roundTimeoutSeconds, keystore, ca, allowedSites, proximalMu, clipNorm, noiseMultiplier,
+                failureTimeoutSeconds, group);
+    }
+
+    /** The settings from JSON (unknown keys and wrong types refused by name). */
+    public static FederationConfig fromJson(JsonElement json) {
+        ConfigJson j = new ConfigJson("federation", json);
+        String site = j.string("site", null);
+        if (site == null) {
+            throw new IllegalArgumentException("federation setting 'site' is missing (this site's name)");
+        }
+        io.samtune.cluster.HostPort bind = io.samtune.cluster.HostPort.parse(j.string("bind", "127.0.0.1:7800"),
+                "federation setting 'bind'");
+        for (String peer : strings(j, "peers")) {
+            io.samtune.cluster.HostPort.parse(peer, "each of federation setting 'peers'");
+        }
+        int minPeers = j.int32("minPeers", 2);
+        FederationConfig c = new FederationConfig(site, bind.host(), bind.port(), strings(j, "peers"),
+                j.path("rendezvous", null), minPeers, j.int32("startPeers", minPeers), j.int32("syncEvery", 5),
+                Merge.parse(j.string("merge", "mean")), j.number("weight", 1.0), j.int32("roundTimeoutSeconds", 120),
+                j.path("keystore", null), j.path("ca", null), strings(j, "allowedSites"), j.number("proximalMu", 0),
+                j.number("clipNorm", 0), j.number("noiseMultiplier", 0), j.number("failureTimeoutSeconds", 6),
+                j.string("group", "samtune-federation"));
+        j.finish();
+        return c;
+    }
+
+    private static List<String> strings(ConfigJson j, String key) {
+        JsonElement e = j.element(key);
+        List<String> out = new ArrayList<>();
+        if (e == null) {
+            return out;
+        }
+        if (!e.isJsonArray()) {
+            throw new IllegalArgumentException("federation setting '" + key + "' must be a list of strings");
+        }
+        for (JsonElement x : e.getAsJsonArray()) {
+            if (!x.isJsonPrimitive() || !x.getAsJsonPrimitive().isString()) {
+                throw new IllegalArgumentException("federation setting '" + key + "' must be a list of strings, has " + x);
+            }
+            out.add(x.getAsString());
+        }
+        return out;
+    }
+
+    /** The settings as JSON ({@link #fromJson} reads them back). */
+    public JsonObject toJson() {
+        JsonObject o = new JsonObject();
+        o.addProperty("site", site);
+        o.addProperty("bind", bindHost + ":" + bindPort);
+        JsonArray p = new JsonArray();
+        peers.forEach(p::add);
+        o.add("peers", p);
+        if (rendezvous != null) {
+            o.addProperty("rendezvous", rendezvous.toString());
+        }
+        o.addProperty("minPeers", minPeers);
+        o.addProperty("startPeers", startPeers);
+        o.addProperty("syncEvery", syncEvery);
+        o.addProperty("merge", merge.label());
+        o.addProperty("weight", weight);
+        o.addProperty("roundTimeoutSeconds", roundTimeoutSeconds);
+        o.addProperty("keystore", keystore.toString());
+        o.addProperty("ca", ca.toString());
+        JsonArray a = new JsonArray();
+        allowedSites.forEach(a::add);
+        o.add("allowedSites", a);
+        o.addProperty("proximalMu", proximalMu);
+        o.addProperty("clipNorm", clipNorm);
+        o.addProperty("noiseMultiplier", noiseMultiplier);
+        o.addProperty("failureTimeoutSeconds", failureTimeoutSeconds);
+        o.addProperty("group", group);
+        return o;
+    }
+}
