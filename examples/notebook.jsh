@@ -26,7 +26,7 @@ var config = TrainingConfig.builder().optData(data).optOptimization(Optimization
 var trainer = new DecoderTrainer(model, config)
 // (in braces: both return the trainer, which JShell would print again)
 { trainer.addListener(TrainingListener.onStep(run -> { if (run.step() % 15 == 0) System.out.printf("step %d loss %.4f%n", run.step(), run.loss()); })); }
-{ trainer.setGradientReducer((parameters, run) -> { }); }   // where several devices' gradients would be summed
+{ trainer.setStrategy(TrainingStrategy.SINGLE_DEVICE); }   // where workers' gradients would be summed (DataParallel, Federation)
 var result = trainer.fit(new SliceTrainingData(split.train(), cache, data), null, null, false)
 
 // 5. Score again, save the decoder, draw an overlay

@@ -53,6 +53,9 @@ public final class JGroupsCluster implements Cluster, Receiver {
     private List<String> world;
     private final List<String> left = new ArrayList<>();
     private volatile Listener listener;
+    /** Messages that came before a listener was set (a member's first words can precede it), delivered to the first one. */
+    private final List<Object[]> early = new ArrayList<>();
+    private static final int MAX_EARLY = 256;
     /** The first byte of every message: a payload for the listener, or a frame of the collective. */
     private static final byte PAYLOAD = 1;
     private static final byte COLLECTIVE = 2;
@@ -197,7 +200,15 @@ public final class JGroupsCluster implements Cluster, Receiver {
 
     @Override
     public void setListener(Listener listener) {
-        this.listener = listener;
+        List<Object[]> pending;
+        synchronized (early) {
+            this.listener = listener;
+            pending = List.copyOf(early);
+            early.clear();
+        }
+        for (Object[] m : pending) {
+            listener.onMessage((String) m[0], (byte[]) m[1]);
+        }
     }
 
     @Override
@@ -244,13 +255,19 @@ public final class JGroupsCluster implements Cluster, Receiver {
         }
         ByteBuffer b = ByteBuffer.wrap(msg.getArray(), msg.getOffset(), msg.getLength());
         if (b.get() == PAYLOAD) {
-            Listener l = listener;
-            if (l != null) {
-                byte[] payload = new byte[b.remaining()];
-                b.get(payload);
-                l.onMessage(nameOf(msg.getSrc()), payload);
+            byte[] payload = new byte[b.remaining()];
+            b.get(payload);
+            Listener l;
+            synchronized (early) {
+                l = listener;
+                if (l == null) {
+                    if (early.size() < MAX_EARLY) {
+                        early.add(new Object[] {nameOf(msg.getSrc()), payload});
+                    }
+                    return;
+                }
             }
-            return;
+            l.onMessage(nameOf(msg.getSrc()), payload);
         }
     }
 
@@ -264,7 +281,7 @@ public final class JGroupsCluster implements Cluster, Receiver {
                 if (left <= 0) {
                     throw new ClusterException("group " + config.group() + " has " + members.size() + " of " + count
                             + " members after " + timeout.toSeconds() + " s (present: " + members + "); start the"
-                            + " others, or check the rendezvous folder or peers");
+                            + " others, or check the rendezvous folder or peers" + otherGroups());
                 }
                 changed.await(left, TimeUnit.NANOSECONDS);
             }
@@ -275,6 +292,22 @@ public final class JGroupsCluster implements Cluster, Receiver {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** The other groups that meet in this member's rendezvous folder, for a message ("" if none). */
+    private String otherGroups() {
+        if (config.rendezvous() == null) {
+            return "";
+        }
+        List<String> others = new ArrayList<>();
+        try (var entries = java.nio.file.Files.list(config.rendezvous())) {
+            entries.filter(java.nio.file.Files::isDirectory).map(p -> p.getFileName().toString())
+                    .filter(n -> !n.equals(config.group())).sorted().limit(5).forEach(others::add);
+        } catch (java.io.IOException | RuntimeException e) {
+            return "";
+        }
+        return others.isEmpty() ? "" : "; other groups meet in " + config.rendezvous() + ": " + others
+                + " (are the members started with different settings, such as another --out?)";
     }
 
     @Override

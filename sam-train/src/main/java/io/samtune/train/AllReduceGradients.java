@@ -5,10 +5,11 @@ import java.util.Objects;
 /**
  * Data parallelism across processes: each step, every worker's share of the gradients, loss and
  * sample count are summed over all workers as float32 (in a fixed worker order, so every worker gets
- * the same bits) and written back in place; every worker then makes the same update. With
- * {@link DecoderTrainer#setShard} the sum is the gradient of the whole global batch.
+ * the same bits) and written back in place; every worker then makes the same update. Each worker
+ * computes its {@link #shareOf share} of every call, so the sum is the gradient of the whole global
+ * batch. Rank 0 writes the run.
  */
-public final class AllReduceGradients implements GradientReducer {
+public final class AllReduceGradients implements TrainingStrategy {
 
     /** Sums a float32 vector over every worker for one round (the same round number on every worker). */
     @FunctionalInterface
@@ -25,24 +26,41 @@ public final class AllReduceGradients implements GradientReducer {
     private static final int STEP_MODULUS = 1 << 16;
 
     private final Sum sum;
+    private final int rank;
     private final int worldSize;
 
     /**
      * @param sum the all-reduce over the workers
+     * @param rank this worker, 0 .. worldSize - 1 (its share of every call)
      * @param worldSize the number of workers (checked against the summed count every step)
      */
-    public AllReduceGradients(Sum sum, int worldSize) {
+    public AllReduceGradients(Sum sum, int rank, int worldSize) {
+        if (worldSize < 1 || rank < 0 || rank >= worldSize) {
+            throw new IllegalArgumentException("rank must be 0.." + (worldSize - 1) + " of world size " + worldSize
+                    + ", got rank " + rank);
+        }
         this.sum = Objects.requireNonNull(sum, "sum");
+        this.rank = rank;
         this.worldSize = worldSize;
     }
 
     @Override
-    public void reduce(TrainableParameters parameters, TrainingView run) {
-        // all done in combine(), before the step is recorded
+    public boolean isGlobalZero() {
+        return rank == 0;
     }
 
     @Override
-    public Step combine(TrainableParameters parameters, Step local, TrainingView run) {
+    public int rank() {
+        return rank;
+    }
+
+    @Override
+    public int worldSize() {
+        return worldSize;
+    }
+
+    @Override
+    public Step reduce(TrainableParameters parameters, Step local, TrainingView run) {
         float[] v = parameters.flattenGradients(EXTRA);
         int at = v.length - EXTRA;
         long stepMark = run.step() % STEP_MODULUS;
@@ -62,7 +80,7 @@ public final class AllReduceGradients implements GradientReducer {
 
     @Override
     public String toString() {
-        return "AllReduceGradients[" + worldSize + " workers]";
+        return "AllReduceGradients[rank " + rank + " of " + worldSize + "]";
     }
 
 }

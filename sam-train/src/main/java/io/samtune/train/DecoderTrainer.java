@@ -29,9 +29,9 @@ import java.util.Random;
 /**
  * Fine-tunes a {@link SamModel}'s mask decoder with the image and prompt encoders frozen. Each
  * step decodes a batch of cached embeddings with their prompts, takes the loss against the masks,
- * back-propagates into the trained {@link TrainableParameters}, lets the {@link GradientReducer}
- * combine gradients, applies the {@link Optimizer}, lets the {@link WeightSynchroniser} align the
- * weights every N steps, and tells the {@link TrainingListener}s. {@link #fit} is that loop over
+ * back-propagates into the trained {@link TrainableParameters}, lets the {@link TrainingStrategy}
+ * combine gradients with other processes', applies the {@link Optimizer}, lets the strategy act after
+ * the update, and tells the {@link TrainingListener}s. {@link #fit} is that loop over
  * epochs; {@link #trainStep} is one step, for custom loops. Close it to free the optimizer state.
  */
 public final class DecoderTrainer implements AutoCloseable {
@@ -43,16 +43,13 @@ public final class DecoderTrainer implements AutoCloseable {
     private final NDArray densePe;
     private final Optimizer optimizer;
     private final List<TrainingListener> listeners = new ArrayList<>();
-    private GradientReducer reducer = GradientReducer.NONE;
+    private TrainingStrategy strategy = TrainingStrategy.SINGLE_DEVICE;
     private volatile boolean stopRequested;
     private final List<Replica> replicas = new ArrayList<>();
-    private int rank;
-    private int worldSize = 1;
 
     /** A copy of the model on another device: its own weights (copied after every update), manager and positional encoding. */
     private record Replica(SamModel model, TrainableParameters parameters, NDManager manager, NDArray densePe) {
     }
-    private WeightSynchroniser synchroniser = WeightSynchroniser.NONE;
 
     /** Scores the decoder on the validation part; returns mean Dice. */
     @FunctionalInterface
@@ -133,32 +130,19 @@ public final class DecoderTrainer implements AutoCloseable {
         return this;
     }
 
-    /** Sets the hook that combines gradients before each update (default: none). */
-    public DecoderTrainer setGradientReducer(GradientReducer reducer) {
-        this.reducer = Objects.requireNonNull(reducer, "reducer");
-        return this;
-    }
-
     /**
-     * Makes this trainer one of {@code worldSize} workers (processes) that share every decoder
-     * call: worker {@code rank} computes the gradients of its contiguous share of each call (the
-     * first ones one larger when it does not divide), weighted by its share, so that the
-     * {@link GradientReducer#combine sum} over the workers is the gradient of the whole batch.
+     * Sets what is distributed about the run (default {@link TrainingStrategy#SINGLE_DEVICE}): how
+     * a batch is shared, how gradients are combined, what follows each update, who writes the run.
+     * The strategy is set up already ({@link TrainingStrategy#setUp}).
      */
-    public DecoderTrainer setShard(int rank, int worldSize) {
-        if (worldSize < 1 || rank < 0 || rank >= worldSize) {
-            throw new IllegalArgumentException("rank must be 0.." + (worldSize - 1) + " of world size " + worldSize
-                    + ", got rank " + rank);
-        }
-        this.rank = rank;
-        this.worldSize = worldSize;
+    public DecoderTrainer setStrategy(TrainingStrategy strategy) {
+        this.strategy = Objects.requireNonNull(strategy, "strategy");
         return this;
     }
 
-    /** Sets the hook that aligns weights after every N updates (default: none). */
-    public DecoderTrainer setWeightSynchroniser(WeightSynchroniser synchroniser) {
-        this.synchroniser = Objects.requireNonNull(synchroniser, "synchroniser");
-        return this;
+    /** The strategy. */
+    public TrainingStrategy strategy() {
+        return strategy;
     }
 
     /**
@@ -415,28 +399,47 @@ public final class DecoderTrainer implements AutoCloseable {
             }
             return loop(data, validator, null, null);
         }
+        if (!strategy.isGlobalZero()) {
+            return fitHeld(data, validator, run, resume); // global zero writes (and locks) the folder
+        }
         try (AutoCloseable lock = run.lock()) {
-            if (resume && !run.hasState()) {
-                throw new IOException("nothing to resume: " + run.path() + " holds no " + RunDirectory.STATE);
-            }
-            if (!resume && run.holdsTraining()) {
-                throw new IOException(run.path() + " already holds a training run; resume it, or choose another folder"
-                        + " (nothing was overwritten)");
-            }
-            run.removeLeftovers();
-            if (!resume) {
-                return loop(data, validator, run, null);
-            }
-            TrainingPlan plan = TrainingPlan.of(data.size(), config.optimization(), config.schedule());
-            try (RunDirectory.Restored restored = run.loadState(parameters, optimizer, config, plan.totalSteps(),
-                    manager)) {
-                run.rollBack(restored, parameters, model.config());
-                return loop(data, validator, run, restored);
-            }
+            return fitHeld(data, validator, run, resume);
         } catch (IOException | RuntimeException e) {
             throw e;
         } catch (Exception e) {
             throw new IOException("cannot release the lock of " + run.path() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * {@link #fit} into a run folder this process holds already (global zero), or that another
+     * process writes: then a resume reads its state, and nothing is written.
+     */
+    TrainingResult fitHeld(TrainingData data, Validator validator, RunDirectory run, boolean resume)
+            throws IOException {
+        boolean writes = strategy.isGlobalZero();
+        if (resume && !run.hasState()) {
+            throw new IOException("nothing to resume: " + run.path() + " holds no " + RunDirectory.STATE
+                    + (writes ? "" : " (the run this worker follows)"));
+        }
+        if (writes && !resume && run.holdsTraining()) {
+            throw new IOException(run.path() + " already holds a training run; resume it, or choose another folder"
+                    + " (nothing was overwritten)");
+        }
+        if (writes) {
+            run.removeLeftovers();
+        }
+        RunDirectory written = writes ? run : null;
+        if (!resume) {
+            return loop(data, validator, written, null);
+        }
+        TrainingPlan plan = TrainingPlan.of(data.size(), config.optimization(), config.schedule());
+        try (RunDirectory.Restored restored = run.loadState(parameters, optimizer, config, plan.totalSteps(),
+                manager)) {
+            if (writes) {
+                run.rollBack(restored, parameters, model.config());
+            }
+            return loop(data, validator, written, restored);
         }
     }
 
@@ -454,7 +457,7 @@ public final class DecoderTrainer implements AutoCloseable {
         List<TrainingListener> all = listenersOf(validator, run, state, restored);
         try {
             all.forEach(l -> l.onStart(state));
-            synchroniser.start(parameters, state);
+            strategy.start(parameters, state);
             copyToReplicas();
             int[] order = null;
             boolean stopped = all.stream().anyMatch(l -> l.wantsStop(state));
@@ -464,17 +467,12 @@ public final class DecoderTrainer implements AutoCloseable {
                 }
                 long t0 = System.nanoTime();
                 double lr = schedule.at(state.step());
-                StepGradients g = gradientsOfStep(data, order, state);
-                GradientReducer.Step whole = reducer.combine(parameters, new GradientReducer.Step(g.loss(), g.samples()),
-                        state);
+                TrainingStrategy.Step whole = strategy.reduce(parameters, gradientsOfStep(data, order, state), state);
                 state.beginStep(whole.loss(), lr, whole.samples(), (System.nanoTime() - t0) / 1e9);
                 all.forEach(l -> l.beforeUpdate(state));
-                reducer.reduce(parameters, state);
                 optimizer.update(parameters, lr);
                 state.completeStep();
-                if (synchroniser.every() > 0 && state.step() % synchroniser.every() == 0) {
-                    synchroniser.synchronise(parameters, state);
-                }
+                strategy.afterUpdate(parameters, state);
                 copyToReplicas();
                 all.forEach(l -> l.onStep(state));
                 if (stopRequested && !state.epochEnds()) {
@@ -489,7 +487,7 @@ public final class DecoderTrainer implements AutoCloseable {
                     }
                 }
             }
-            if (synchroniser.finish(parameters, state)) {
+            if (strategy.finish(parameters, state)) {
                 copyToReplicas();
                 for (TrainingListener l : all) {
                     if (l instanceof Checkpoints c) {
@@ -516,17 +514,13 @@ public final class DecoderTrainer implements AutoCloseable {
         return result;
     }
 
-    /** The loss (mean over the step's samples) and sample count of one optimizer step. */
-    private record StepGradients(double loss, int samples) {
-    }
-
-    /** Accumulates the gradients of one optimizer step (all its decoder calls). */
-    private StepGradients gradientsOfStep(TrainingData data, int[] order, TrainingView state) throws UncheckedIOException {
+    /** Accumulates this process's gradients of one optimizer step (its share of all the step's decoder calls). */
+    private TrainingStrategy.Step gradientsOfStep(TrainingData data, int[] order, TrainingView state) throws UncheckedIOException {
         List<List<Integer>> calls = callsOfStep(order, state.stepInEpoch());
         double loss = 0;
         int samples = 0;
         for (List<Integer> whole : calls) {
-            List<Integer> call = shareOf(whole);
+            List<Integer> call = strategy.shareOf(whole);
             if (call.isEmpty()) {
                 continue; // more workers than slices in this call: nothing to add
             }
@@ -542,41 +536,7 @@ public final class DecoderTrainer implements AutoCloseable {
                 throw new UncheckedIOException(e);
             }
         }
-        return new StepGradients(loss, samples);
-    }
-
-    /** This worker's contiguous share of a call's positions (all of them for one worker). */
-    private List<Integer> shareOf(List<Integer> call) {
-        if (worldSize == 1) {
-            return call;
-        }
-        int n = call.size();
-        int from = rank * (n / worldSize) + Math.min(rank, n % worldSize);
-        int size = n / worldSize + (rank < n % worldSize ? 1 : 0);
-        return call.subList(from, from + size);
-    }
-
-    /**
-     * Trains as a worker that writes nothing: like {@link #fit} without a run folder, but a resume
-     * reads its state from {@code source} (the run another worker writes), without locking or
-     * changing it.
-     *
-     * @throws IOException if {@code resume} and {@code source} holds no state
-     */
-    public TrainingResult fitAsWorker(TrainingData data, Validator validator, RunDirectory source, boolean resume)
-            throws IOException {
-        if (!resume) {
-            return loop(data, validator, null, null);
-        }
-        if (source == null || !source.hasState()) {
-            throw new IOException("nothing to resume: " + (source == null ? "no run folder" : source.path() + " holds no "
-                    + RunDirectory.STATE) + " (the run this worker follows)");
-        }
-        TrainingPlan plan = TrainingPlan.of(data.size(), config.optimization(), config.schedule());
-        try (RunDirectory.Restored restored = source.loadState(parameters, optimizer, config, plan.totalSteps(),
-                manager)) {
-            return loop(data, validator, null, restored);
-        }
+        return new TrainingStrategy.Step(loss, samples);
     }
 
     /** The built-in listeners around the user's: guard and validation first, then metrics and checkpoints. */

@@ -45,7 +45,7 @@ public final class FineTuning {
     private Observer observer = new Observer() {
     };
     private volatile DecoderTrainer running;
-    private Collaboration.Factory collaboration;
+    private TrainingStrategy strategy = TrainingStrategy.SINGLE_DEVICE;
     private volatile boolean stopRequested;
 
     /**
@@ -85,11 +85,12 @@ public final class FineTuning {
     }
 
     /**
-     * Trains together with other processes (federated sites, data-parallel workers): {@code factory}
-     * is called once the model, data and run folder are ready, and its hooks go into the loop.
+     * Trains together with other processes (data-parallel workers, federated sites): the strategy
+     * is {@linkplain TrainingStrategy#setUp set up} once the model, data and run folder are ready,
+     * drives the loop, and is closed when the run ends.
      */
-    public FineTuning setCollaboration(Collaboration.Factory factory) {
-        this.collaboration = factory;
+    public FineTuning setStrategy(TrainingStrategy strategy) {
+        this.strategy = Objects.requireNonNull(strategy, "strategy");
         return this;
     }
 
@@ -110,8 +111,8 @@ public final class FineTuning {
             throw new IOException("nothing to resume in " + run.path() + ": it holds no " + RunDirectory.STATE);
         }
         DataConfig data = config.data();
-        if (collaboration != null && !collaboration.writesRun()) {
-            return run(run, resume, data); // a worker: rank 0 writes (and locks) the folder
+        if (!strategy.isGlobalZero()) {
+            return run(run, resume, data); // global zero writes (and locks) the folder
         }
         try (AutoCloseable lock = run.lock()) {
             if (!resume && run.holdsRun()) {
@@ -141,6 +142,7 @@ public final class FineTuning {
             DataSplit parts = data.split().split(index);
             observer.onData(index, parts);
             JsonObject provenance = Provenance.of(config, model, index, parts);
+            provenance.addProperty("worldSize", strategy.worldSize());
             if (resume) {
                 refuseMixedRun(run, provenance);
             }
@@ -150,14 +152,8 @@ public final class FineTuning {
             DiceScorer scorer = new DiceScorer(model, cache, data.prompt(), data.window());
             DecoderTrainer.Validator validator = parts.validation().isEmpty() ? null
                     : () -> DiceScorer.meanDice(scorer.score(parts.validation(), null));
-            boolean writes = collaboration == null || collaboration.writesRun();
-            if (!resume && writes) {
-                run.writeRunInfo(provenance);
-            }
+            boolean writes = strategy.isGlobalZero();
             listeners.forEach(trainer::addListener);
-            if (writes) {
-                trainer.addListener(new TensorBoardLog(run.path()));
-            }
             List<SamModel> replicas = new ArrayList<>();
             try {
                 for (String d : config.model().devices().subList(Math.min(1, config.model().devices().size()),
@@ -168,22 +164,25 @@ public final class FineTuning {
                     replicas.add(r);
                     trainer.addReplica(r);
                 }
-                if (collaboration == null) {
-                    return fit(trainer, train, validator, run, resume);
-                }
-                try (Collaboration c = collaboration.join(new Collaboration.Context(config, model, run, provenance,
-                        validator, parts.train().size(), parts.validation().size(), resume))) {
-                    trainer.setWeightSynchroniser(c.synchroniser()).setGradientReducer(c.reducer())
-                            .setShard(c.rank(), c.worldSize());
-                    if (!writes) {
-                        return fitAsWorker(trainer, train, validator, run, resume);
+                try (TrainingStrategy c = strategy) {
+                    // the others are joined before anything is written: a start they refuse leaves the folder as it was
+                    c.setUp(new TrainingStrategy.Context(config, model, run, provenance, validator,
+                            parts.train().size(), parts.validation().size(), resume));
+                    if (!resume && writes) {
+                        run.writeRunInfo(provenance);
                     }
+                    if (writes) {
+                        trainer.addListener(new TensorBoardLog(run.path()));
+                    }
+                    trainer.setStrategy(c);
                     try {
                         return fit(trainer, train, validator, run, resume);
                     } finally {
-                        JsonObject info = run.readRunInfo();
-                        c.describe(info);
-                        run.writeRunInfo(info);
+                        if (writes) {
+                            JsonObject info = run.readRunInfo();
+                            c.describe(info);
+                            run.writeRunInfo(info);
+                        }
                     }
                 }
             } finally {
@@ -199,21 +198,7 @@ public final class FineTuning {
             trainer.requestStop();
         }
         try {
-            return trainer.fit(train, validator, run, resume);
-        } finally {
-            running = null;
-        }
-    }
-
-    private TrainingResult fitAsWorker(DecoderTrainer trainer, SliceTrainingData train,
-                                       DecoderTrainer.Validator validator, RunDirectory run, boolean resume)
-            throws IOException {
-        running = trainer;
-        if (stopRequested) {
-            trainer.requestStop();
-        }
-        try {
-            return trainer.fitAsWorker(train, validator, run, resume);
+            return trainer.fitHeld(train, validator, run, resume); // the folder is locked here already (global zero)
         } finally {
             running = null;
         }
@@ -225,7 +210,15 @@ public final class FineTuning {
             throw new IOException("cannot resume " + run.path() + ": its " + RunDirectory.RUN + " is missing, so the"
                     + " data and checkpoint it trained on cannot be checked; start a new run in another --out");
         }
-        List<String> differences = Provenance.differences(run.readRunInfo(), now);
+        JsonObject saved = run.readRunInfo();
+        int savedWorld = Provenance.worldSize(saved);
+        int world = now.get("worldSize").getAsInt();
+        if (savedWorld != world) {
+            throw new IOException("cannot resume " + run.path() + " with world size " + world + ": it was trained with"
+                    + " world size " + savedWorld + "; resume it with " + savedWorld + (savedWorld == 1 ? " process"
+                    : " workers") + " (nothing was changed)");
+        }
+        List<String> differences = Provenance.differences(saved, now);
         if (!differences.isEmpty()) {
             throw new IOException("cannot resume " + run.path() + ": it was trained on other inputs:"
                     + System.lineSeparator() + "  " + String.join(System.lineSeparator() + "  ", differences)

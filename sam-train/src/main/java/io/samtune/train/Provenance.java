@@ -51,6 +51,21 @@ public final class Provenance {
     }
 
     /**
+     * The number of workers that shared each step of the run that wrote {@code saved}: its
+     * {@code worldSize}, else (older runs) its {@code dataParallel.worldSize}, else 1.
+     */
+    public static int worldSize(JsonObject saved) {
+        if (saved.has("worldSize") && saved.get("worldSize").isJsonPrimitive()) {
+            return saved.get("worldSize").getAsInt();
+        }
+        if (saved.has("dataParallel") && saved.get("dataParallel").isJsonObject()
+                && saved.getAsJsonObject("dataParallel").has("worldSize")) {
+            return saved.getAsJsonObject("dataParallel").get("worldSize").getAsInt();
+        }
+        return 1;
+    }
+
+    /**
      * What makes a resumed run differ from the run that wrote {@code saved}: the base checkpoint's
      * hash, the sizes, the split, and the files of each part with their hashes. Each entry names
      * the setting or part, saved vs now; empty when the run may continue.

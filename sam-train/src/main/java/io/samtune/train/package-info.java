@@ -10,9 +10,9 @@
  * <p>{@link io.samtune.train.DecoderTrainer} runs the loop: {@link io.samtune.train.TrainingData}
  * yields cached image embeddings with their masks and prompts, {@link io.samtune.train.DiceLoss}
  * scores the post-processed logits, gradients reach the {@link io.samtune.train.TrainableParameters}
- * group, the {@link io.samtune.train.GradientReducer} hook combines them, an {@link
- * io.samtune.train.Optimizer} ({@link io.samtune.train.Adam}) updates the weights, the {@link
- * io.samtune.train.WeightSynchroniser} hook aligns them every N steps, and {@link
+ * group, the {@link io.samtune.train.TrainingStrategy} combines them with other processes' (the one
+ * seam for everything distributed), an {@link io.samtune.train.Optimizer} ({@link
+ * io.samtune.train.Adam}) updates the weights, the strategy acts after the update, and {@link
  * io.samtune.train.TrainingListener}s observe a read-only {@link io.samtune.train.TrainingView}:
  * {@code Checkpoints} into a {@link io.samtune.train.RunDirectory}, {@code Validation} with the choice of the best decoder, the {@link
  * io.samtune.train.DivergenceGuard} and the metrics log. {@link io.samtune.train.FineTuning} is a

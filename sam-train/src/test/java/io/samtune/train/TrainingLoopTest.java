@@ -56,14 +56,14 @@ class TrainingLoopTest {
     }
 
     /** Trains the tiny model on the phantoms' train part with these hooks; returns the final decoder. */
-    private Map<String, float[]> train(GradientReducer reducer, WeightSynchroniser sync) throws Exception {
+    private Map<String, float[]> train(TrainingStrategy strategy) throws Exception {
         DataSplit split = DecoderTrainerTest.phantomSplit();
         try (SamModel model = TinySamTrainReferenceTest.tinyModel(); DecoderTrainer trainer = new DecoderTrainer(model, config())) {
             EmbeddingCache cache = new EmbeddingCache(tmp.resolve("cache"), model, IntensityWindow.minMax(), true);
             SliceTrainingData data = new SliceTrainingData(split.train(), cache,
                     DataConfig.builder().setFolder(Fixtures.phantoms()).optBoxJitter(2).build());
             data.warmCache(model.manager(), null); // every run reads the same (float16) embeddings from disk
-            trainer.setGradientReducer(reducer).setWeightSynchroniser(sync);
+            trainer.setStrategy(strategy);
             TrainingResult r = trainer.fit(data, null, null, false);
             assertThat(r.steps()).isEqualTo(STEPS);
             return copy(model.decoderParameters());
@@ -72,16 +72,14 @@ class TrainingLoopTest {
 
     @Test
     void aSynchroniserThatReplacesTheWeightsLeavesTrainingExact() throws Exception {
-        Map<String, float[]> plain = train(GradientReducer.NONE, WeightSynchroniser.NONE);
+        Map<String, float[]> plain = train(TrainingStrategy.SINGLE_DEVICE);
         List<Long> syncedAt = new ArrayList<>();
-        Map<String, float[]> synced = train(GradientReducer.NONE, new WeightSynchroniser() {
+        Map<String, float[]> synced = train(new TrainingStrategy() {
             @Override
-            public int every() {
-                return 2;
-            }
-
-            @Override
-            public void synchronise(TrainableParameters parameters, TrainingView run) {
+            public void afterUpdate(TrainableParameters parameters, TrainingView run) {
+                if (run.step() % 2 != 0) {
+                    return;
+                }
                 syncedAt.add(run.step());
                 // new arrays with the same values, as an average over one site would give
                 try (NDManager m = parameters.arrays().values().iterator().next().getManager().newSubManager()) {
@@ -109,13 +107,17 @@ class TrainingLoopTest {
         int[] calls = {0};
         double[] gradientNorm = {0};
         // gradients zeroed by the reducer reach Adam as zeros: m = v = 0, so no weight moves
-        Map<String, float[]> frozen = train((parameters, run) -> {
-            calls[0]++;
-            for (NDArray g : parameters.gradients().values()) {
-                gradientNorm[0] += g.abs().sum().getFloat();
+        Map<String, float[]> frozen = train(new TrainingStrategy() {
+            @Override
+            public Step reduce(TrainableParameters parameters, Step local, TrainingView run) {
+                calls[0]++;
+                for (NDArray g : parameters.gradients().values()) {
+                    gradientNorm[0] += g.abs().sum().getFloat();
+                }
+                parameters.zeroGradients();
+                return local;
             }
-            parameters.zeroGradients();
-        }, WeightSynchroniser.NONE);
+        });
         assertThat(calls[0]).isEqualTo(STEPS);
         assertThat(gradientNorm[0]).as("gradients are computed before the reducer").isPositive();
         initial.forEach((k, v) -> assertThat(frozen.get(k)).as(k).containsExactly(v));
@@ -193,7 +195,7 @@ class TrainingLoopTest {
 
     @Test
     void twoCpuReplicasEqualOneDeviceWithTheSameBatch() throws Exception {
-        Map<String, float[]> one = train(GradientReducer.NONE, WeightSynchroniser.NONE);
+        Map<String, float[]> one = train(TrainingStrategy.SINGLE_DEVICE);
         DataSplit split = DecoderTrainerTest.phantomSplit();
         try (SamModel model = TinySamTrainReferenceTest.tinyModel(); SamModel replica = TinySamTrainReferenceTest.tinyModel();
              DecoderTrainer trainer = new DecoderTrainer(model, config())) {

@@ -1,14 +1,14 @@
 package io.samtune.cli.command;
 
-import io.samtune.cli.option.ModelOptions;
-
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import io.samtune.cli.option.ModelOptions;
 import io.samtune.core.Engines;
 import io.samtune.core.ImageEmbedding;
 import io.samtune.core.Prompt;
@@ -30,16 +30,18 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 /**
  * {@code samtune benchmark}: the figures that decide how fast fine-tuning runs, measured on random
  * weights of a named geometry (no checkpoint needed): one encoder pass, one decoder training step
- * from a cached embedding, the same step with the encoder recomputed, and reading one slice file.
- * Each figure is the median of {@code --repeat} runs after a warm-up.
+ * from a cached embedding, the same step with the encoder recomputed, reading one slice file, a
+ * federated round, data-parallel steps, cache filling and (with {@code --only collective}) the
+ * cluster's all-reduce among 2 to 8 processes. Each figure is the median of {@code --repeat} runs
+ * after a warm-up.
  */
 @Command(name = "benchmark", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Measure encoder, decoder-step and .mat reading times on random weights.")
@@ -66,6 +68,14 @@ public final class BenchmarkCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of a table.")
     boolean json;
 
+    @Option(names = "--only", split = ",", paramLabel = "FIGURE", description = "Measure only these: encoder, mat,"
+            + " federated, dp, cache, collective (default: all but collective).")
+    List<String> only;
+
+    @Option(names = "--members", split = ",", paramLabel = "N", description = "Member counts of the collective figures"
+            + " (default: 2,3,4,8).")
+    List<Integer> members = List.of(2, 3, 4, 8);
+
     /** Runs the command; returns the exit code. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
         return Commands.run(new BenchmarkCommand(), out, err, args);
@@ -80,6 +90,13 @@ public final class BenchmarkCommand implements Callable<Integer> {
         try {
             if (repeat < 1) {
                 throw new IllegalArgumentException("--repeat must be >= 1");
+            }
+            if (only != null && !ALL_SECTIONS.containsAll(only)) {
+                throw new IllegalArgumentException("--only takes " + String.join(", ", ALL_SECTIONS) + "; got "
+                        + String.join(",", only));
+            }
+            if (members.stream().anyMatch(n -> n < 2 || n > 64)) {
+                throw new IllegalArgumentException("--members takes counts from 2 to 64, got " + members);
             }
             if (threads != null && threads < 1) {
                 throw new IllegalArgumentException("--threads must be >= 1");
@@ -98,6 +115,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
         if (threads != null) {
             JniUtils.setNumThreads(threads); // in case the engine started before the property was set
         }
+        List<String> sections = only != null ? only : DEFAULT_SECTIONS;
         Path slices = data != null ? data : io.samtune.cli.option.Demo.data();
         List<Path> files;
         try {
@@ -107,72 +125,113 @@ public final class BenchmarkCommand implements Callable<Integer> {
             return 1;
         }
         if (!json) {
-            err.printf(Locale.ROOT, "benchmarking %s on %s (%d timed run%s per figure after a warm-up)...%n", model, dev,
-                    repeat, repeat == 1 ? "" : "s");
+            err.printf(Locale.ROOT, "benchmarking %s on %s (%d timed run%s per figure after a warm-up): %s...%n", model,
+                    dev, repeat, repeat == 1 ? "" : "s", String.join(", ", sections));
         }
+        JsonObject o = new JsonObject();
+        List<String> table = new ArrayList<>();
         // before any libtorch work: its idle worker threads spin for a while and would slow the reader
-        double matMs = matLoad(files) * 1000;
-        double encoder;
-        double cachedStep;
-        double uncachedStep;
+        double matMs = sections.contains("mat") ? matLoad(files) * 1000 : 0;
         int decoderValues;
         try (SamModel sam = SamModel.random(config, 1, dev);
              NDManager m = sam.manager().newSubManager();
              DecoderTrainer trainer = new DecoderTrainer(sam, TrainingConfig.builder()
                      .optOptimization(OptimizationConfig.builder().optLearningRate(1e-5).build()).build())) {
-            NDArray image = m.randomNormal(new Shape(1, 3, config.imageSize(), config.imageSize()));
-            encoder = median(() -> {
-                try (NDManager s = m.newSubManager()) {
-                    NDArray x = image.duplicate();
-                    x.attach(s);
-                    sam.imageEncoder().forward(x).toFloatArray();
-                }
-            });
             decoderValues = Math.toIntExact(io.samtune.train.TrainableParameters.decoder(sam).parameterCount());
-            int side = io.samtune.distributed.dataparallel.ParallelStepBenchmark.SIDE;
-            BinaryMask mask = io.samtune.distributed.dataparallel.ParallelStepBenchmark.mask();
-            Prompt box = io.samtune.distributed.dataparallel.ParallelStepBenchmark.box();
-            int e = config.embeddingSize();
-            NDArray cached = m.randomNormal(new Shape(1, config.promptEmbedDim(), e, e));
-            cachedStep = median(() -> {
-                try (NDManager s = m.newSubManager()) {
-                    NDArray emb = cached.duplicate();
-                    emb.attach(s);
-                    trainer.trainStep(List.of(new TrainingExample("bench",
-                            new ImageEmbedding(emb, config.imageSize(), config.imageSize(), side, side), mask, box)));
-                }
-            });
-            uncachedStep = median(() -> {
-                try (NDManager s = m.newSubManager()) {
-                    NDArray x = image.duplicate();
-                    x.attach(s);
-                    NDArray emb = sam.imageEncoder().forward(x);
-                    trainer.trainStep(List.of(new TrainingExample("bench",
-                            new ImageEmbedding(emb, config.imageSize(), config.imageSize(), side, side), mask, box)));
-                }
-            });
+            if (sections.contains("encoder")) {
+                NDArray image = m.randomNormal(new Shape(1, 3, config.imageSize(), config.imageSize()));
+                double encoder = median(() -> {
+                    try (NDManager s = m.newSubManager()) {
+                        NDArray x = image.duplicate();
+                        x.attach(s);
+                        sam.imageEncoder().forward(x).toFloatArray();
+                    }
+                });
+                int side = io.samtune.distributed.dataparallel.ParallelStepBenchmark.SIDE;
+                BinaryMask mask = io.samtune.distributed.dataparallel.ParallelStepBenchmark.mask();
+                Prompt box = io.samtune.distributed.dataparallel.ParallelStepBenchmark.box();
+                int e = config.embeddingSize();
+                NDArray cached = m.randomNormal(new Shape(1, config.promptEmbedDim(), e, e));
+                double cachedStep = median(() -> {
+                    try (NDManager s = m.newSubManager()) {
+                        NDArray emb = cached.duplicate();
+                        emb.attach(s);
+                        trainer.trainStep(List.of(new TrainingExample("bench",
+                                new ImageEmbedding(emb, config.imageSize(), config.imageSize(), side, side), mask, box)));
+                    }
+                });
+                double uncachedStep = median(() -> {
+                    try (NDManager s = m.newSubManager()) {
+                        NDArray x = image.duplicate();
+                        x.attach(s);
+                        NDArray emb = sam.imageEncoder().forward(x);
+                        trainer.trainStep(List.of(new TrainingExample("bench",
+                                new ImageEmbedding(emb, config.imageSize(), config.imageSize(), side, side), mask, box)));
+                    }
+                });
+                o.addProperty("encoder_s", round(encoder));
+                o.addProperty("decoder_train_step_s", round(cachedStep));
+                o.addProperty("uncached_step_s", round(uncachedStep));
+                table.add(line("image encoder, one " + config.imageSize() + "x" + config.imageSize() + " image", encoder));
+                table.add(line("decoder training step, cached embedding", cachedStep));
+                table.add(line("training step with the encoder recomputed", uncachedStep));
+            }
         }
-        double roundS = io.samtune.distributed.federated.RoundBenchmark.roundSeconds(3, decoderValues, Math.max(3, repeat));
-        int threadsUsed = threads != null ? threads : JniUtils.getNumThreads();
-        // last: the workers run one libtorch thread each, this process included
-        int dpBatch = 4;
-        var oneWorker = io.samtune.distributed.dataparallel.ParallelStepBenchmark.measure(config, 1, dpBatch, Math.max(3, repeat));
-        var twoWorkers = io.samtune.distributed.dataparallel.ParallelStepBenchmark.measure(config, 2, dpBatch, Math.max(3, repeat));
-        // cache fill as `samtune cache --shard I/N` does it: shard processes of one thread each
-        double fillOne = CacheFillBenchmark.slicesPerSecond(config, files, 1, 2);
-        double fillTwo = CacheFillBenchmark.slicesPerSecond(config, files, 2, 2);
-        JsonObject o = new JsonObject();
-        o.addProperty("encoder_s", round(encoder));
-        o.addProperty("decoder_train_step_s", round(cachedStep));
-        o.addProperty("uncached_step_s", round(uncachedStep));
-        o.addProperty("mat_load_ms_per_file", round(matMs));
-        o.addProperty("federated_round_s", round(roundS));
+        if (sections.contains("mat")) {
+            o.addProperty("mat_load_ms_per_file", round(matMs));
+        }
+        if (sections.contains("federated")) {
+            double roundS = io.samtune.distributed.federated.RoundBenchmark.roundSeconds(3, decoderValues,
+                    Math.max(3, repeat));
+            o.addProperty("federated_round_s", round(roundS));
+            table.add(line(String.format(Locale.ROOT, "federated round, 3 sites, TLS, %.1f MB", decoderValues * 4 / 1e6),
+                    roundS));
+        }
         o.addProperty("decoder_mb", round(decoderValues * 4 / 1e6));
-        o.addProperty("dp_step_1_worker_s", round(oneWorker.stepSeconds()));
-        o.addProperty("dp_step_2_workers_s", round(twoWorkers.stepSeconds()));
-        o.addProperty("dp_allreduce_2_workers_s", round(twoWorkers.allReduceSeconds()));
-        o.addProperty("cache_fill_1_shard_slices_per_s", round(fillOne));
-        o.addProperty("cache_fill_2_shards_slices_per_s", round(fillTwo));
+        int threadsUsed = threads != null ? threads : JniUtils.getNumThreads();
+        if (sections.contains("dp")) {
+            // the workers run one libtorch thread each, this process included
+            int dpBatch = 4;
+            var oneWorker = io.samtune.distributed.dataparallel.ParallelStepBenchmark.measure(config, 1, dpBatch,
+                    Math.max(3, repeat));
+            var twoWorkers = io.samtune.distributed.dataparallel.ParallelStepBenchmark.measure(config, 2, dpBatch,
+                    Math.max(3, repeat));
+            o.addProperty("dp_step_1_worker_s", round(oneWorker.stepSeconds()));
+            o.addProperty("dp_step_2_workers_s", round(twoWorkers.stepSeconds()));
+            o.addProperty("dp_allreduce_2_workers_s", round(twoWorkers.allReduceSeconds()));
+            table.add(line("data-parallel step, batch " + dpBatch + ", 1 worker", oneWorker.stepSeconds()));
+            table.add(line("data-parallel step, batch " + dpBatch + ", 2 workers", twoWorkers.stepSeconds()));
+            table.add(line("  of which the all-reduce (2 workers)", twoWorkers.allReduceSeconds()));
+        }
+        if (sections.contains("cache")) {
+            // cache fill as `samtune cache --shard I/N` does it: shard processes of one thread each
+            double fillOne = CacheFillBenchmark.slicesPerSecond(config, files, 1, 2);
+            double fillTwo = CacheFillBenchmark.slicesPerSecond(config, files, 2, 2);
+            o.addProperty("cache_fill_1_shard_slices_per_s", round(fillOne));
+            o.addProperty("cache_fill_2_shards_slices_per_s", round(fillTwo));
+            table.add(String.format(Locale.ROOT, "%-44s %6.3f /s", "cache fill, 1 shard of 1 thread (slices)", fillOne));
+            table.add(String.format(Locale.ROOT, "%-44s %6.3f /s", "cache fill, 2 shards of 1 thread (slices)", fillTwo));
+        }
+        if (sections.contains("mat")) {
+            table.add(String.format(Locale.ROOT, "%-44s %8.2f ms", "reading one slice .mat (" + files.size() + " files)",
+                    matMs));
+        }
+        if (sections.contains("collective")) {
+            JsonArray figures = new JsonArray();
+            for (boolean tls : new boolean[] {false, true}) {
+                for (int n : members) {
+                    var f = io.samtune.distributed.dataparallel.CollectiveBenchmark.measure(n, tls, decoderValues,
+                            Math.max(3, repeat));
+                    figures.add(f.toJson());
+                    double optimal = io.samtune.distributed.dataparallel.CollectiveBenchmark.optimalBytesPerMember(n,
+                            decoderValues);
+                    table.add(String.format(Locale.ROOT, "%-44s %9.3f s  %6.3f s CPU  %6.1f MB sent (%.2fx optimal)",
+                            "all-reduce, " + n + " members, " + (tls ? "TLS" : "plain TCP"), f.seconds(),
+                            f.cpuSecondsPerMember(), f.bytesSentPerMember() / 1e6, f.bytesSentPerMember() / optimal));
+                }
+            }
+            o.add("collective", figures);
+        }
         o.addProperty("threads", threadsUsed);
         o.addProperty("device", dev.toString().replace("()", "").replace("(", ":").replace(")", ""));
         o.addProperty("model", model);
@@ -183,24 +242,19 @@ public final class BenchmarkCommand implements Callable<Integer> {
         } else {
             out.printf(Locale.ROOT, "%-44s %10s%n", "figure (" + model + ", " + o.get("device").getAsString() + ", "
                     + o.get("threads").getAsInt() + " threads)", "median");
-            out.printf(Locale.ROOT, "%-44s %9.3f s%n", "image encoder, one " + config.imageSize() + "x" + config.imageSize()
-                    + " image", encoder);
-            out.printf(Locale.ROOT, "%-44s %9.3f s%n", "decoder training step, cached embedding", cachedStep);
-            out.printf(Locale.ROOT, "%-44s %9.3f s%n", "training step with the encoder recomputed", uncachedStep);
-            out.printf(Locale.ROOT, "%-44s %9.3f s%n", String.format(Locale.ROOT, "federated round, 3 sites, TLS, %.1f MB",
-                    decoderValues * 4 / 1e6), roundS);
-            out.printf(Locale.ROOT, "%-44s %9.3f s%n", "data-parallel step, batch " + dpBatch + ", 1 worker",
-                    oneWorker.stepSeconds());
-            out.printf(Locale.ROOT, "%-44s %9.3f s%n", "data-parallel step, batch " + dpBatch + ", 2 workers",
-                    twoWorkers.stepSeconds());
-            out.printf(Locale.ROOT, "%-44s %9.3f s%n", "  of which the all-reduce (2 workers)", twoWorkers.allReduceSeconds());
-            out.printf(Locale.ROOT, "%-44s %6.3f /s%n", "cache fill, 1 shard of 1 thread (slices)", fillOne);
-            out.printf(Locale.ROOT, "%-44s %6.3f /s%n", "cache fill, 2 shards of 1 thread (slices)", fillTwo);
-            out.printf(Locale.ROOT, "%-44s %8.2f ms%n", "reading one slice .mat (" + files.size() + " files)", matMs);
+            table.forEach(out::println);
             out.printf(Locale.ROOT, "DJL %s, libtorch %s%n", o.get("djl").getAsString(), o.get("libtorch").getAsString());
         }
         return 0;
     }
+
+    private static String line(String what, double seconds) {
+        return String.format(Locale.ROOT, "%-44s %9.3f s", what, seconds);
+    }
+
+    /** The figures run unless {@code --only} names others (the all-reduce figures start up to 8 processes per size). */
+    static final List<String> DEFAULT_SECTIONS = List.of("encoder", "mat", "federated", "dp", "cache");
+    static final List<String> ALL_SECTIONS = List.of("encoder", "mat", "federated", "dp", "cache", "collective");
 
     private interface Run {
         void run() throws Exception;

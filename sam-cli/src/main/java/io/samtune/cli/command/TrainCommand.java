@@ -461,7 +461,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw Commands.badOption(spec, e.getMessage());
         }
         if (launch.worldSize() > 1) {
-            job.setCollaboration(dataParallel(launch, err));
+            job.setStrategy(dataParallel(launch, err));
         } else if (keystore != null || ca != null) {
             throw Commands.badOption(spec, "--keystore and --ca secure data-parallel workers (world size > 1, from"
                     + " --world-size, WORLD_SIZE or SLURM_NTASKS); a federation's keystore goes in federation.json");
@@ -474,7 +474,7 @@ public final class TrainCommand implements Callable<Integer> {
                 throw Commands.badOption(spec, "--federation " + e.getMessage());
             }
             char[] password = CertsCommand.password(spec);
-            job.setCollaboration(new io.samtune.distributed.federated.Federation(site, password, line -> {
+            job.setStrategy(new io.samtune.distributed.federated.Federation(site, password, line -> {
                 o.println("federation: " + line);
                 o.flush();
             }));

@@ -143,11 +143,83 @@ class DataParallelTrainTest {
         assertThat(TrainCommandTest.maxDiff(TrainCommandTest.decoder(both), TrainCommandTest.decoder(killed)))
                 .as("killed, resumed vs uninterrupted, 2 workers each").isZero();
 
-        // another world size is refused, naming both
+        // another world size is refused, naming both; one process too
         CommandResult three = TrainCommandTest.run(args(killed, 8, "--rank", "0", "--world-size", "3", "--rendezvous",
                 tmp.resolve("rv3").toString(), "--resume").toArray(String[]::new));
         assertThat(three.exit()).isEqualTo(1);
         assertThat(three.err()).contains("world size 3").contains("world size 2");
+        byte[] before = Files.readAllBytes(killed.resolve("decoder-last.safetensors"));
+        CommandResult alone = TrainCommandTest.run(args(killed, 16, "--resume").toArray(String[]::new));
+        assertThat(alone.exit()).as(alone.err()).isEqualTo(1);
+        assertThat(alone.err()).contains("with world size 1: it was trained with world size 2")
+                .contains("resume it with 2 workers");
+        assertThat(Files.readAllBytes(killed.resolve("decoder-last.safetensors"))).isEqualTo(before);
+    }
+
+    /** {@code args} with the value after {@code option} replaced. */
+    private static List<String> with(List<String> args, String option, String value) {
+        List<String> out = new ArrayList<>(args);
+        out.set(out.indexOf(option) + 1, value);
+        return out;
+    }
+
+    /**
+     * Rank 0 in this JVM and rank 1 (a child, with {@code env}) start with the given arguments; both
+     * must stop with exit code 1 long before the worker timeout, rank 0 saying each of {@code expected},
+     * and the run folder must hold no training.
+     */
+    private void refused(String name, List<String> zeroArgs, List<String> oneArgs, Map<String, String> env,
+                         String... expected) throws Exception {
+        Process one = workers.start(name + ".log", oneArgs, env);
+        long t0 = System.nanoTime();
+        List<String> zero = new ArrayList<>(zeroArgs);
+        zero.addAll(List.of("--rank", "0", "--world-size", "2"));
+        CommandResult r = TrainCommandTest.run(zero.toArray(String[]::new));
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertThat(one.waitFor(60, TimeUnit.SECONDS)).as(log(name + ".log")).isTrue();
+        assertThat(r.exit()).as("%s%nrank 1:%n%s", r.err(), log(name + ".log")).isEqualTo(1);
+        assertThat(r.err()).contains(expected);
+        assertThat(one.exitValue()).as(log(name + ".log")).isEqualTo(1);
+        assertThat(seconds).as("seconds until rank 0 stopped").isLessThan(60);
+        Path out = Path.of(zeroArgs.get(zeroArgs.indexOf("--out") + 1));
+        assertThat(out.resolve(RunDirectory.METRICS)).doesNotExist();
+        assertThat(out.resolve(RunDirectory.STATE)).doesNotExist();
+        assertThat(out.resolve(RunDirectory.RUN)).as("a refused start leaves the folder as it was").doesNotExist();
+    }
+
+    @Test
+    @Timeout(value = 400, unit = TimeUnit.SECONDS)
+    void workersThatDoNotRunOneJobAreRefusedByName() throws Exception {
+        Map<String, String> rank1 = Map.of("RANK", "1", "WORLD_SIZE", "2", "LOCAL_RANK", "1");
+        List<String> base = args(tmp.resolve("lr"), 4, "--rendezvous", tmp.resolve("rv-lr").toString(),
+                "--worker-timeout", "120");
+        refused("lr", base, with(base, "--lr", "1e-3"), rank1, "worker rank-0001 does not run the same job",
+                "optimization.learningRate is 0.001 there, 0.003 here", "nothing was trained");
+
+        Path copy = tmp.resolve("fewer-slices");
+        Files.createDirectories(copy);
+        try (var files = Files.list(Fixtures.phantoms())) {
+            List<Path> mats = files.filter(f -> f.toString().endsWith(".mat")).sorted().toList();
+            for (Path f : mats.subList(1, mats.size())) {
+                Files.copy(f, copy.resolve(f.getFileName()));
+            }
+        }
+        base = with(with(base, "--out", tmp.resolve("data").toString()), "--rendezvous", tmp.resolve("rv-data").toString());
+        refused("data", base, with(base, "--data", copy.toString()), rank1, "worker rank-0001 does not run the same job",
+                " part is ");
+
+        base = with(with(base, "--out", tmp.resolve("world").toString()), "--rendezvous",
+                tmp.resolve("rv-world").toString());
+        refused("world", base, base, Map.of("RANK", "1", "WORLD_SIZE", "3", "LOCAL_RANK", "1"),
+                "world size is 3 there, 2 here");
+        assertThat(log("world.log")).contains("world size is 2 there, 3 here");
+
+        // two runs (other --out) sharing a rendezvous folder never meet: each names the other's group
+        Path shared = tmp.resolve("rv-shared");
+        base = with(with(with(base, "--out", tmp.resolve("run-a").toString()), "--rendezvous", shared.toString()),
+                "--worker-timeout", "8");
+        refused("shared", base, with(base, "--out", tmp.resolve("run-b").toString()), rank1, "has 1 of 2 members",
+                "other groups meet in " + shared, "run-b");
     }
 
     private static List<Double> losses(Path run) throws IOException {

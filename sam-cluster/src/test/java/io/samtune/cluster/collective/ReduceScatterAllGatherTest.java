@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiPredicate;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -166,6 +167,7 @@ class ReduceScatterAllGatherTest {
     }
 
     @Test
+    @Tag("large")
     @Timeout(value = 300, unit = TimeUnit.SECONDS)
     void aDecoderSizedVectorIsSummedIdenticallyAndEachMemberSendsItsShare() throws Exception {
         int length = 4_060_000 + 3;

@@ -1,16 +1,17 @@
 package io.samtune.distributed.dataparallel;
 
+import com.google.gson.JsonObject;
 import io.samtune.cluster.ClusterConfig;
 import io.samtune.cluster.ClusterException;
 import io.samtune.cluster.JGroupsCluster;
 import io.samtune.cluster.Launch;
-
-import com.google.gson.JsonObject;
 import io.samtune.train.AllReduceGradients;
-import io.samtune.train.Collaboration;
-import io.samtune.train.GradientReducer;
+import io.samtune.train.TrainableParameters;
+import io.samtune.train.TrainingStrategy;
+import io.samtune.train.TrainingView;
 import io.samtune.train.WorkerLostException;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,18 +19,23 @@ import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
- * Data-parallel training across processes for {@link io.samtune.train.FineTuning#setCollaboration}:
+ * Data-parallel training across processes, the {@link TrainingStrategy} of a worker:
  * the workers meet on the cluster layer, each computes its share of every decoder call, and the
  * gradients are summed over the workers in rank order every step, so N workers with a global batch
- * B train as one process with batch B (up to the order of float sums). Rank 0 writes the run folder;
- * the others write nothing and, on {@code --resume}, read rank 0's checkpoint.
+ * B train as one process with batch B (up to the order of float sums). Before the first step the
+ * workers compare their settings, data and checkpoint ({@link JobFingerprint}); any difference stops
+ * them all, naming the worker and setting. The group's name comes from the run folder, so runs that
+ * share a rendezvous folder never meet. Rank 0 writes the run folder; the others write nothing and,
+ * on {@code --resume}, read rank 0's checkpoint.
  */
-public final class DataParallel implements Collaboration.Factory {
+public final class DataParallel implements TrainingStrategy {
 
     private final Launch launch;
     private final ClusterConfig cluster;
     private final Duration timeout;
     private final Consumer<String> console;
+    private JGroupsCluster group;
+    private AllReduceGradients reducer;
 
     /**
      * @param launch this worker's rank and the world size
@@ -45,82 +51,99 @@ public final class DataParallel implements Collaboration.Factory {
     }
 
     @Override
-    public boolean writesRun() {
+    public boolean isGlobalZero() {
         return launch.rank() == 0;
     }
 
     @Override
-    public Collaboration join(Collaboration.Context run) throws IOException {
-        if (run.resume() && launch.rank() == 0) {
-            JsonObject info = run.run().readRunInfo();
-            int saved = info.has("dataParallel") ? info.getAsJsonObject("dataParallel").get("worldSize").getAsInt() : 1;
-            if (saved != launch.worldSize()) {
-                throw new IOException("cannot resume " + run.run().path() + " with world size " + launch.worldSize()
-                        + ": it was trained with world size " + saved + "; resume with " + saved + " workers");
-            }
-        }
-        JGroupsCluster group;
+    public int rank() {
+        return launch.rank();
+    }
+
+    @Override
+    public int worldSize() {
+        return launch.worldSize();
+    }
+
+    @Override
+    public void setUp(Context run) throws IOException {
+        ClusterConfig config = cluster.toBuilder().setGroup(groupOf(cluster.group(), run.run().path())).build();
+        JGroupsCluster joined;
         try {
-            group = JGroupsCluster.join(cluster);
+            joined = JGroupsCluster.join(config);
         } catch (ClusterException e) {
             throw new IOException("worker " + launch.memberName() + ": " + e.getMessage(), e);
         }
         try {
+            FingerprintExchange exchange = new FingerprintExchange(joined, JobFingerprint.of(run, launch.worldSize()));
+            joined.setListener(exchange);
+            exchange.announce();
             console.accept("worker " + launch.rank() + " of " + launch.worldSize() + " (from " + launch.source()
-                    + ") waiting for the others in " + (cluster.rendezvous() != null ? cluster.rendezvous()
-                    : cluster.peers()));
-            group.awaitMembers(launch.worldSize(), timeout);
+                    + ") waiting for the others in " + (config.rendezvous() != null ? config.rendezvous()
+                    : config.peers()) + " (group " + config.group() + ")");
             List<String> expected = new ArrayList<>();
             for (int r = 0; r < launch.worldSize(); r++) {
                 expected.add(new Launch(r, launch.worldSize(), 0, launch.source()).memberName());
             }
-            if (!group.members().equals(expected)) {
-                throw new IOException("the group holds " + group.members() + ", expected exactly " + expected
-                        + "; is another run using the same rendezvous folder or ports, or a rank given twice?");
+            exchange.await(expected, timeout);
+            joined.awaitMembers(launch.worldSize(), timeout);
+            if (!joined.members().equals(expected)) {
+                throw new IOException("the group holds " + joined.members() + ", expected exactly " + expected
+                        + "; is a rank given twice, or a worker of another run started with the same --out?");
             }
-            console.accept("all " + launch.worldSize() + " workers present; each computes its share of every batch");
-            if (launch.rank() == 0 && !run.resume()) { // recorded at once: a resume after SIGKILL checks it
-                JsonObject info = run.run().readRunInfo();
-                info.add("dataParallel", record());
-                run.run().writeRunInfo(info);
-            }
+            console.accept("all " + launch.worldSize() + " workers present with the same settings, data and"
+                    + " checkpoint; each computes its share of every batch");
         } catch (IOException e) { // a ClusterException too: the message names who is missing
-            group.close();
+            joined.close();
             throw e;
         }
-        AllReduceGradients reducer = new AllReduceGradients((round, values) -> {
+        group = joined;
+        reducer = new AllReduceGradients((round, values) -> {
             try {
-                return group.allReduce().sum(round, values, timeout);
+                return joined.allReduce().sum(round, values, timeout);
             } catch (ClusterException e) {
                 throw new WorkerLostException(e.getMessage(), e);
             }
-        }, launch.worldSize());
-        return new Collaboration() {
-            @Override
-            public GradientReducer reducer() {
-                return reducer;
-            }
+        }, launch.rank(), launch.worldSize());
+    }
 
-            @Override
-            public int rank() {
-                return launch.rank();
-            }
+    @Override
+    public Step reduce(TrainableParameters parameters, Step local, TrainingView run) {
+        if (reducer == null) {
+            throw new IllegalStateException("set up the data-parallel strategy (setUp) before training");
+        }
+        return reducer.reduce(parameters, local, run);
+    }
 
-            @Override
-            public int worldSize() {
-                return launch.worldSize();
-            }
+    @Override
+    public void describe(JsonObject runInfo) {
+        runInfo.add("dataParallel", record());
+    }
 
-            @Override
-            public void describe(JsonObject runInfo) {
-                runInfo.add("dataParallel", record());
-            }
+    @Override
+    public void close() {
+        if (group != null) {
+            group.close();
+            group = null;
+        }
+    }
 
-            @Override
-            public void close() {
-                group.close();
-            }
-        };
+    /**
+     * The group of a run's workers: {@code prefix}, the run folder's name and a hash of its absolute
+     * path, so that runs sharing a rendezvous folder or ports never meet (workers of one run name
+     * the same {@code --out}).
+     */
+    static String groupOf(String prefix, Path runFolder) {
+        Path absolute = runFolder.toAbsolutePath().normalize();
+        String name = absolute.getFileName() == null ? "run" : absolute.getFileName().toString()
+                .replaceAll("[^A-Za-z0-9._-]", "_");
+        try {
+            byte[] h = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(absolute.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return prefix + "-" + name + "-" + java.util.HexFormat.of().formatHex(h, 0, 4);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private JsonObject record() {

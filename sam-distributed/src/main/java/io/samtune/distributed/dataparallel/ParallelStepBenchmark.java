@@ -1,14 +1,13 @@
 package io.samtune.distributed.dataparallel;
 
-import io.samtune.cluster.ClusterConfig;
-import io.samtune.cluster.ClusterException;
-import io.samtune.cluster.JGroupsCluster;
-import io.samtune.cluster.Launch;
-
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
+import io.samtune.cluster.ClusterConfig;
+import io.samtune.cluster.ClusterException;
+import io.samtune.cluster.JGroupsCluster;
+import io.samtune.cluster.Launch;
 import io.samtune.core.ImageEmbedding;
 import io.samtune.core.Prompt;
 import io.samtune.core.SamConfig;
@@ -18,10 +17,8 @@ import io.samtune.data.BinaryMask;
 import io.samtune.data.BoxPrompt;
 import io.samtune.train.AllReduceGradients;
 import io.samtune.train.DecoderTrainer;
-import io.samtune.train.GradientReducer;
 import io.samtune.train.OptimizationConfig;
 import io.samtune.train.ScheduleConfig;
-import io.samtune.train.TrainableParameters;
 import io.samtune.train.TrainingConfig;
 import io.samtune.train.TrainingData;
 import io.samtune.train.TrainingExample;
@@ -118,17 +115,8 @@ public final class ParallelStepBenchmark {
                     } finally {
                         sums.add((System.nanoTime() - t0) / 1e9);
                     }
-                }, world);
-                trainer.setShard(rank, world).setGradientReducer(new GradientReducer() {
-                    @Override
-                    public void reduce(TrainableParameters parameters, TrainingView run) {
-                    }
-
-                    @Override
-                    public Step combine(TrainableParameters parameters, Step local, TrainingView run) {
-                        return sum.combine(parameters, local, run);
-                    }
-                });
+                }, rank, world);
+                trainer.setStrategy(sum);
             }
             List<Double> times = new ArrayList<>();
             long[] last = {System.nanoTime()};

@@ -9,10 +9,8 @@ import io.samtune.cluster.Cluster;
 import io.samtune.cluster.ClusterException;
 import io.samtune.cluster.ClusterTls;
 import io.samtune.train.DecoderTrainer;
-import io.samtune.train.GradientReducer;
 import io.samtune.train.TrainableParameters;
 import io.samtune.train.TrainingView;
-import io.samtune.train.WeightSynchroniser;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -53,14 +51,13 @@ import java.util.function.Consumer;
  * same decoder. A site joining late, or resuming, takes over the latest merged decoder first.
  *
  * <p>Only decoder weights, sample counts and validation scores leave a site. It also counts the
- * samples of each step and adds the FedProx term to the gradients (as the loop's
- * {@link GradientReducer}).
+ * samples of each step and adds the FedProx term to the gradients ({@link #reduce}, before each update).
  *
  * <p>Every message carries the sender's certificate and its signature over the sender's name and
  * the message: a site takes a message from a member only when the consortium's CA issued that
  * certificate to the member's name, so no site can speak under another's name.
  */
-public final class FederatedSynchroniser implements WeightSynchroniser, GradientReducer, Cluster.Listener, AutoCloseable {
+public final class FederatedSynchroniser implements Cluster.Listener, AutoCloseable {
 
     private static final byte HELLO = 1;
     private static final byte REFUSE = 2;
@@ -167,16 +164,16 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
         onMembers(cluster.members());
     }
 
-    @Override
+    /** Steps between rounds. */
     public int every() {
         return config.syncEvery();
     }
 
     // ---------------------------------------------------------------- the loop's hooks
 
-    @Override
-    public void reduce(TrainableParameters parameters, TrainingView run) {
-        samplesSinceRound += run.samples();
+    /** Counts a step's samples for the next round and adds the FedProx term to its gradients (before the update). */
+    public void reduce(TrainableParameters parameters, int samples) {
+        samplesSinceRound += samples;
         if (config.proximalMu() > 0 && anchor != null) {
             addProximalTerm(parameters);
         }
@@ -203,7 +200,7 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
         }
     }
 
-    @Override
+    /** Before the first step: waits for the sites and takes over the latest merged decoder, if any. */
     public void start(TrainableParameters parameters, TrainingView run) {
         anchor = parameters.flatten();
         hello(null, false);
@@ -234,12 +231,12 @@ public final class FederatedSynchroniser implements WeightSynchroniser, Gradient
         }
     }
 
-    @Override
+    /** A round: sends this site's weights, adopts the merge (every {@link #every()} steps). */
     public void synchronise(TrainableParameters parameters, TrainingView run) {
         round(parameters, false);
     }
 
-    @Override
+    /** After the last step: rounds until every site has finished, so that all hold the same decoder; true if it changed the weights. */
     public boolean finish(TrainableParameters parameters, TrainingView run) {
         Merged last;
         do {

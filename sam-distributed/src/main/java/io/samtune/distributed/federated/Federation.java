@@ -9,10 +9,9 @@ import io.samtune.cluster.ClusterConfig;
 import io.samtune.cluster.ClusterException;
 import io.samtune.cluster.ClusterTls;
 import io.samtune.cluster.JGroupsCluster;
-import io.samtune.train.Collaboration;
-import io.samtune.train.GradientReducer;
 import io.samtune.train.TrainableParameters;
-import io.samtune.train.WeightSynchroniser;
+import io.samtune.train.TrainingStrategy;
+import io.samtune.train.TrainingView;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -23,16 +22,16 @@ import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
- * Federated training for {@link io.samtune.train.FineTuning#setCollaboration}: joins the sites of
- * a {@code federation.json} over mutual TLS and puts a {@link FederatedSynchroniser} into the loop.
+ * Federated training, the {@link TrainingStrategy} of a site: joins the sites of a
+ * {@code federation.json} over mutual TLS and runs a {@link FederatedSynchroniser}'s rounds in the loop.
  * The best merged decoder is kept in the run folder as {@value #DECODER_BEST_MERGED}.
  *
  * <pre>{@code
- * new FineTuning(config).setCollaboration(new Federation(FederationConfig.read(file), password, System.out::println))
+ * new FineTuning(config).setStrategy(new Federation(FederationConfig.read(file), password, System.out::println))
  *         .run(new RunDirectory(out), false);
  * }</pre>
  */
-public final class Federation implements Collaboration.Factory {
+public final class Federation implements TrainingStrategy {
 
     /** The merged decoder with the best validation Dice over the sites: the same file on every site. */
     public static final String DECODER_BEST_MERGED = "decoder-best-merged.safetensors";
@@ -41,6 +40,7 @@ public final class Federation implements Collaboration.Factory {
     private final char[] password;
     private final Consumer<String> console;
     private int scoreEvery = 1;
+    private FederatedSynchroniser synchroniser;
 
     /**
      * @param config the site's settings
@@ -65,7 +65,7 @@ public final class Federation implements Collaboration.Factory {
     }
 
     @Override
-    public Collaboration join(Collaboration.Context run) throws IOException {
+    public void setUp(Context run) throws IOException {
         ClusterTls.Member tls = tls();
         ClusterConfig.Builder b = ClusterConfig.builder().setGroup(config.group()).setMember(config.site())
                 .optBindHost(config.bindHost()).optBindPort(config.bindPort()).optPortRange(0)
@@ -114,34 +114,62 @@ public final class Federation implements Collaboration.Factory {
                 + " sites are present" + (config.startPeers() == config.minPeers() ? ""
                         : " (" + config.startPeers() + " to start)")
                 + "; only decoder weights, sample counts and validation scores leave this site");
-        return new Collaboration() {
-            @Override
-            public WeightSynchroniser synchroniser() {
-                return s;
-            }
+        synchroniser = s;
+    }
 
-            @Override
-            public GradientReducer reducer() {
-                return s;
-            }
+    /** The site's synchroniser, once {@link #setUp set up}. */
+    private FederatedSynchroniser synchroniser() {
+        if (synchroniser == null) {
+            throw new IllegalStateException("set up the federation (setUp) before training");
+        }
+        return synchroniser;
+    }
 
-            @Override
-            public void describe(JsonObject runInfo) {
-                JsonObject now = s.record();
-                if (runInfo.has("federation") && runInfo.get("federation").isJsonObject()
-                        && runInfo.getAsJsonObject("federation").has("rounds")) {
-                    JsonArray all = runInfo.getAsJsonObject("federation").getAsJsonArray("rounds").deepCopy();
-                    all.addAll(now.getAsJsonArray("rounds"));
-                    now.add("rounds", all);
-                }
-                runInfo.add("federation", now);
-            }
+    @Override
+    public Step reduce(TrainableParameters parameters, Step local, TrainingView run) {
+        synchroniser().reduce(parameters, local.samples());
+        return local;
+    }
 
-            @Override
-            public void close() {
-                s.close();
-            }
-        };
+    @Override
+    public void start(TrainableParameters parameters, TrainingView run) {
+        synchroniser().start(parameters, run);
+    }
+
+    @Override
+    public void afterUpdate(TrainableParameters parameters, TrainingView run) {
+        FederatedSynchroniser s = synchroniser();
+        if (s.every() > 0 && run.step() % s.every() == 0) {
+            s.synchronise(parameters, run);
+        }
+    }
+
+    @Override
+    public boolean finish(TrainableParameters parameters, TrainingView run) {
+        return synchroniser().finish(parameters, run);
+    }
+
+    @Override
+    public void describe(JsonObject runInfo) {
+        if (synchroniser == null) {
+            return;
+        }
+        JsonObject now = synchroniser.record();
+        if (runInfo.has("federation") && runInfo.get("federation").isJsonObject()
+                && runInfo.getAsJsonObject("federation").has("rounds")) {
+            JsonArray all = runInfo.getAsJsonObject("federation").getAsJsonArray("rounds").deepCopy();
+            all.addAll(now.getAsJsonArray("rounds"));
+            now.add("rounds", all);
+        }
+        runInfo.add("federation", now);
+    }
+
+    @Override
+    public void close() {
+        if (synchroniser != null) {
+            synchroniser.close();
+            synchroniser = null;
+        }
     }
 
     /** This site's TLS context, after checking that its certificate carries its name. */

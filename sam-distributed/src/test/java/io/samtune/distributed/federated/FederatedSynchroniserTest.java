@@ -158,7 +158,7 @@ class FederatedSynchroniserTest {
                 }
                 p.overwrite(w);
                 Thread.sleep(stepMillis);
-                s.reduce(p, samples(samples));
+                s.reduce(p, samples);
                 if (step % s.every() == 0) {
                     s.synchronise(p, samples(samples));
                 }
@@ -454,7 +454,7 @@ class FederatedSynchroniserTest {
                     w[i] += -0.2f * (i + 1);
                 }
                 pc.overwrite(w);
-                c.reduce(pc, samples(5));
+                c.reduce(pc, 5);
                 if (step % c.every() == 0) {
                     c.synchronise(pc, samples(5));
                 }
