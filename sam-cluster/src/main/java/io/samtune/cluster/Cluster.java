@@ -16,7 +16,7 @@ public interface Cluster extends AutoCloseable {
     /** The members present now, in name order. */
     List<String> members();
 
-    /** The members seen in the group that have left it since (none by default). */
+    /** The members seen in the group that are not in it now (none by default). */
     default List<String> departed() {
         return List.of();
     }

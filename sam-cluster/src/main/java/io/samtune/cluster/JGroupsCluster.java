@@ -28,6 +28,7 @@ import org.jgroups.protocols.MERGE3;
 import org.jgroups.protocols.MFC;
 import org.jgroups.protocols.TCP;
 import org.jgroups.protocols.TCPPING;
+import org.jgroups.protocols.TP;
 import org.jgroups.protocols.UFC;
 import org.jgroups.protocols.UNICAST3;
 import org.jgroups.protocols.VERIFY_SUSPECT2;
@@ -61,6 +62,9 @@ public final class JGroupsCluster implements Cluster, Receiver {
     private static final byte COLLECTIVE = 2;
     private final ReduceScatterAllGather collective;
     private static final String NAME_KEY = "samtune.member";
+    /** JGroups' defaults: a bundle of 64 000 bytes, fragments of 60 000. */
+    private static final int DEFAULT_BUNDLE_SIZE = 64_000;
+    private static final int DEFAULT_FRAG_SIZE = 60_000;
 
     /** The member name an address carries (its logical name when it carries none). */
     private static String nameOf(Address a) {
@@ -108,6 +112,11 @@ public final class JGroupsCluster implements Cluster, Receiver {
 
     private static Protocol[] stack(ClusterConfig c) throws Exception {
         TCP tcp = new TCP();
+        // an all-reduce segment travels whole: fragments and bundles are larger than a segment's frame
+        int frame = 4 * c.segmentValues() + 1024;
+        org.jgroups.protocols.Bundler bundler = TP.createBundler(tcp.getBundlerType(), TCP.class);
+        bundler.setMaxSize(Math.max(DEFAULT_BUNDLE_SIZE, frame + 64 * 1024));
+        tcp.setBundler(bundler);
         tcp.setValue("bind_addr", InetAddress.getByName(c.bindHost()));
         tcp.setValue("bind_port", c.bindPort());
         tcp.setValue("port_range", c.portRange());
@@ -131,7 +140,7 @@ public final class JGroupsCluster implements Cluster, Receiver {
             new VERIFY_SUSPECT2().setValue("timeout", Math.max(500L, t / 3)), new NAKACK2().useMcastXmit(false),
             new UNICAST3(), new STABLE(),
             new GMS().setJoinTimeout(Math.max(500L, t / 3)).setValue("print_local_addr", false), new UFC(), new MFC(),
-            new FRAG4()};
+            new FRAG4().setFragSize(Math.max(DEFAULT_FRAG_SIZE, frame))};
     }
 
     private static List<java.net.InetSocketAddress> parsePeers(List<String> peers) {
@@ -185,6 +194,8 @@ public final class JGroupsCluster implements Cluster, Receiver {
                     left.add(m);
                 }
             }
+            // a member back in the view (subgroups that formed apart and merged, a suspicion withdrawn) has not left
+            left.removeAll(now);
             members = List.copyOf(now);
             names.clear();
             names.putAll(named);

@@ -536,6 +536,9 @@ public final class DecoderTrainer implements AutoCloseable {
                 throw new UncheckedIOException(e);
             }
         }
+        if (samples == 0) {
+            parameters.ensureGradients(); // a share with no slices: the others' sum is written into these
+        }
         return new TrainingStrategy.Step(loss, samples);
     }
 

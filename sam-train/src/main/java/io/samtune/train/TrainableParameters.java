@@ -155,6 +155,27 @@ public final class TrainableParameters {
     }
 
     /**
+     * Gives every tensor a gradient where no backward pass has made one yet (zeros; existing ones
+     * are unchanged), so that gradients can be written in place: a data-parallel worker whose share
+     * of a step is empty still receives the summed gradients.
+     */
+    public void ensureGradients() {
+        Map<String, NDArray> all = arrays();
+        NDManager base = all.values().iterator().next().getManager();
+        try (NDManager scope = base.newSubManager();
+             ai.djl.training.GradientCollector gc = base.getEngine().newGradientCollector()) {
+            NDArray total = null;
+            for (NDArray a : all.values()) {
+                NDArray zero = a.mul(0f).sum();
+                zero.attach(scope);
+                total = total == null ? zero : total.add(zero);
+                total.attach(scope);
+            }
+            gc.backward(total);
+        }
+    }
+
+    /**
      * Every gradient of the group in one array, laid out as {@link #flatten()}, followed by
      * {@code extra} zeros (room for values sent along with them).
      */

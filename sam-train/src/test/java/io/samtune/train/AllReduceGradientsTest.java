@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
 import io.samtune.core.checkpoint.StateDict;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
@@ -32,6 +33,11 @@ class AllReduceGradientsTest {
         d.put("a", manager.zeros(new Shape(2, 2)));
         d.put("b", manager.zeros(new Shape(3)));
         TrainableParameters p = new TrainableParameters("test", d, List.of("a", "b"));
+        // libtorch keeps a gradient once a backward pass made one: d(sum a + sum b) = ones
+        try (GradientCollector gc = manager.getEngine().newGradientCollector()) {
+            gc.backward(p.arrays().get("a").sum().add(p.arrays().get("b").sum()));
+        }
+        assertThat(p.flattenGradients(0)).containsOnly(1f);
         p.overwriteGradients(new float[] {1, 2, 3, 4, 5, 6, 7});
         return p;
     }
@@ -85,6 +91,19 @@ class AllReduceGradientsTest {
         AllReduceGradients alone = new AllReduceGradients((round, v) -> v.clone(), 0, 2);
         assertThatThrownBy(() -> alone.reduce(group(), new TrainingStrategy.Step(0.5, 3), atStep(4)))
                 .hasMessageContaining("1 of 2 took part");
+    }
+
+    @Test
+    void aWorkerThatComputedNothingStillReceivesTheSum() {
+        StateDict d = new StateDict(manager);
+        d.put("w", manager.zeros(new Shape(3)));
+        TrainableParameters fresh = new TrainableParameters("fresh", d, List.of("w"));
+        fresh.ensureGradients(); // no backward pass yet: without this, writing gradients would be lost
+        fresh.overwriteGradients(new float[] {4, 5, 6});
+        assertThat(fresh.flattenGradients(0)).containsExactly(4, 5, 6);
+        TrainableParameters p = group();
+        p.ensureGradients(); // existing gradients stay as they are
+        assertThat(p.flattenGradients(0)).containsExactly(1, 2, 3, 4, 5, 6, 7);
     }
 
     @Test

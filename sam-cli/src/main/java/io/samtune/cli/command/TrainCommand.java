@@ -175,6 +175,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--worker-timeout", paramLabel = "S", description = "Seconds to wait for the workers at the start and for each step's sum (default: ${DEFAULT-VALUE}).")
     int workerTimeout = 300;
 
+    @Option(names = "--step-digests", paramLabel = "DIR", description = "Data-parallel workers: after every step each"
+            + " appends the SHA-256 of its weights to DIR/rank-NNNN.txt (equal files: every worker holds the same bits).")
+    Path stepDigests;
+
     @Option(names = "--resume", description = "Continue the run saved in --out.")
     boolean resume;
 
@@ -397,8 +401,8 @@ public final class TrainCommand implements Callable<Integer> {
                 java.util.Arrays.fill(password, '\0');
             }
         }
-        return new io.samtune.distributed.dataparallel.DataParallel(launch, cc.build(), java.time.Duration.ofSeconds(Math.max(1, workerTimeout)),
-                console);
+        return new io.samtune.distributed.dataparallel.DataParallel(launch, cc.build(),
+                java.time.Duration.ofSeconds(Math.max(1, workerTimeout)), console).setStepDigests(stepDigests);
     }
 
     @Override
@@ -465,6 +469,10 @@ public final class TrainCommand implements Callable<Integer> {
         } else if (keystore != null || ca != null) {
             throw Commands.badOption(spec, "--keystore and --ca secure data-parallel workers (world size > 1, from"
                     + " --world-size, WORLD_SIZE or SLURM_NTASKS); a federation's keystore goes in federation.json");
+        }
+        if (launch.worldSize() == 1 && stepDigests != null) {
+            throw Commands.badOption(spec, "--step-digests compares data-parallel workers (world size > 1, from"
+                    + " --world-size, WORLD_SIZE or SLURM_NTASKS)");
         }
         if (federation != null) {
             io.samtune.distributed.federated.FederationConfig site;

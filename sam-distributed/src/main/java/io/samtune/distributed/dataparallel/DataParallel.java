@@ -36,6 +36,7 @@ public final class DataParallel implements TrainingStrategy {
     private final Consumer<String> console;
     private JGroupsCluster group;
     private AllReduceGradients reducer;
+    private Path digests;
 
     /**
      * @param launch this worker's rank and the world size
@@ -48,6 +49,37 @@ public final class DataParallel implements TrainingStrategy {
         this.cluster = cluster.toBuilder().setMember(launch.memberName()).build();
         this.timeout = Objects.requireNonNull(timeout, "timeout");
         this.console = Objects.requireNonNull(console, "console");
+    }
+
+    /**
+     * After every update, appends the step and the SHA-256 of this worker's trained weights (their
+     * float32 bits) to {@code folder/rank-NNNN.txt}: the files of all workers are equal line by line
+     * when every worker holds the same weights. Off by default.
+     */
+    public DataParallel setStepDigests(Path folder) {
+        this.digests = folder;
+        return this;
+    }
+
+    @Override
+    public void afterUpdate(TrainableParameters parameters, TrainingView run) {
+        if (digests == null) {
+            return;
+        }
+        float[] w = parameters.flatten();
+        java.nio.ByteBuffer bits = java.nio.ByteBuffer.allocate(4 * w.length);
+        bits.asFloatBuffer().put(w);
+        try {
+            java.nio.file.Files.createDirectories(digests);
+            String hex = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(bits.array()));
+            java.nio.file.Files.writeString(digests.resolve(launch.memberName() + ".txt"), run.step() + " " + hex + "\n",
+                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot write the step digests to " + digests, e);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Override
