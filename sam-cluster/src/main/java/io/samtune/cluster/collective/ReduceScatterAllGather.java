@@ -139,7 +139,7 @@ public final class ReduceScatterAllGather implements AllReduce {
                     int owner = (self + d) % n;
                     if (k < layout.segments(owner)) {
                         int segment = k;
-                        sender.execute(() -> sendContribution(r, owner, segment));
+                        queue(() -> sendContribution(r, owner, segment));
                     }
                 }
             }
@@ -218,7 +218,7 @@ public final class ReduceScatterAllGather implements AllReduce {
             }
             for (int d = 1; d < r.world.size(); d++) {
                 String to = r.world.get((self + d) % r.world.size());
-                sender.execute(() -> send(to, frame));
+                queue(() -> send(to, frame));
             }
         }
     }
@@ -261,7 +261,7 @@ public final class ReduceScatterAllGather implements AllReduce {
                     ByteBuffer.wrap(request, link.headroom(), HEADER + 1).put(REQUEST).putLong(r.number)
                             .putInt(r.layout.length()).putInt(key.chunk()).putInt(key.segment()).put(key.kind());
                     byte[] ask = request;
-                    sender.execute(() -> send(key.from(), ask));
+                    queue(() -> send(key.from(), ask));
                     resendAfter = Math.min(2 * resendAfter, RESEND_MAX_NANOS);
                     resendAt = now + resendAfter;
                     continue;
@@ -355,11 +355,11 @@ public final class ReduceScatterAllGather implements AllReduce {
             if (kind == REDUCED && chunk == r.self && segment >= 0 && segment < r.reducedFrames.length
                     && r.reducedFrames[segment] != null) {
                 byte[] frame = r.reducedFrames[segment];
-                sender.execute(() -> send(to, frame));
+                queue(() -> send(to, frame));
             } else if (kind == CONTRIBUTION && r.input != null && chunk >= 0 && chunk < r.world.size()
                     && r.world.get(chunk).equals(to) && segment >= 0 && segment < r.layout.segments(chunk)) {
                 Round current = r;
-                sender.execute(() -> sendContribution(current, chunk, segment));
+                queue(() -> sendContribution(current, chunk, segment));
             }
         } finally {
             lock.unlock();
@@ -383,6 +383,17 @@ public final class ReduceScatterAllGather implements AllReduce {
             lock.unlock();
         }
         send(r.world.get(owner), frame);
+    }
+
+    /** Runs {@code task} on the sender thread, unless this collective is closed. */
+    private void queue(Runnable task) {
+        try {
+            sender.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            if (!closed) {
+                throw e;
+            }
+        }
     }
 
     private void send(String to, byte[] frame) {
