@@ -94,6 +94,18 @@ class AllReduceGradientsTest {
     }
 
     @Test
+    void oneDeviceWritesItsRunAndLeavesEveryStepAsItIs() {
+        TrainingStrategy one = TrainingStrategy.SINGLE_DEVICE;
+        TrainingStrategy.Step local = new TrainingStrategy.Step(0.5, 3);
+        assertThat(one.reduce(group(), local, atStep(1))).isSameAs(local);
+        assertThat(one.isGlobalZero()).isTrue();
+        assertThat(one.finish(group(), atStep(1))).isFalse();
+        assertThat(one.rank()).isZero();
+        assertThat(one.worldSize()).isOne();
+        assertThat(one).hasToString("SingleDevice");
+    }
+
+    @Test
     void aWorkerThatComputedNothingStillReceivesTheSum() {
         StateDict d = new StateDict(manager);
         d.put("w", manager.zeros(new Shape(3)));
@@ -118,6 +130,11 @@ class AllReduceGradientsTest {
         assertThat(all).isEqualTo(call);
         assertThat(TrainingStrategy.SINGLE_DEVICE.shareOf(call)).isSameAs(call);
         assertThat(new AllReduceGradients((round, v) -> v, 4, 8).shareOf(List.of(1, 2, 3))).isEmpty();
+        assertThat(new AllReduceGradients((round, v) -> v, 0, 1).shareOf(call)).isEqualTo(call);
+        assertThatThrownBy(() -> new AllReduceGradients((round, v) -> v, 0, 0))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new AllReduceGradients((round, v) -> v, -1, 2))
+                .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new AllReduceGradients((round, v) -> v, 2, 2))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("rank must be 0..1");
         assertThatThrownBy(() -> group().overwriteGradients(new float[6])).hasMessageContaining("has 7 gradients");
