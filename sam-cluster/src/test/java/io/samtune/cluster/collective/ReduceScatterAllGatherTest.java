@@ -48,8 +48,15 @@ class ReduceScatterAllGatherTest {
         final AtomicLong bytes = new AtomicLong();
         /** (to, frame) -> deliver it. */
         volatile BiPredicate<String, byte[]> deliver = (to, frame) -> true;
+        /** Members whose sends fail, as a broken connection would. */
+        final Set<String> broken = ConcurrentHashMap.newKeySet();
 
         Group(int n, int segmentValues) {
+            this(n, new int[] {segmentValues});
+        }
+
+        /** Member {@code i} cuts segments of {@code segmentValues[i % length]} values. */
+        Group(int n, int[] segmentValues) {
             for (int i = 0; i < n; i++) {
                 names.add(String.format(Locale.ROOT, "rank-%04d", i));
             }
@@ -77,13 +84,16 @@ class ReduceScatterAllGatherTest {
                     }
 
                     @Override
-                    public void send(String to, byte[] frame) {
+                    public void send(String to, byte[] frame) throws ClusterException {
+                        if (broken.contains(self)) {
+                            throw new ClusterException("connection of " + self + " to " + to + " reset");
+                        }
                         bytes.addAndGet(frame.length);
                         if (deliver.test(to, frame)) {
                             members.get(names.indexOf(to)).receive(self, frame.clone());
                         }
                     }
-                }, segmentValues));
+                }, segmentValues[i % segmentValues.length]));
             }
             groups.add(this);
         }
@@ -294,6 +304,29 @@ class ReduceScatterAllGatherTest {
         List<float[]> out = g.sum(4, in, Duration.ofSeconds(10));
         assertThat(Arrays.equals(out.get(0), serial(in, order(2, false)))).isTrue();
         assertThat(g.members.get(0).toString()).contains("rank-0000", "segments of 4 values");
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void membersThatCutSegmentsDifferentlyAreNamed() throws Exception {
+        Group g = new Group(2, new int[] {4, 3});
+        Future<float[]> other = pool.submit(() -> g.members.get(1).sum(1, new float[10], Duration.ofSeconds(10)));
+        Throwable t = catchThrowable(() -> g.members.get(0).sum(1, new float[10], Duration.ofSeconds(10)));
+        assertThat(t).isInstanceOf(ClusterException.class).hasMessageContaining("member rank-0001 sent segment 0 of"
+                + " round 1 with 3 values, expected 4").hasMessageContaining("cut vectors differently");
+        assertThat(catchThrowable(() -> other.get(30, TimeUnit.SECONDS))).hasMessageContaining("rank-0000");
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void aFailedSendStopsTheRoundWithItsReason() throws Exception {
+        Group g = new Group(2, 4);
+        g.broken.add("rank-0000");
+        Future<float[]> other = pool.submit(() -> g.members.get(1).sum(1, new float[10], Duration.ofSeconds(5)));
+        Throwable t = catchThrowable(() -> g.members.get(0).sum(1, new float[10], Duration.ofSeconds(30)));
+        assertThat(t).isInstanceOf(ClusterException.class).hasMessage("connection of rank-0000 to rank-0001 reset");
+        assertThat(catchThrowable(() -> other.get(30, TimeUnit.SECONDS))).hasMessageContaining(
+                "no contribution from rank-0000");
     }
 
     @Test
