@@ -180,8 +180,11 @@ public final class FineTuning {
                     } finally {
                         if (writes) {
                             JsonObject info = run.readRunInfo();
+                            JsonObject before = info.deepCopy();
                             c.describe(info);
-                            run.writeRunInfo(info);
+                            if (!info.equals(before)) { // one process alone records nothing more
+                                run.writeRunInfo(info);
+                            }
                         }
                     }
                 }
