@@ -55,7 +55,11 @@ public final class JGroupsCluster implements Cluster, Receiver {
     private final List<String> left = new ArrayList<>();
     private volatile Listener listener;
     /** Messages that came before a listener was set (a member's first words can precede it), delivered to the first one. */
-    private final List<Object[]> early = new ArrayList<>();
+    private final List<Early> early = new ArrayList<>();
+
+    /** A message kept until a listener is set. */
+    private record Early(String from, byte[] payload) {
+    }
     private static final int MAX_EARLY = 256;
     /** The first byte of every message: a payload for the listener, or a frame of the collective. */
     private static final byte PAYLOAD = 1;
@@ -211,14 +215,14 @@ public final class JGroupsCluster implements Cluster, Receiver {
 
     @Override
     public void setListener(Listener listener) {
-        List<Object[]> pending;
+        List<Early> pending;
         synchronized (early) {
             this.listener = listener;
             pending = List.copyOf(early);
             early.clear();
         }
-        for (Object[] m : pending) {
-            listener.onMessage((String) m[0], (byte[]) m[1]);
+        for (Early m : pending) {
+            listener.onMessage(m.from(), m.payload());
         }
     }
 
@@ -273,7 +277,7 @@ public final class JGroupsCluster implements Cluster, Receiver {
                 l = listener;
                 if (l == null) {
                     if (early.size() < MAX_EARLY) {
-                        early.add(new Object[] {nameOf(msg.getSrc()), payload});
+                        early.add(new Early(nameOf(msg.getSrc()), payload));
                     }
                     return;
                 }

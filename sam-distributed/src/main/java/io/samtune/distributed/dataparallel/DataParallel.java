@@ -11,9 +11,17 @@ import io.samtune.train.TrainingStrategy;
 import io.samtune.train.TrainingView;
 import io.samtune.train.WorkerLostException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -67,18 +75,14 @@ public final class DataParallel implements TrainingStrategy {
             return;
         }
         float[] w = parameters.flatten();
-        java.nio.ByteBuffer bits = java.nio.ByteBuffer.allocate(4 * w.length);
+        ByteBuffer bits = ByteBuffer.allocate(4 * w.length);
         bits.asFloatBuffer().put(w);
         try {
-            java.nio.file.Files.createDirectories(digests);
-            String hex = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(bits.array()));
-            java.nio.file.Files.writeString(digests.resolve(launch.memberName() + ".txt"), run.step() + " " + hex + "\n",
-                    java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot write the step digests to " + digests, e);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
+            Files.createDirectories(digests);
+            Files.writeString(digests.resolve(launch.memberName() + ".txt"), run.step() + " " + sha256(bits.array())
+                    + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the step digests to " + digests, e);
         }
     }
 
@@ -169,11 +173,13 @@ public final class DataParallel implements TrainingStrategy {
         Path absolute = runFolder.toAbsolutePath().normalize();
         String name = absolute.getFileName() == null ? "run" : absolute.getFileName().toString()
                 .replaceAll("[^A-Za-z0-9._-]", "_");
+        return prefix + "-" + name + "-" + sha256(absolute.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 8);
+    }
+
+    private static String sha256(byte[] bytes) {
         try {
-            byte[] h = java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(absolute.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            return prefix + "-" + name + "-" + java.util.HexFormat.of().formatHex(h, 0, 4);
-        } catch (java.security.NoSuchAlgorithmException e) {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }
