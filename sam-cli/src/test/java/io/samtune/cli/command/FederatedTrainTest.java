@@ -235,7 +235,7 @@ class FederatedTrainTest {
         // site-c trained 9 steps, the others 6: they kept merging with their last weights until it finished
         assertThat(rounds(tmp.resolve("a")).size()).isEqualTo(rounds(tmp.resolve("c")).size());
         JsonObject info = new RunDirectory(tmp.resolve("a")).readRunInfo();
-        assertThat(info.getAsJsonObject("federation").get("merge").getAsString()).isEqualTo("mean");
+        assertThat(info.getAsJsonObject("federation").getAsJsonObject("merge").get("strategy").getAsString()).isEqualTo("mean");
     }
 
     private static String last(JsonArray rounds) {

@@ -82,7 +82,8 @@ public final class Federation implements TrainingStrategy {
         compatibility.put("model sizes", String.valueOf(run.provenance().get("model")));
         compatibility.put("base checkpoint (SHA-256)", String.valueOf(run.provenance().get("checkpointSha256")));
         compatibility.put("syncEvery", Integer.toString(config.syncEvery()));
-        compatibility.put("merge", config.merge().label());
+        int perStep = run.config().optimization().samplesPerStep();
+        compatibility.put("samples per step", Integer.toString(perStep));
         TrainableParameters shapes = TrainableParameters.decoder(run.model());
         FederatedSynchroniser.BestKeeper keeper = (values, round, dice) -> {
             try (NDManager scope = run.model().manager().newSubManager()) {
@@ -103,14 +104,14 @@ public final class Federation implements TrainingStrategy {
         FederatedSynchroniser s;
         try {
             s = new FederatedSynchroniser(config, cluster, tls, compatibility, run.validator(), run.validationSize(),
-                    keeper, scoreEvery, console);
+                    keeper, scoreEvery, (long) perStep * config.syncEvery(), console);
         } catch (RuntimeException e) {
             cluster.close();
             throw e;
         }
         console.accept("site " + config.site() + " (certificate of " + tls.name() + ") joined federation "
                 + config.group() + " on " + config.bindHost() + ":" + config.bindPort() + " with TLS 1.3; merges "
-                + config.merge().label() + " every " + config.syncEvery() + " steps once " + config.minPeers()
+                + config.merge().describe() + " every " + config.syncEvery() + " steps once " + config.minPeers()
                 + " sites are present" + (config.startPeers() == config.minPeers() ? ""
                         : " (" + config.startPeers() + " to start)")
                 + "; only decoder weights, sample counts and validation scores leave this site");
@@ -185,6 +186,6 @@ public final class Federation implements TrainingStrategy {
 
     @Override
     public String toString() {
-        return "Federation[" + config.site() + ", " + config.merge().label() + " every " + config.syncEvery() + "]";
+        return "Federation[" + config.site() + ", " + config.merge().name() + " every " + config.syncEvery() + "]";
     }
 }

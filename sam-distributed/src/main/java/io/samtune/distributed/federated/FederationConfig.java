@@ -5,12 +5,16 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.samtune.data.ConfigJson;
+import io.samtune.distributed.federated.aggregation.Aggregation;
+import io.samtune.distributed.federated.aggregation.Aggregations;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * A site's {@code federation.json}: who it is, where it listens, how it finds the others, when
@@ -25,8 +29,9 @@ import java.util.Objects;
  * @param startPeers sites (this one included) that must be present before the first step; usually
  *     {@code minPeers}, or all the sites so that none starts late and out of step with the others
  * @param syncEvery optimizer steps between rounds
- * @param merge how the decoders are merged
- * @param weight this site's weight (multiplies the samples it trained on since the last round)
+ * @param merge how the decoders are merged: an aggregation strategy and its settings
+ * @param siteWeights the consortium's weight of each site (multiplies the samples it trained on
+ *     since the last round; 1 for a site not listed); every site holds the same, checked at joining
  * @param roundTimeoutSeconds how long a site waits for peers or a round before it gives up
  * @param keystore this site's PKCS#12 keystore (key and certificate chain)
  * @param ca the consortium's CA certificate (PEM)
@@ -38,24 +43,37 @@ import java.util.Objects;
  * @param group the federation's name (sites of one federation share it)
  */
 public record FederationConfig(String site, String bindHost, int bindPort, List<String> peers, Path rendezvous,
-                               int minPeers, int startPeers, int syncEvery, Merge merge, double weight, int roundTimeoutSeconds,
+                               int minPeers, int startPeers, int syncEvery, Aggregation merge, Map<String, Double> siteWeights,
+                               int roundTimeoutSeconds,
                                Path keystore, Path ca, List<String> allowedSites, double proximalMu, double clipNorm,
                                double noiseMultiplier, double failureTimeoutSeconds, String group) {
+
+    /** The most sites, peers and allowed names a federation lists. */
+    public static final int MAX_SITES = 256;
 
     /** Validates, naming the key. */
     public FederationConfig {
         Objects.requireNonNull(site, "site");
+        Objects.requireNonNull(merge, "merge");
         peers = List.copyOf(peers);
         allowedSites = List.copyOf(allowedSites);
+        siteWeights = java.util.Collections.unmodifiableMap(new TreeMap<>(siteWeights));
         require(!site.isBlank() && site.matches("[A-Za-z0-9._-]{1,64}"), "site",
                 "a name of letters, digits, '.', '_' or '-' (its certificate's name)");
         require(bindPort >= 1 && bindPort <= 65535, "bind", "host:port with a port 1..65535");
         require(rendezvous != null || !peers.isEmpty(), "peers", "the sites' host:port list (or \"rendezvous\": a shared folder)");
         require(minPeers >= 1, "minPeers", ">= 1");
         require(startPeers >= 1, "startPeers", ">= 1");
-        require(syncEvery >= 1, "syncEvery", ">= 1 (optimizer steps between rounds)");
-        require(weight >= 0 && Double.isFinite(weight), "weight", ">= 0");
-        require(roundTimeoutSeconds >= 1, "roundTimeoutSeconds", ">= 1");
+        require(syncEvery >= 1 && syncEvery <= 1_000_000, "syncEvery", "1 to 1000000 (optimizer steps between rounds)");
+        require(roundTimeoutSeconds >= 1 && roundTimeoutSeconds <= 86_400, "roundTimeoutSeconds", "1 to 86400");
+        require(peers.size() <= MAX_SITES, "peers", "at most " + MAX_SITES + " host:port entries");
+        require(allowedSites.size() <= MAX_SITES, "allowedSites", "at most " + MAX_SITES + " names");
+        for (Map.Entry<String, Double> w : siteWeights.entrySet()) {
+            require(allowedSites.contains(w.getKey()), "siteWeights", "weights of allowedSites only ('" + w.getKey()
+                    + "' is not one)");
+            require(w.getValue() >= 0 && w.getValue() <= 1000, "siteWeights", "0 to 1000 for each site ('" + w.getKey()
+                    + "' has " + w.getValue() + ")");
+        }
         require(keystore != null, "keystore", "this site's .p12 file (samtune certs site)");
         require(ca != null, "ca", "the consortium's ca.pem");
         require(allowedSites.contains(site), "allowedSites", "a list of site names that includes this site ('" + site + "')");
@@ -63,11 +81,13 @@ public record FederationConfig(String site, String bindHost, int bindPort, List<
                 + "): more sites could never be present");
         require(startPeers <= allowedSites.size(), "startPeers", "at most the number of allowedSites ("
                 + allowedSites.size() + "): more sites could never be present");
-        require(proximalMu >= 0 && Double.isFinite(proximalMu), "proximalMu", ">= 0");
-        require(clipNorm >= 0 && Double.isFinite(clipNorm), "clipNorm", ">= 0");
-        require(noiseMultiplier >= 0 && Double.isFinite(noiseMultiplier), "noiseMultiplier", ">= 0");
+        require(proximalMu >= 0 && proximalMu <= 1000, "proximalMu", "0 to 1000");
+        require(clipNorm >= 0 && clipNorm <= 1e6, "clipNorm", "0 to 1e6");
+        require(noiseMultiplier >= 0 && noiseMultiplier <= 100, "noiseMultiplier", "0 to 100");
         require(noiseMultiplier == 0 || clipNorm > 0, "noiseMultiplier", "0 unless clipNorm is set (noise is scaled by it)");
-        require(failureTimeoutSeconds >= 0.5, "failureTimeoutSeconds", ">= 0.5");
+        require(failureTimeoutSeconds >= 0.5 && failureTimeoutSeconds <= 120, "failureTimeoutSeconds", "0.5 to 120");
+        require(failureTimeoutSeconds < roundTimeoutSeconds, "failureTimeoutSeconds", "less than roundTimeoutSeconds ("
+                + roundTimeoutSeconds + ")");
     }
 
     private static void require(boolean ok, String key, String expected) {
@@ -108,7 +128,7 @@ public record FederationConfig(String site, String bindHost, int bindPort, List<
 
     private FederationConfig withPaths(Path keystore, Path ca, Path rendezvous) {
         return new FederationConfig(site, bindHost, bindPort, peers, rendezvous, minPeers, startPeers, syncEvery, merge,
-                weight, roundTimeoutSeconds, keystore, ca, allowedSites, proximalMu, clipNorm, noiseMultiplier,
+                siteWeights, roundTimeoutSeconds, keystore, ca, allowedSites, proximalMu, clipNorm, noiseMultiplier,
                 failureTimeoutSeconds, group);
     }
 
@@ -125,14 +145,47 @@ public record FederationConfig(String site, String bindHost, int bindPort, List<
             io.samtune.cluster.HostPort.parse(peer, "each of federation setting 'peers'");
         }
         int minPeers = j.int32("minPeers", 2);
+        if (j.has("weight")) {
+            throw new IllegalArgumentException("federation setting 'weight' is not read: a site's weight is the"
+                    + " consortium's, set in \"siteWeights\": {\"site-a\": 2.0, ...}, the same in every site's file");
+        }
         FederationConfig c = new FederationConfig(site, bind.host(), bind.port(), strings(j, "peers"),
                 j.path("rendezvous", null), minPeers, j.int32("startPeers", minPeers), j.int32("syncEvery", 5),
-                Merge.parse(j.string("merge", "mean")), j.number("weight", 1.0), j.int32("roundTimeoutSeconds", 120),
+                j.has("merge") ? Aggregations.parse(j.element("merge")) : Aggregations.parse("mean"),
+                weights(j), j.int32("roundTimeoutSeconds", 120),
                 j.path("keystore", null), j.path("ca", null), strings(j, "allowedSites"), j.number("proximalMu", 0),
                 j.number("clipNorm", 0), j.number("noiseMultiplier", 0), j.number("failureTimeoutSeconds", 6),
                 j.string("group", "samtune-federation"));
         j.finish();
         return c;
+    }
+
+    private static Map<String, Double> weights(ConfigJson j) {
+        JsonElement e = j.element("siteWeights");
+        Map<String, Double> out = new TreeMap<>();
+        if (e == null) {
+            return out;
+        }
+        if (!e.isJsonObject()) {
+            throw new IllegalArgumentException("federation setting 'siteWeights' must be an object of site names and"
+                    + " numbers, such as {\"site-a\": 2.0}");
+        }
+        for (Map.Entry<String, JsonElement> w : e.getAsJsonObject().entrySet()) {
+            JsonElement v = w.getValue();
+            if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isNumber()) {
+                throw new IllegalArgumentException("federation setting 'siteWeights' must give a number for '" + w.getKey()
+                        + "', has " + v);
+            }
+            out.put(w.getKey(), v.getAsDouble());
+        }
+        return out;
+    }
+
+    /** The consortium's site weights as JSON (sites not listed weigh 1). */
+    public JsonObject siteWeightsJson() {
+        JsonObject o = new JsonObject();
+        siteWeights.forEach(o::addProperty);
+        return o;
     }
 
     private static List<String> strings(ConfigJson j, String key) {
@@ -167,8 +220,8 @@ public record FederationConfig(String site, String bindHost, int bindPort, List<
         o.addProperty("minPeers", minPeers);
         o.addProperty("startPeers", startPeers);
         o.addProperty("syncEvery", syncEvery);
-        o.addProperty("merge", merge.label());
-        o.addProperty("weight", weight);
+        o.add("merge", merge.toJson());
+        o.add("siteWeights", siteWeightsJson());
         o.addProperty("roundTimeoutSeconds", roundTimeoutSeconds);
         o.addProperty("keystore", keystore.toString());
         o.addProperty("ca", ca.toString());

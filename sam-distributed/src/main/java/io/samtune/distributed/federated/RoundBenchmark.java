@@ -53,13 +53,14 @@ public final class RoundBenchmark {
                 Path dir = folder.resolve(name);
                 Certificates.createSite(ca, name, dir, password);
                 FederationConfig c = new FederationConfig(name, "127.0.0.1", freePort(), List.of(),
-                        folder.resolve("rendezvous"), sites, sites, 1, Merge.MEAN, 1, 120, dir.resolve(name + ".p12"),
+                        folder.resolve("rendezvous"), sites, sites, 1, io.samtune.distributed.federated.aggregation.Aggregations.parse("mean"), Map.of(), 120, dir.resolve(name + ".p12"),
                         dir.resolve("ca.pem"), names, 0, 0, 0, 10, "samtune-benchmark-" + folder.getFileName());
                 var tls = ClusterTls.member(c.keystore(), password, c.ca(), Set.copyOf(names), line -> { });
                 JGroupsCluster cluster = JGroupsCluster.join(ClusterConfig.builder().setGroup(c.group()).setMember(name)
                         .optBindHost(c.bindHost()).optBindPort(c.bindPort()).optPortRange(0)
                         .setRendezvous(c.rendezvous()).optFailureTimeoutMillis(10_000).optTls(tls.context()).build());
-                members.add(new FederatedSynchroniser(c, cluster, tls, Map.of(), null, 0, null, 1, line -> { }));
+                members.add(new FederatedSynchroniser(c, cluster, tls, Map.of(), null, 0, null, 1, Long.MAX_VALUE,
+                        line -> { }));
                 StateDict d = new StateDict(manager);
                 d.put("w", manager.randomNormal(new Shape(values)));
                 weights.add(new TrainableParameters("benchmark", d, List.of("w")));

@@ -33,4 +33,44 @@ class FederationConfigTest {
                 .hasMessageContaining("at most the number of allowedSites (2)");
         assertThatThrownBy(() -> parse(", \"minPeers\": 3")).hasMessageContaining("'minPeers'");
     }
+
+    @Test
+    void mergeIsAStrategyWithSettingsReadBackAsWritten() {
+        FederationConfig plain = parse(", \"merge\": \"coordmedian\"");
+        assertThat(plain.merge().name()).isEqualTo("coordmedian");
+        FederationConfig adam = parse(", \"merge\": {\"strategy\": \"fedadam\", \"serverLr\": 0.05}");
+        assertThat(adam.merge().describe()).contains("fedadam").contains("serverLr 0.05");
+        assertThat(FederationConfig.fromJson(adam.toJson())).isEqualTo(adam);
+        assertThat(parse("").merge().name()).isEqualTo("mean");
+        assertThatThrownBy(() -> parse(", \"merge\": {\"strategy\": \"fedadam\", \"serverLr\": 50}"))
+                .hasMessageContaining("serverLr");
+    }
+
+    @Test
+    void siteWeightsAreTheConsortiumsAndBounded() {
+        FederationConfig c = parse(", \"siteWeights\": {\"site-b\": 2.5}");
+        assertThat(c.siteWeights()).containsEntry("site-b", 2.5).hasSize(1);
+        assertThat(FederationConfig.fromJson(c.toJson())).isEqualTo(c);
+        assertThatThrownBy(() -> parse(", \"siteWeights\": {\"site-b\": 1e9}")).hasMessageContaining("'siteWeights'")
+                .hasMessageContaining("0 to 1000").hasMessageContaining("site-b");
+        assertThatThrownBy(() -> parse(", \"siteWeights\": {\"site-z\": 1}")).hasMessageContaining("'site-z' is not one");
+        assertThatThrownBy(() -> parse(", \"siteWeights\": {\"site-b\": \"2\"}")).hasMessageContaining("a number for 'site-b'");
+        // a site's own weight is not its to declare
+        assertThatThrownBy(() -> parse(", \"weight\": 1e9")).hasMessageContaining("'weight' is not read")
+                .hasMessageContaining("siteWeights");
+    }
+
+    @Test
+    void durationsAndSizesThatCouldHangOrExplodeAreRefusedByName() {
+        assertThatThrownBy(() -> parse(", \"failureTimeoutSeconds\": 1e300")).hasMessageContaining("'failureTimeoutSeconds'");
+        assertThatThrownBy(() -> parse(", \"failureTimeoutSeconds\": 300")).hasMessageContaining("0.5 to 120");
+        assertThatThrownBy(() -> parse(", \"failureTimeoutSeconds\": 20, \"roundTimeoutSeconds\": 10"))
+                .hasMessageContaining("less than roundTimeoutSeconds (10)");
+        assertThatThrownBy(() -> parse(", \"roundTimeoutSeconds\": 100000000")).hasMessageContaining("'roundTimeoutSeconds'");
+        assertThatThrownBy(() -> parse(", \"clipNorm\": 1e200, \"noiseMultiplier\": 1e200"))
+                .hasMessageContaining("'clipNorm'");
+        assertThatThrownBy(() -> parse(", \"clipNorm\": 1, \"noiseMultiplier\": 1e200"))
+                .hasMessageContaining("'noiseMultiplier'");
+        assertThatThrownBy(() -> parse(", \"syncEvery\": 2000000000")).hasMessageContaining("'syncEvery'");
+    }
 }

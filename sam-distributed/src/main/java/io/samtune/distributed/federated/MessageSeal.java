@@ -1,0 +1,198 @@
+package io.samtune.distributed.federated;
+
+import io.samtune.cluster.ClusterTls;
+import java.io.ByteArrayInputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
+import java.security.Signature;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.CertificateNotYetValidException;
+import java.security.cert.X509Certificate;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Signs this site's messages and checks the others'. A sealed message is
+ * {@code [certificate][session][payload][signature]}; the signature covers the sender's name, the
+ * federation, the sender's session (16 random bytes drawn when it joins) and the SHA-256 of the
+ * payload, which holds the message type and its round. A message is believed only from a member
+ * whose certificate the consortium's CA issued to that member's name; the session binds it to one
+ * run of the sender, so nothing recorded can be replayed into another run (see
+ * {@link SiteAdmission}), and the round inside the payload binds it to one round.
+ */
+final class MessageSeal {
+
+    private static final String SIGNATURE = "SHA256withECDSA";
+    private static final byte[] DOMAIN = "samtune-federation-2".getBytes(StandardCharsets.UTF_8);
+    private static final int MAX_CERTIFICATE = 16 << 10;
+    private static final int MAX_SIGNATURE = 1 << 10;
+    static final int SESSION_BYTES = 16;
+
+    /** A message that passed: who sent it, in which session, its payload and its size as sent. */
+    record Opened(String from, byte[] session, byte[] payload, int size) {
+    }
+
+    /** Why a message was not believed; {@code foreign} when its certificate is not the consortium's. */
+    static final class Refused extends Exception {
+        private final boolean foreign;
+
+        Refused(String why, boolean foreign) {
+            super(why, null, false, false);
+            this.foreign = foreign;
+        }
+
+        /** True when the sender's certificate is not from the consortium's CA (not a claim on a member's name). */
+        boolean foreign() {
+            return foreign;
+        }
+    }
+
+    private final String self;
+    private final String group;
+    private final ClusterTls.Member identity;
+    private final byte[] certificate;
+    private final byte[] session = new byte[SESSION_BYTES];
+    /** Certificates already checked against the CA, by their encoding. */
+    private final Map<ByteBuffer, X509Certificate> checked = new ConcurrentHashMap<>();
+
+    /**
+     * @param self this site's name (its certificate's common name)
+     * @param group the federation
+     * @param identity this site's key and certificate, and the consortium's CA
+     */
+    MessageSeal(String self, String group, ClusterTls.Member identity) {
+        this.self = self;
+        this.group = group;
+        this.identity = identity;
+        try {
+            this.certificate = identity.certificate().getEncoded();
+        } catch (java.security.cert.CertificateEncodingException e) {
+            throw new IllegalArgumentException("this site's certificate cannot be encoded: " + e.getMessage(), e);
+        }
+        new SecureRandom().nextBytes(session);
+    }
+
+    /** This site's session: fresh for every run of it. */
+    byte[] session() {
+        return session.clone();
+    }
+
+    /** {@code payload} signed by this site. */
+    byte[] seal(byte[] payload) {
+        byte[] signature;
+        try {
+            Signature s = Signature.getInstance(SIGNATURE);
+            s.initSign(identity.key());
+            signed(s, self, session, payload);
+            signature = s.sign();
+        } catch (GeneralSecurityException e) {
+            throw new FederationException("cannot sign a message with this site's key: " + e.getMessage(), e);
+        }
+        ByteBuffer b = ByteBuffer.allocate(12 + certificate.length + SESSION_BYTES + payload.length + signature.length);
+        b.putInt(certificate.length).put(certificate).put(session).putInt(payload.length).put(payload)
+                .putInt(signature.length).put(signature);
+        return b.array();
+    }
+
+    /**
+     * The message member {@code from} sent.
+     *
+     * @throws Refused when it is not a sealed message, its certificate is not the consortium's or
+     *     not issued to {@code from}, or the signature does not match
+     */
+    Opened open(String from, byte[] sealed) throws Refused {
+        byte[] der;
+        byte[] sender = new byte[SESSION_BYTES];
+        byte[] payload;
+        byte[] signature;
+        try {
+            ByteBuffer b = ByteBuffer.wrap(sealed);
+            der = chunk(b, MAX_CERTIFICATE);
+            b.get(sender);
+            payload = chunk(b, Integer.MAX_VALUE);
+            signature = chunk(b, MAX_SIGNATURE);
+            if (b.hasRemaining()) {
+                throw new IllegalArgumentException(b.remaining() + " bytes left over");
+            }
+        } catch (RuntimeException e) {
+            throw new Refused("a message from '" + from + "' is not a signed federation message", false);
+        }
+        X509Certificate cert = certificate(from, der);
+        String name = ClusterTls.commonName(cert);
+        if (!name.equals(from)) {
+            throw new Refused("member '" + from + "' holds a certificate issued to '" + name + "': a site may only"
+                    + " speak under the name in its certificate; its messages are ignored", false);
+        }
+        try {
+            Signature s = Signature.getInstance(SIGNATURE);
+            s.initVerify(cert.getPublicKey());
+            signed(s, from, sender, payload);
+            if (!s.verify(signature)) {
+                throw new Refused("a message from '" + from + "' does not carry its signature; ignored", false);
+            }
+        } catch (GeneralSecurityException e) {
+            throw new Refused("a message from '" + from + "' has an unusable signature (" + e.getMessage() + ")", false);
+        }
+        return new Opened(from, sender, payload, sealed.length);
+    }
+
+    private X509Certificate certificate(String from, byte[] der) throws Refused {
+        X509Certificate cert = checked.get(ByteBuffer.wrap(der));
+        if (cert != null) {
+            return cert;
+        }
+        try {
+            cert = (X509Certificate) CertificateFactory.getInstance("X.509")
+                    .generateCertificate(new ByteArrayInputStream(der));
+            cert.verify(identity.ca().getPublicKey());
+        } catch (GeneralSecurityException | ClassCastException e) {
+            throw new Refused("member '" + from + "' signs with a certificate not from this consortium's CA ("
+                    + e.getMessage() + ")", true);
+        }
+        try {
+            cert.checkValidity();
+        } catch (CertificateExpiredException e) {
+            throw new Refused("member '" + from + "' signs with a certificate that expired on " + cert.getNotAfter()
+                    + "; its site needs a new one (samtune certs site)", true);
+        } catch (CertificateNotYetValidException e) {
+            throw new Refused("member '" + from + "' signs with a certificate not valid before " + cert.getNotBefore()
+                    + " (check that site's clock)", true);
+        }
+        checked.put(ByteBuffer.wrap(der), cert);
+        return cert;
+    }
+
+    private void signed(Signature s, String name, byte[] sessionOfSender, byte[] payload) throws GeneralSecurityException {
+        s.update(DOMAIN);
+        s.update((byte) 0);
+        s.update(name.getBytes(StandardCharsets.UTF_8));
+        s.update((byte) 0);
+        s.update(group.getBytes(StandardCharsets.UTF_8));
+        s.update((byte) 0);
+        s.update(sessionOfSender);
+        s.update(sha256(payload));
+    }
+
+    private static byte[] sha256(byte[] payload) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(payload);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static byte[] chunk(ByteBuffer b, int max) {
+        int n = b.getInt();
+        if (n < 0 || n > max || n > b.remaining()) {
+            throw new IllegalArgumentException("bad length " + n);
+        }
+        byte[] out = new byte[n];
+        b.get(out);
+        return out;
+    }
+}
