@@ -228,16 +228,40 @@ public final class JGroupsCluster implements Cluster, Receiver {
 
     @Override
     public void send(String to, byte[] payload) throws ClusterException {
-        Address dest = to == null ? null : addressOf(to);
         byte[] framed = new byte[payload.length + 1];
         framed[0] = PAYLOAD;
         System.arraycopy(payload, 0, framed, 1, payload.length);
-        try {
-            channel.send(new BytesMessage(dest, framed));
-        } catch (Exception e) {
-            throw new ClusterException("member " + config.member() + " cannot send to " + (to == null ? "the group" : to)
-                    + ": " + e.getMessage(), e);
+        // a name two members claim goes to both: the one that is not who it claims cannot use what it gets
+        // (it cannot sign as that name), and the one that is must not miss it
+        List<Address> dests = to == null ? java.util.Collections.singletonList(null) : addressesOf(to);
+        for (Address dest : dests) {
+            try {
+                channel.send(new BytesMessage(dest, framed));
+            } catch (Exception e) {
+                throw new ClusterException("member " + config.member() + " cannot send to " + (to == null ? "the group"
+                        : to) + ": " + e.getMessage(), e);
+            }
         }
+    }
+
+    /** Every address that carries the name {@code to} (one, unless a member claims another's name). */
+    private List<Address> addressesOf(String to) throws ClusterException {
+        List<Address> out = new ArrayList<>();
+        lock.lock();
+        try {
+            for (Map.Entry<Address, String> e : names.entrySet()) {
+                if (e.getValue().equals(to)) {
+                    out.add(e.getKey());
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+        if (out.isEmpty()) {
+            throw new ClusterException("member " + to + " is not in group " + config.group() + " (present: " + members()
+                    + ")");
+        }
+        return out;
     }
 
     /** The address of member {@code to}. */

@@ -1,0 +1,371 @@
+package io.samtune.distributed.federated;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.samtune.cluster.Cluster;
+import io.samtune.cluster.ClusterConfig;
+import io.samtune.cluster.ClusterException;
+import io.samtune.cluster.ClusterTls;
+import io.samtune.cluster.JGroupsCluster;
+import io.samtune.core.checkpoint.StateDict;
+import io.samtune.distributed.federated.aggregation.Aggregation;
+import io.samtune.distributed.federated.aggregation.Aggregations;
+import io.samtune.train.TrainableParameters;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * A member holding a genuine certificate of the consortium but running altered code (a test double
+ * that speaks the wire format) against two honest sites on 127.0.0.1: whatever it sends, the honest
+ * sites finish with identical, finite decoders, name it, and stop normally.
+ */
+class HostileSiteTest {
+
+    private static final char[] PASSWORD = "correct horse".toCharArray();
+    private static final String SYNC = "2";
+
+    @TempDir
+    Path tmp;
+    private Path consortium;
+    private NDManager manager;
+    private final ExecutorService pool = Executors.newCachedThreadPool();
+    private final List<AutoCloseable> open = Collections.synchronizedList(new ArrayList<>());
+    private final Aggregation mean = Aggregations.parse("mean");
+
+    @BeforeEach
+    void consortium() throws IOException {
+        consortium = tmp.resolve("consortium");
+        Certificates.createCa(consortium, "test-ca", PASSWORD);
+        manager = NDManager.newBaseManager(Device.cpu(), "PyTorch");
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        pool.shutdownNow();
+        for (AutoCloseable c : open) {
+            c.close();
+        }
+        manager.close();
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    private FederationConfig config(String site, int startPeers, String group) throws IOException {
+        return new FederationConfig(site, "127.0.0.1", freePort(), List.of(), tmp.resolve("rendezvous-" + group), 2,
+                startPeers, 2, mean, Map.of(), 20, tmp.resolve(site).resolve(site + ".p12"),
+                tmp.resolve(site).resolve("ca.pem"), List.of("site-a", "site-b", "site-c", "site-x"), 0, 0, 0, 1.5,
+                "fed-" + group);
+    }
+
+    private ClusterTls.Member certificate(FederationConfig c, String name, List<String> console) throws Exception {
+        Path dir = tmp.resolve(name);
+        if (!Files.exists(dir.resolve(name + ".p12"))) {
+            Certificates.createSite(consortium, name, dir, PASSWORD);
+        }
+        return ClusterTls.member(dir.resolve(name + ".p12"), PASSWORD, dir.resolve("ca.pem"), Set.copyOf(c.allowedSites()),
+                console::add);
+    }
+
+    private Cluster join(FederationConfig c, String member, ClusterTls.Member tls) throws ClusterException {
+        Cluster cluster = JGroupsCluster.join(ClusterConfig.builder().setGroup(c.group()).setMember(member)
+                .optBindHost(c.bindHost()).optBindPort(c.bindPort()).optPortRange(0).setRendezvous(c.rendezvous())
+                .optFailureTimeoutMillis(1500).optTls(tls.context()).build());
+        open.add(cluster);
+        return cluster;
+    }
+
+    /** An honest site that scores every merged decoder as {@code dice} over 10 slices. */
+    private FederatedSynchroniser honest(String name, int startPeers, String group, List<String> console, double dice)
+            throws Exception {
+        FederationConfig c = config(name, startPeers, group);
+        ClusterTls.Member tls = certificate(c, name, console);
+        FederatedSynchroniser s = new FederatedSynchroniser(c, join(c, name, tls), tls, Map.of("syncEvery", SYNC),
+                () -> dice, 10, null, 1, 1000, console::add);
+        open.add(s);
+        return s;
+    }
+
+    private TrainableParameters weights(float... values) {
+        StateDict d = new StateDict(manager);
+        d.put("w", manager.create(values, new Shape(values.length)));
+        return new TrainableParameters("test", d, List.of("w"));
+    }
+
+    /** Four steps of {@code delta} on 5 samples each, a round every two, then the final rounds. */
+    private Callable<float[]> training(FederatedSynchroniser s, float delta) {
+        TrainableParameters p = weights(0f, 0f, 0f);
+        return () -> {
+            s.start(p, null);
+            for (int step = 1; step <= 4; step++) {
+                float[] w = p.flatten();
+                for (int i = 0; i < w.length; i++) {
+                    w[i] += delta * (i + 1);
+                }
+                p.overwrite(w);
+                s.reduce(p, 5);
+                if (step % s.every() == 0) {
+                    s.synchronise(p, null);
+                }
+            }
+            s.finish(p, null);
+            return p.flatten();
+        };
+    }
+
+    /**
+     * The altered member: answers hellos as the protocol asks (so it is admitted), contributes to
+     * each round once it sees an honest contribution to it, scores each merge, and records every
+     * sealed message it receives; what it contributes and sends besides is the attack's.
+     */
+    static final class Insider implements Cluster.Listener {
+        final Cluster cluster;
+        final MessageSeal seal;
+        final SiteAdmission admission;
+        final BiFunction<Messages.Contribution, Insider, List<Messages.Message>> attack;
+        final Map<String, List<byte[]>> recorded = new ConcurrentHashMap<>();
+        private final Set<Long> contributed = ConcurrentHashMap.newKeySet();
+        private final Map<Long, Set<String>> seen = new ConcurrentHashMap<>();
+
+        Insider(Cluster cluster, ClusterTls.Member identity, String group, Map<String, String> compatibility,
+                BiFunction<Messages.Contribution, Insider, List<Messages.Message>> attack) {
+            this.cluster = cluster;
+            this.seal = new MessageSeal(cluster.self(), group, identity);
+            this.admission = new SiteAdmission(cluster.self(), compatibility, seal.session(), 10, () -> -1, this::send,
+                    line -> { });
+            this.attack = attack;
+            cluster.setListener(this);
+        }
+
+        void send(String to, Messages.Message m) {
+            try {
+                cluster.send(to, seal.seal(Messages.encode(m)));
+            } catch (ClusterException e) {
+                // the honest sites may have finished
+            }
+        }
+
+        @Override
+        public synchronized void onMembers(List<String> members) {
+            admission.onMembers(members);
+        }
+
+        @Override
+        public synchronized void onMessage(String from, byte[] sealed) {
+            recorded.computeIfAbsent(from, k -> Collections.synchronizedList(new ArrayList<>())).add(sealed);
+            try {
+                MessageSeal.Opened o = seal.open(from, sealed);
+                Messages.Message m = Messages.decode(o.payload());
+                if (m instanceof Messages.Hello h) {
+                    admission.onHello(o, h);
+                } else if (m instanceof Messages.Contribution c
+                        && seen.computeIfAbsent(c.round(), k -> new java.util.TreeSet<>()).add(from)
+                        && seen.get(c.round()).size() == 2 && contributed.add(c.round())) {
+                    // once both honest sites are in the round (both have started)
+                    attack.apply(c, this).forEach(x -> send(null, x));
+                } else if (m instanceof Messages.Merged g) {
+                    send(null, new Messages.Score(g.round(), Double.NaN, 0));
+                    if (g.allFinished()) {
+                        send(null, new Messages.Done(g.round()));
+                    }
+                }
+            } catch (MessageSeal.Refused | IOException e) {
+                // not for this double: it only follows the honest sites
+            }
+        }
+    }
+
+    /** What the insider does, given an honest site's contribution to the round. */
+    enum Attack {
+        FORGED_FINAL_MODEL((c, x) -> List.of(honestCopy(c),
+                new Messages.Merged(Long.MAX_VALUE, true, List.of("site-x"), filled(c.values().length, 0.25f),
+                        io.samtune.distributed.federated.aggregation.AggregationState.EMPTY)),
+                "held back a merged decoder for round 9223372036854775807 from site-x", false),
+        NAN_VALUE((c, x) -> List.of(new Messages.Contribution(c.round(), 5, c.finished(), withNaN(c.values()))),
+                "refused site site-x: its contribution to round 0 holds NaN at value 1", true),
+        ONE_VALUE_TOO_MANY((c, x) -> List.of(new Messages.Contribution(c.round(), 5, c.finished(),
+                java.util.Arrays.copyOf(c.values(), c.values().length + 1))),
+                "refused site site-x: its contribution to round 0 has 4 values, the decoder 3", true),
+        NEGATIVE_SAMPLES((c, x) -> List.of(new Messages.Contribution(c.round(), -5, c.finished(), c.values())),
+                "refused site site-x: its contribution to round 0 claims -5 samples", true),
+        ABSURD_SAMPLES((c, x) -> List.of(new Messages.Contribution(c.round(), 1_000_000_000L, c.finished(),
+                filled(c.values().length, 3279f))), "claims 1000000000 samples (a round holds 0 to 1000)", true),
+        VALIDATION_LIE((c, x) -> List.of(honestCopy(c), new Messages.Score(c.round(), 7.0, 1000)),
+                "refused the validation score of site-x for round 0: a validation Dice of 7.0", false);
+
+        final BiFunction<Messages.Contribution, Insider, List<Messages.Message>> behaviour;
+        final String named;
+        final boolean leftOut;
+
+        Attack(BiFunction<Messages.Contribution, Insider, List<Messages.Message>> behaviour, String named, boolean leftOut) {
+            this.behaviour = behaviour;
+            this.named = named;
+            this.leftOut = leftOut;
+        }
+    }
+
+    private static Messages.Contribution honestCopy(Messages.Contribution c) {
+        return new Messages.Contribution(c.round(), 5, c.finished(), c.values().clone());
+    }
+
+    private static float[] filled(int n, float v) {
+        float[] out = new float[n];
+        java.util.Arrays.fill(out, v);
+        return out;
+    }
+
+    private static float[] withNaN(float[] v) {
+        float[] out = v.clone();
+        out[1] = Float.NaN;
+        return out;
+    }
+
+    private Map<String, String> compatibility() {
+        Map<String, String> c = new TreeMap<>();
+        c.put("syncEvery", SYNC);
+        c.put("merge", mean.toJson().toString());
+        c.put("siteWeights", "{}");
+        return c;
+    }
+
+    @ParameterizedTest
+    @EnumSource(Attack.class)
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void theHonestSitesFinishWithOneFiniteDecoderAndNameTheInsider(Attack attack) throws Exception {
+        List<String> console = Collections.synchronizedList(new ArrayList<>());
+        String group = attack.name().toLowerCase(java.util.Locale.ROOT);
+        FederatedSynchroniser a = honest("site-a", 3, group, console, 0.5);
+        FederatedSynchroniser b = honest("site-b", 3, group, console, 0.5);
+        FederationConfig xc = config("site-x", 3, group);
+        ClusterTls.Member xs = certificate(xc, "site-x", console);
+        new Insider(join(xc, "site-x", xs), xs, xc.group(), compatibility(), attack.behaviour);
+
+        Future<float[]> fa = pool.submit(training(a, 0.1f));
+        Future<float[]> fb = pool.submit(training(b, -0.3f));
+        float[] ea;
+        float[] eb;
+        try {
+            ea = fa.get(90, TimeUnit.SECONDS);
+            eb = fb.get(90, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new AssertionError(String.join("\n", console), e);
+        }
+        assertThat(ea).as(String.join("\n", console)).containsExactly(eb);
+        for (float v : ea) {
+            assertThat(Float.isFinite(v)).isTrue();
+            assertThat(v).isNotEqualTo(0.25f).isLessThan(10f);
+        }
+        assertThat(console).anyMatch(l -> l.contains(attack.named));
+        List<String> sites = new ArrayList<>();
+        a.record().getAsJsonArray("rounds").forEach(r -> sites.add(r.getAsJsonObject().get("sites").toString()));
+        if (attack.leftOut) {
+            assertThat(sites).as("site-x never merged").allMatch(s -> s.equals("[\"site-a\",\"site-b\"]"));
+        }
+        if (attack == Attack.VALIDATION_LIE) {
+            assertThat(a.record().get("bestValDice").getAsDouble()).as("the liar's 7.0 counts as no score").isEqualTo(0.5);
+        }
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void messagesRecordedInAnotherRunAreNotBelieved() throws Exception {
+        // run 1: site-a, site-b and a recording insider train together
+        List<String> first = Collections.synchronizedList(new ArrayList<>());
+        FederatedSynchroniser a = honest("site-a", 3, "replay", first, 0.5);
+        FederatedSynchroniser b = honest("site-b", 3, "replay", first, 0.5);
+        FederationConfig xc = config("site-x", 3, "replay");
+        ClusterTls.Member xs = certificate(xc, "site-x", first);
+        Cluster recording = join(xc, "site-x", xs);
+        Insider recorder = new Insider(recording, xs, xc.group(), compatibility(), (c, x) -> List.of(honestCopy(c)));
+        Future<float[]> fa = pool.submit(training(a, 0.1f));
+        Future<float[]> fb1 = pool.submit(training(b, -0.3f));
+        assertThat(fa.get(90, TimeUnit.SECONDS)).containsExactly(fb1.get(90, TimeUnit.SECONDS));
+        List<byte[]> ofA = new ArrayList<>(recorder.recorded.get("site-a"));
+        assertThat(ofA).hasSizeGreaterThan(3);
+        a.close();
+        b.close();
+        recording.close();
+
+        // run 2, same federation: site-a is offline; the insider joins under its name and replays all it said
+        List<String> second = Collections.synchronizedList(new ArrayList<>());
+        FederatedSynchroniser b2 = honest("site-b", 2, "replay", second, 0.5);
+        FederatedSynchroniser c2 = honest("site-c", 2, "replay", second, 0.5);
+        Cluster asA = join(config("site-a", 2, "replay"), "site-a", xs);
+        asA.setListener(new Cluster.Listener() {
+            @Override
+            public void onMessage(String from, byte[] payload) {
+            }
+
+            @Override
+            public void onMembers(List<String> members) {
+            }
+        });
+        Future<float[]> fb = pool.submit(training(b2, 0.2f));
+        Future<float[]> fc = pool.submit(training(c2, -0.2f));
+        for (int k = 0; k < 3; k++) {
+            for (byte[] m : ofA) {
+                asA.send(null, m);
+            }
+            Thread.sleep(200);
+        }
+        try {
+            assertThat(fb.get(90, TimeUnit.SECONDS)).containsExactly(fc.get(90, TimeUnit.SECONDS));
+        } catch (ExecutionException e) {
+            throw new AssertionError(String.join("\n", second), e);
+        }
+        b2.record().getAsJsonArray("rounds").forEach(r -> assertThat(r.getAsJsonObject().get("sites").toString())
+                .as(String.join("\n", second)).isEqualTo("[\"site-b\",\"site-c\"]"));
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aMemberClaimingAnotherSitesNameCannotStopIt() throws Exception {
+        List<String> console = Collections.synchronizedList(new ArrayList<>());
+        FederatedSynchroniser a = honest("site-a", 2, "claim", console, 0.5);
+        FederatedSynchroniser c = honest("site-c", 2, "claim", console, 0.5);
+        // site-b's genuine certificate, under the name site-a, speaking the protocol as site-b would
+        FederationConfig bc = config("site-b", 2, "claim");
+        ClusterTls.Member bs = certificate(bc, "site-b", console);
+        Cluster claimed = join(config("site-a", 2, "claim"), "site-a", bs);
+        new Insider(claimed, bs, bc.group(), compatibility(), (x, i) -> List.of(honestCopy(x)));
+        Future<float[]> fa = pool.submit(training(a, 0.1f));
+        Future<float[]> fc = pool.submit(training(c, -0.3f));
+        try {
+            assertThat(fa.get(90, TimeUnit.SECONDS)).containsExactly(fc.get(90, TimeUnit.SECONDS));
+        } catch (ExecutionException e) {
+            throw new AssertionError(String.join("\n", console), e);
+        }
+        assertThat(console).anyMatch(l -> l.contains("refused member 'site-a' holds a certificate issued to 'site-b'"));
+        a.record().getAsJsonArray("rounds").forEach(r -> assertThat(r.getAsJsonObject().get("sites").toString())
+                .isEqualTo("[\"site-a\",\"site-c\"]"));
+    }
+}
