@@ -45,6 +45,7 @@ public final class FederatedSynchroniser implements AutoCloseable {
     private long nextRound;
     private long samplesSinceRound;
     private float[] anchor;
+    private java.nio.file.Path stateFile;
 
     /**
      * @param config this site's federation settings
@@ -82,6 +83,15 @@ public final class FederatedSynchroniser implements AutoCloseable {
         rounds.listen();
     }
 
+    /**
+     * Keeps the aggregation's state after each merge in {@code file} (server optimisers only), and
+     * merges from the state there when this site resumes and no site holds a later merge.
+     */
+    public FederatedSynchroniser setStateFile(java.nio.file.Path file) {
+        this.stateFile = file;
+        return this;
+    }
+
     /** Steps between rounds. */
     public int every() {
         return config.syncEvery();
@@ -100,6 +110,14 @@ public final class FederatedSynchroniser implements AutoCloseable {
         // a site resuming joins a federation under way: it needs only as many sites as a round does
         // (run is null outside a training run, as in the round benchmark)
         boolean resuming = run != null && run.startStep() > 0;
+        if (resuming && stateFile != null && java.nio.file.Files.isRegularFile(stateFile)) {
+            try {
+                rounds.resumeFrom(ServerStateFile.read(stateFile, config.merge().toJson().toString(), anchor.length));
+                console.accept("merges resume from the " + config.merge().name() + " state in " + stateFile);
+            } catch (java.io.IOException e) {
+                throw new FederationException(e.getMessage(), e);
+            }
+        }
         rounds.awaitSites(resuming ? config.minPeers() : config.startPeers(), anchor.length);
         Messages.Merged m = rounds.takeOverLatest();
         if (m != null) {
@@ -149,6 +167,7 @@ public final class FederatedSynchroniser implements AutoCloseable {
         record.addProperty("bytesSent", bytes * others);
         record.addProperty("bytesReceived", in);
         record.addProperty("sha256", sha256(m.values()));
+        record.addProperty("mergeRounds", m.state().rounds());
         console.accept(String.format(Locale.ROOT, "round %d: merged %d site%s %s (%s), received %s", m.round(),
                 m.sites().size(), m.sites().size() == 1 ? "" : "s", m.sites(), config.merge().name(), megabytes(in)));
         if (m.sites().contains(cluster.self()) && (m.allFinished() || m.round() % scoreEvery == 0)) {
@@ -173,6 +192,14 @@ public final class FederatedSynchroniser implements AutoCloseable {
         anchor = m.values();
         proximal.anchor(parameters, anchor);
         nextRound = m.round() + 1;
+        if (stateFile != null && !m.state().buffers().isEmpty()) {
+            try {
+                ServerStateFile.write(stateFile, config.merge().toJson().toString(), m.round(), m.state());
+            } catch (java.io.IOException e) {
+                throw new FederationException("cannot keep the " + config.merge().name() + " state in " + stateFile + ": "
+                        + e.getMessage(), e);
+            }
+        }
     }
 
     /** SHA-256 of the values as little-endian float32 (the same on every site that holds the same weights). */

@@ -115,6 +115,7 @@ public final class Federation implements TrainingStrategy {
                 + " sites are present" + (config.startPeers() == config.minPeers() ? ""
                         : " (" + config.startPeers() + " to start)")
                 + "; only decoder weights, sample counts and validation scores leave this site");
+        s.setStateFile(run.run().file(ServerStateFile.NAME));
         synchroniser = s;
     }
 

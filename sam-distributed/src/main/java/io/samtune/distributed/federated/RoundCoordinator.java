@@ -58,6 +58,8 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
     private final Map<String, Messages.Merged> heldBack = new TreeMap<>();
     private Messages.Merged latest;
     private String askedFrom;
+    /** The aggregation's state saved by an earlier run of this site, for the first merge when no site holds a later one. */
+    private AggregationState resumed;
     private int length = -1;
 
     RoundCoordinator(Cluster cluster, MessageSeal seal, Rules rules, Map<String, String> compatibility,
@@ -200,6 +202,16 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
         }
     }
 
+    /** Merges from {@code state} (saved by an earlier run) until a merge brings a later one. */
+    void resumeFrom(AggregationState state) {
+        lock.lock();
+        try {
+            resumed = state;
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The latest merged round this site holds, or -1. */
     long latestRound() {
         lock.lock();
@@ -293,7 +305,8 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
             allFinished &= c.finished();
         }
         float[] global = latest != null ? latest.values() : got.get(self).values();
-        AggregationState state = latest != null ? latest.state() : rules.aggregation().initialState(global.length);
+        AggregationState state = latest != null ? latest.state()
+                : resumed != null ? resumed : rules.aggregation().initialState(global.length);
         Aggregation.Result result = rules.aggregation().aggregate(r, global, updates, state);
         String bad = Contributions.nonFinite(result.global(), result.state());
         if (bad != null) {

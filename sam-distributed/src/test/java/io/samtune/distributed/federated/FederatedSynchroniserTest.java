@@ -326,8 +326,9 @@ class FederatedSynchroniserTest {
     }
 
     /**
-     * A site's cluster that sends its merge of round {@code round} to {@code onlyTo} alone and, once
-     * that site holds it, leaves: as a coordinator dying while it sends a merge.
+     * A site's cluster that dies at its merge of round {@code round}: before sending it
+     * ({@code onlyTo} "nobody"), after sending it to {@code onlyTo} alone, or after sending it to
+     * every site ("everyone"), once the receivers hold it.
      */
     private static final class DiesWhileSendingAMerge extends Forwarding {
         private final long round;
@@ -356,10 +357,12 @@ class FederatedSynchroniserTest {
                 inner.send(to, payload);
                 return;
             }
-            inner.send(onlyTo, payload);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (receiver.get().latestRound() < round && System.nanoTime() < deadline) {
-                Thread.onSpinWait();
+            if (!onlyTo.equals("nobody")) {
+                inner.send(onlyTo.equals("everyone") ? null : onlyTo, payload);
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                while (receiver.get().latestRound() < round && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
             }
             dead = true;
             inner.close();
@@ -367,8 +370,8 @@ class FederatedSynchroniserTest {
         }
     }
 
-    @ParameterizedTest(name = "only {0} receives it")
-    @ValueSource(strings = {"site-b", "site-c"})
+    @ParameterizedTest(name = "{0} receives it")
+    @ValueSource(strings = {"nobody", "site-b", "site-c", "everyone"})
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void aCoordinatorDyingWhileSendingAMergeLeavesTheOthersWithOneModel(String onlyTo) throws Exception {
         List<String> console = Collections.synchronizedList(new ArrayList<>());
@@ -381,7 +384,7 @@ class FederatedSynchroniserTest {
                 receiver));
         FederatedSynchroniser b = site(config("site-b", 2, 2), consortium, 2, console);
         FederatedSynchroniser c = site(config("site-c", 2, 2), consortium, 2, console);
-        receiver.set(onlyTo.equals("site-b") ? b : c);
+        receiver.set(onlyTo.equals("site-b") || onlyTo.equals("nobody") ? b : c);
         Future<float[]> fa = pool.submit(training(a, weights(0f, 0f), 8, 0.4f, 5, -1, 50));
         Future<float[]> fb = pool.submit(training(b, weights(0f, 0f), 8, -0.1f, 5, -1, 50));
         Future<float[]> fc = pool.submit(training(c, weights(0f, 0f), 8, 0.3f, 5, -1, 50));
@@ -572,5 +575,61 @@ class FederatedSynchroniserTest {
                 .hasMessageContaining("only 1 of 2 sites");
         assertThat(console).anyMatch(l -> l.contains("refused member 'site-a' holds a certificate issued to 'site-x'"));
         assertThat(sb.record().getAsJsonArray("rounds").asList()).isEmpty();
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aServerOptimisersStateIsTheSameAtEverySiteAndSurvivesARestartOfAll() throws Exception {
+        io.samtune.distributed.federated.aggregation.Aggregation adam = Aggregations.parse("fedadam");
+        List<String> console = Collections.synchronizedList(new ArrayList<>());
+        Map<String, Path> files = new java.util.TreeMap<>();
+        List<Future<float[]>> runs = new ArrayList<>();
+        List<FederatedSynchroniser> sites = new ArrayList<>();
+        for (String name : List.of("site-a", "site-b")) {
+            FederationConfig c = withMerge(config(name, 2, 2), adam);
+            files.put(name, tmp.resolve(name + "-" + ServerStateFile.NAME));
+            FederatedSynchroniser s = site(c, consortium, 2, console).setStateFile(files.get(name));
+            sites.add(s);
+            runs.add(pool.submit(training(s, weights(0f, 0f, 0f), 4, name.equals("site-a") ? 0.1f : -0.3f, 5, -1)));
+        }
+        float[] first = runs.get(0).get(90, TimeUnit.SECONDS);
+        assertThat(runs.get(1).get(90, TimeUnit.SECONDS)).containsExactly(first);
+        // rounds 0 and 1, then the final round: three steps of the server optimiser, the same bits at both sites
+        assertThat(java.nio.file.Files.readAllBytes(files.get("site-a")))
+                .isEqualTo(java.nio.file.Files.readAllBytes(files.get("site-b")));
+        assertThat(ServerStateFile.read(files.get("site-a"), adam.toJson().toString(), 3).rounds()).isEqualTo(3);
+        assertThat(sites.get(0).record().getAsJsonArray("rounds").get(0).getAsJsonObject().get("mergeRounds").getAsLong())
+                .isEqualTo(1);
+        for (FederatedSynchroniser s : sites) {
+            s.close();
+        }
+        // every site restarts (resumes): the first merge goes on from the saved state
+        List<Future<FederatedSynchroniser>> again = new ArrayList<>();
+        for (String name : List.of("site-a", "site-b")) {
+            FederationConfig c = withMerge(config(name, 2, 2), adam);
+            FederatedSynchroniser s = site(c, consortium, 2, console).setStateFile(files.get(name));
+            TrainableParameters p = weights(first);
+            again.add(pool.submit(() -> {
+                s.start(p, view(5, 4));
+                s.reduce(p, 5);
+                s.synchronise(p, samples(5));
+                return s;
+            }));
+        }
+        for (Future<FederatedSynchroniser> f : again) {
+            FederatedSynchroniser s = f.get(90, TimeUnit.SECONDS);
+            assertThat(s.record().getAsJsonArray("rounds").get(0).getAsJsonObject().get("mergeRounds").getAsLong())
+                    .as(String.join("\n", console)).isEqualTo(4);
+        }
+        assertThat(console).anyMatch(l -> l.contains("merges resume from the fedadam state in "));
+        // a state of another strategy is refused by name
+        assertThatThrownBy(() -> ServerStateFile.read(files.get("site-a"), Aggregations.parse("fedyogi").toJson().toString(), 3))
+                .hasMessageContaining(files.get("site-a").toString()).hasMessageContaining("this run merges");
+    }
+
+    private static FederationConfig withMerge(FederationConfig c, io.samtune.distributed.federated.aggregation.Aggregation merge) {
+        return new FederationConfig(c.site(), c.bindHost(), c.bindPort(), c.peers(), c.rendezvous(), c.minPeers(),
+                c.startPeers(), c.syncEvery(), merge, c.siteWeights(), c.roundTimeoutSeconds(), c.keystore(), c.ca(),
+                c.allowedSites(), c.proximalMu(), c.clipNorm(), c.noiseMultiplier(), c.failureTimeoutSeconds(), c.group());
     }
 }
