@@ -46,7 +46,23 @@ public final class ClusterTls {
      * @param ca the certificate authority trusted
      */
     public record Member(SSLContext context, String name, java.security.PrivateKey key, X509Certificate certificate,
-                         X509Certificate ca) {
+                         X509Certificate ca, Set<java.math.BigInteger> revoked) {
+
+        /** Copies the revoked serials. */
+        public Member {
+            revoked = Set.copyOf(revoked);
+        }
+
+        /** A member of a CA that revoked nothing. */
+        public Member(SSLContext context, String name, java.security.PrivateKey key, X509Certificate certificate,
+                      X509Certificate ca) {
+            this(context, name, key, certificate, ca, Set.of());
+        }
+
+        /** Whether the CA revoked {@code cert}. */
+        public boolean isRevoked(X509Certificate cert) {
+            return revoked.contains(cert.getSerialNumber());
+        }
     }
 
     /**
@@ -62,8 +78,25 @@ public final class ClusterTls {
      */
     public static Member member(Path keystore, char[] password, Path ca, Set<String> allowed, Consumer<String> log)
             throws IOException {
+        return member(keystore, password, ca, null, allowed, log);
+    }
+
+    /**
+     * As {@link #member(Path, char[], Path, Set, Consumer)}, refusing the certificates the CA revoked
+     * in {@code crl} (a PEM or DER revocation list signed by the CA, or null); this member's own
+     * certificate must be valid now and not revoked.
+     */
+    public static Member member(Path keystore, char[] password, Path ca, Path crl, Set<String> allowed,
+                                Consumer<String> log) throws IOException {
         KeyStore ks = readKeyStore(keystore, password);
         X509Certificate authority = readPem(ca);
+        Set<java.math.BigInteger> revoked = new java.util.TreeSet<>();
+        if (crl != null) {
+            java.security.cert.X509CRL list = readCrl(crl, authority);
+            if (list.getRevokedCertificates() != null) {
+                list.getRevokedCertificates().forEach(e -> revoked.add(e.getSerialNumber()));
+            }
+        }
         try {
             X509Certificate own = null;
             java.security.PrivateKey key = null;
@@ -83,7 +116,21 @@ public final class ClusterTls {
                 throw new IOException(keystore + " was not signed by the CA in " + ca + "; the peers would refuse it"
                         + " (issue it with samtune certs site --ca of the same CA)");
             }
-            return new Member(context(ks, password, authority, allowed, log), commonName(own), key, own, authority);
+            try {
+                own.checkValidity();
+            } catch (java.security.cert.CertificateExpiredException e) {
+                throw new IOException(keystore + ": its certificate expired on " + own.getNotAfter().toInstant()
+                        + "; peers refuse it. Ask the consortium for a new one (samtune certs site)");
+            } catch (java.security.cert.CertificateNotYetValidException e) {
+                throw new IOException(keystore + ": its certificate is not valid before " + own.getNotBefore().toInstant()
+                        + "; check this machine's clock");
+            }
+            if (revoked.contains(own.getSerialNumber())) {
+                throw new IOException(keystore + ": its certificate was revoked by the consortium (" + crl + "); peers"
+                        + " refuse it. Ask the consortium for a new one");
+            }
+            return new Member(context(ks, password, authority, allowed, revoked, log), commonName(own), key, own,
+                    authority, revoked);
         } catch (GeneralSecurityException e) {
             throw new IOException(keystore + ": cannot be used for TLS: " + e.getMessage(), e);
         }
@@ -107,6 +154,33 @@ public final class ClusterTls {
         } catch (IOException e) {
             throw new IOException(file + ": cannot be opened (wrong SAMTUNE_KEYSTORE_PASSWORD?)", e);
         }
+    }
+
+    /**
+     * Reads a certificate revocation list (PEM or DER) and checks that {@code ca} signed it.
+     *
+     * @throws IOException naming the file when it is missing, not a list, or not the CA's
+     */
+    public static java.security.cert.X509CRL readCrl(Path file, X509Certificate ca) throws IOException {
+        if (!Files.isRegularFile(file) || Files.size(file) > (16 << 20)) {
+            throw new IOException(file + ": no revocation list there (a file of at most 16 MB from samtune certs revoke)");
+        }
+        java.security.cert.X509CRL crl;
+        try (InputStream in = Files.newInputStream(file)) {
+            crl = (java.security.cert.X509CRL) CertificateFactory.getInstance("X.509").generateCRL(in);
+        } catch (GeneralSecurityException | ClassCastException | IllegalArgumentException e) {
+            throw new IOException(file + ": not a certificate revocation list (samtune certs revoke writes one)", e);
+        }
+        if (crl == null) {
+            throw new IOException(file + ": not a certificate revocation list (samtune certs revoke writes one)");
+        }
+        try {
+            crl.verify(ca.getPublicKey());
+        } catch (GeneralSecurityException e) {
+            throw new IOException(file + ": a revocation list not signed by the CA " + commonName(ca) + "; ignore it"
+                    + " only by removing \"crl\"", e);
+        }
+        return crl;
     }
 
     /** Reads a PEM certificate, naming the file when it is not one. */
@@ -133,6 +207,13 @@ public final class ClusterTls {
      */
     public static SSLContext context(KeyStore keys, char[] password, X509Certificate ca, Set<String> allowed,
                                      Consumer<String> log) throws GeneralSecurityException {
+        return context(keys, password, ca, allowed, Set.of(), log);
+    }
+
+    /** As {@link #context(KeyStore, char[], X509Certificate, Set, Consumer)}, refusing the {@code revoked} serials. */
+    public static SSLContext context(KeyStore keys, char[] password, X509Certificate ca, Set<String> allowed,
+                                     Set<java.math.BigInteger> revoked, Consumer<String> log)
+            throws GeneralSecurityException {
         KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(keys, password);
         KeyStore trust = KeyStore.getInstance("PKCS12");
@@ -154,7 +235,7 @@ public final class ClusterTls {
             throw new GeneralSecurityException("no X.509 trust manager in this JDK");
         }
         SSLContext ctx = SSLContext.getInstance("TLSv1.3");
-        ctx.init(kmf.getKeyManagers(), new TrustManager[] {new AllowList(chain, ca, allowed == null ? null : new TreeSet<>(allowed), log)},
+        ctx.init(kmf.getKeyManagers(), new TrustManager[] {new AllowList(chain, ca, allowed == null ? null : new TreeSet<>(allowed), revoked, log)},
                 null);
         return ctx;
     }
@@ -179,12 +260,15 @@ public final class ClusterTls {
         private final X509ExtendedTrustManager chain;
         private final X509Certificate ca;
         private final Set<String> allowed;
+        private final Set<java.math.BigInteger> revoked;
         private final Consumer<String> log;
 
-        AllowList(X509ExtendedTrustManager chain, X509Certificate ca, Set<String> allowed, Consumer<String> log) {
+        AllowList(X509ExtendedTrustManager chain, X509Certificate ca, Set<String> allowed,
+                  Set<java.math.BigInteger> revoked, Consumer<String> log) {
             this.chain = chain;
             this.ca = ca;
             this.allowed = allowed;
+            this.revoked = Set.copyOf(revoked);
             this.log = log;
         }
 
@@ -193,6 +277,17 @@ public final class ClusterTls {
                 refuse("a peer" + where + " without a certificate");
             }
             String name = commonName(certs[0]);
+            try {
+                certs[0].checkValidity();
+            } catch (java.security.cert.CertificateExpiredException e) {
+                refuse("peer '" + name + "'" + where + ": its certificate expired on " + certs[0].getNotAfter().toInstant());
+            } catch (java.security.cert.CertificateNotYetValidException e) {
+                refuse("peer '" + name + "'" + where + ": its certificate is not valid before "
+                        + certs[0].getNotBefore().toInstant() + " (check that site's clock)");
+            }
+            if (revoked.contains(certs[0].getSerialNumber())) {
+                refuse("peer '" + name + "'" + where + ": its certificate was revoked by the consortium's CA");
+            }
             try {
                 c.run();
             } catch (CertificateException e) {

@@ -53,6 +53,10 @@ public final class Certificates {
     static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     /** The keystore alias of the CA's key. */
     public static final String CA_ALIAS = "ca";
+    /** The CA's revocation list, in its folder. */
+    public static final String CRL = "revoked.crl";
+    /** The CA's copies of the certificates it issued, in its folder. */
+    static final String ISSUED = "issued";
 
     private static final Duration CA_VALIDITY = Duration.ofDays(3650);
     private static final Duration SITE_VALIDITY = Duration.ofDays(825);
@@ -68,7 +72,7 @@ public final class Certificates {
      */
     public static X509Certificate createCa(Path dir, String name, char[] password) throws IOException {
         checkName(name);
-        checkPassword(password);
+        checkPassword(password, "SAMTUNE_CA_PASSWORD");
         Path p12 = dir.resolve("ca.p12");
         Path pem = dir.resolve("ca.pem");
         refuseExisting(p12, pem);
@@ -93,29 +97,53 @@ public final class Certificates {
     }
 
     /**
-     * Creates a site certificate signed by the CA in {@code caDir}: {@code outDir/NAME.p12} (key and
-     * chain, alias NAME) and {@code outDir/ca.pem}.
-     *
-     * @param password the password of the CA's keystore, and of the new one
-     * @throws IOException if the CA cannot be read (wrong password, missing files) or a file exists already
+     * Creates a site certificate signed by the CA in {@code caDir}, with one password for both
+     * keystores (tests, or one person holding both); sites of a consortium use
+     * {@link #createSite(Path, char[], String, Path, char[])}.
      */
     public static X509Certificate createSite(Path caDir, String name, Path outDir, char[] password) throws IOException {
+        return createSite(caDir, password, name, outDir, password);
+    }
+
+    /**
+     * Creates a site certificate signed by the CA in {@code caDir}: {@code outDir/NAME.p12} (key and
+     * chain, alias NAME) and {@code outDir/ca.pem}; the CA keeps a copy in {@code caDir/issued/}
+     * (what {@link #revoke} revokes).
+     *
+     * @param caPassword the password of the CA's keystore (the site never needs it)
+     * @param sitePassword the password of the new keystore
+     * @throws IOException if the CA cannot be read (wrong password, missing files), a file exists
+     *     already, or {@code outDir} holds another CA's {@code ca.pem}
+     */
+    public static X509Certificate createSite(Path caDir, char[] caPassword, String name, Path outDir, char[] sitePassword)
+            throws IOException {
+        Instant now = Instant.now();
+        return createSite(caDir, caPassword, name, outDir, sitePassword, now.minusSeconds(60), now.plus(SITE_VALIDITY));
+    }
+
+    /** A site certificate valid from {@code notBefore} to {@code notAfter} (tests of expiry). */
+    static X509Certificate createSite(Path caDir, char[] caPassword, String name, Path outDir, char[] sitePassword,
+                                      Instant notBefore, Instant notAfter) throws IOException {
         checkName(name);
-        checkPassword(password);
+        checkPassword(caPassword, "SAMTUNE_CA_PASSWORD");
+        checkPassword(sitePassword, "SAMTUNE_KEYSTORE_PASSWORD");
         Path p12 = outDir.resolve(name + ".p12");
         Path pem = outDir.resolve("ca.pem");
         refuseExisting(p12);
-        KeyStore ca = readKeyStore(caDir.resolve("ca.p12"), password);
+        KeyStore ca = readCa(caDir, caPassword);
         try {
-            PrivateKey caKey = (PrivateKey) ca.getKey(CA_ALIAS, password);
+            PrivateKey caKey = (PrivateKey) ca.getKey(CA_ALIAS, caPassword);
             X509Certificate caCert = (X509Certificate) ca.getCertificate(CA_ALIAS);
             if (caKey == null || caCert == null) {
                 throw new IOException(caDir.resolve("ca.p12") + " holds no CA key (alias '" + CA_ALIAS + "')");
             }
+            if (Files.exists(pem) && !readPem(pem).equals(caCert)) {
+                throw new IOException(pem + " is the certificate of another CA (" + siteName(readPem(pem)) + ", not "
+                        + siteName(caCert) + "); choose another --out for a site of this consortium");
+            }
             KeyPair keys = keyPair();
-            Instant now = Instant.now();
-            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(caCert, serial(), Date.from(now.minusSeconds(60)),
-                    Date.from(now.plus(SITE_VALIDITY)), new X500Name("CN=" + name + ",O=samtune consortium"),
+            X509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(caCert, serial(), Date.from(notBefore),
+                    Date.from(notAfter), new X500Name("CN=" + name + ",O=samtune consortium"),
                     keys.getPublic());
             JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
             b.addExtension(Extension.basicConstraints, true, new BasicConstraints(false));
@@ -127,13 +155,89 @@ public final class Certificates {
             b.addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(caCert));
             X509Certificate cert = sign(b, caKey);
             Files.createDirectories(outDir);
-            writeKeyStore(p12, name, keys.getPrivate(), new Certificate[] {cert, caCert}, password);
+            writeKeyStore(p12, name, keys.getPrivate(), new Certificate[] {cert, caCert}, sitePassword);
             if (!Files.exists(pem)) {
                 writeNew(pem, pem(caCert));
             }
+            Files.createDirectories(caDir.resolve(ISSUED));
+            writeNew(caDir.resolve(ISSUED).resolve(name + "-" + cert.getSerialNumber().toString(16) + ".pem"), pem(cert));
             return cert;
         } catch (GeneralSecurityException | OperatorCreationException e) {
             throw new IOException("cannot create the certificate of " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Revokes every certificate the CA in {@code caDir} issued to {@code name}: adds them to the CA's
+     * revocation list {@code caDir/revoked.crl} (signed by the CA, valid for a year; give it to every
+     * site as federation.json's {@code "crl"}).
+     *
+     * @return the serial numbers revoked now
+     * @throws IOException if the CA cannot be read or issued no certificate to {@code name}
+     */
+    public static java.util.List<BigInteger> revoke(Path caDir, char[] caPassword, String name) throws IOException {
+        checkName(name);
+        checkPassword(caPassword, "SAMTUNE_CA_PASSWORD");
+        KeyStore ca = readCa(caDir, caPassword);
+        java.util.List<X509Certificate> issued = new java.util.ArrayList<>();
+        Path folder = caDir.resolve(ISSUED);
+        if (Files.isDirectory(folder)) {
+            try (var files = Files.list(folder)) {
+                for (Path f : files.sorted().toList()) {
+                    if (f.getFileName().toString().startsWith(name + "-")) {
+                        X509Certificate c = readPem(f);
+                        if (siteName(c).equals(name)) {
+                            issued.add(c);
+                        }
+                    }
+                }
+            }
+        }
+        if (issued.isEmpty()) {
+            throw new IOException("the CA in " + caDir + " issued no certificate to '" + name + "' (see " + folder + ")");
+        }
+        Path crlFile = caDir.resolve(CRL);
+        try {
+            PrivateKey caKey = (PrivateKey) ca.getKey(CA_ALIAS, caPassword);
+            X509Certificate caCert = (X509Certificate) ca.getCertificate(CA_ALIAS);
+            Instant now = Instant.now();
+            var b = new org.bouncycastle.cert.jcajce.JcaX509v2CRLBuilder(caCert, Date.from(now));
+            b.setNextUpdate(Date.from(now.plus(Duration.ofDays(365))));
+            java.util.Set<BigInteger> already = new java.util.TreeSet<>();
+            if (Files.exists(crlFile)) {
+                for (var e : io.samtune.cluster.ClusterTls.readCrl(crlFile, caCert).getRevokedCertificates()) {
+                    already.add(e.getSerialNumber());
+                    b.addCRLEntry(e.getSerialNumber(), e.getRevocationDate(), org.bouncycastle.asn1.x509.CRLReason.unspecified);
+                }
+            }
+            java.util.List<BigInteger> now_ = new java.util.ArrayList<>();
+            for (X509Certificate c : issued) {
+                if (already.add(c.getSerialNumber())) {
+                    b.addCRLEntry(c.getSerialNumber(), Date.from(now), org.bouncycastle.asn1.x509.CRLReason.unspecified);
+                    now_.add(c.getSerialNumber());
+                }
+            }
+            ContentSigner signer = new JcaContentSignerBuilder("SHA256withECDSA").build(caKey);
+            java.security.cert.X509CRL crl = new org.bouncycastle.cert.jcajce.JcaX509CRLConverter().getCRL(b.build(signer));
+            StringWriter w = new StringWriter();
+            w.write("-----BEGIN X509 CRL-----\n");
+            w.write(java.util.Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(crl.getEncoded()));
+            w.write("\n-----END X509 CRL-----\n");
+            Path tmp = crlFile.resolveSibling(CRL + ".tmp");
+            Files.writeString(tmp, w.toString(), StandardCharsets.US_ASCII);
+            Files.move(tmp, crlFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            return now_;
+        } catch (GeneralSecurityException | OperatorCreationException e) {
+            throw new IOException("cannot revoke the certificates of " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static KeyStore readCa(Path caDir, char[] caPassword) throws IOException {
+        try {
+            return readKeyStore(caDir.resolve("ca.p12"), caPassword);
+        } catch (IOException e) {
+            throw new IOException(e.getMessage().replace("SAMTUNE_KEYSTORE_PASSWORD", "SAMTUNE_CA_PASSWORD"), e);
         }
     }
 
@@ -221,9 +325,9 @@ public final class Certificates {
         }
     }
 
-    private static void checkPassword(char[] password) {
+    private static void checkPassword(char[] password, String variable) {
         if (password == null || password.length == 0) {
-            throw new IllegalArgumentException("the keystore password is empty; set SAMTUNE_KEYSTORE_PASSWORD");
+            throw new IllegalArgumentException("the keystore password is empty; set " + variable);
         }
     }
 }

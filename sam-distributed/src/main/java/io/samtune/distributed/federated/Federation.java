@@ -176,7 +176,7 @@ public final class Federation implements TrainingStrategy {
 
     /** This site's TLS context, after checking that its certificate carries its name. */
     private ClusterTls.Member tls() throws IOException {
-        ClusterTls.Member member = ClusterTls.member(config.keystore(), password, config.ca(),
+        ClusterTls.Member member = ClusterTls.member(config.keystore(), password, config.ca(), config.crl(),
                 Set.copyOf(config.allowedSites()), console);
         if (!member.name().equals(config.site())) {
             throw new IOException(config.keystore() + " was issued to '" + member.name() + "', but federation.json names"

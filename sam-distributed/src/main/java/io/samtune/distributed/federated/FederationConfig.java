@@ -41,12 +41,13 @@ import java.util.TreeMap;
  * @param noiseMultiplier Gaussian noise of standard deviation {@code noiseMultiplier * clipNorm} on each sent update (0: off)
  * @param failureTimeoutSeconds how long a silent site is kept before it counts as gone
  * @param group the federation's name (sites of one federation share it)
+ * @param crl the consortium CA's revocation list ({@code samtune certs revoke}), or null
  */
 public record FederationConfig(String site, String bindHost, int bindPort, List<String> peers, Path rendezvous,
                                int minPeers, int startPeers, int syncEvery, Aggregation merge, Map<String, Double> siteWeights,
                                int roundTimeoutSeconds,
                                Path keystore, Path ca, List<String> allowedSites, double proximalMu, double clipNorm,
-                               double noiseMultiplier, double failureTimeoutSeconds, String group) {
+                               double noiseMultiplier, double failureTimeoutSeconds, String group, Path crl) {
 
     /** The most sites, peers and allowed names a federation lists. */
     public static final int MAX_SITES = 256;
@@ -90,6 +91,16 @@ public record FederationConfig(String site, String bindHost, int bindPort, List<
                 + roundTimeoutSeconds + ")");
     }
 
+    /** Settings without a revocation list. */
+    public FederationConfig(String site, String bindHost, int bindPort, List<String> peers, Path rendezvous,
+                            int minPeers, int startPeers, int syncEvery, Aggregation merge, Map<String, Double> siteWeights,
+                            int roundTimeoutSeconds, Path keystore, Path ca, List<String> allowedSites, double proximalMu,
+                            double clipNorm, double noiseMultiplier, double failureTimeoutSeconds, String group) {
+        this(site, bindHost, bindPort, peers, rendezvous, minPeers, startPeers, syncEvery, merge, siteWeights,
+                roundTimeoutSeconds, keystore, ca, allowedSites, proximalMu, clipNorm, noiseMultiplier,
+                failureTimeoutSeconds, group, null);
+    }
+
     private static void require(boolean ok, String key, String expected) {
         if (!ok) {
             throw new IllegalArgumentException("federation setting '" + key + "' must be " + expected);
@@ -116,7 +127,7 @@ public record FederationConfig(String site, String bindHost, int bindPort, List<
             FederationConfig c = fromJson(json);
             Path base = file.toAbsolutePath().getParent();
             return c.withPaths(resolve(c.keystore, base), resolve(c.ca, base),
-                    c.rendezvous == null ? null : resolve(c.rendezvous, base));
+                    c.rendezvous == null ? null : resolve(c.rendezvous, base), c.crl == null ? null : resolve(c.crl, base));
         } catch (IllegalArgumentException e) {
             throw new IOException(file + ": " + e.getMessage(), e);
         }
@@ -126,10 +137,10 @@ public record FederationConfig(String site, String bindHost, int bindPort, List<
         return p.isAbsolute() || Files.exists(p) || base == null ? p : base.resolve(p);
     }
 
-    private FederationConfig withPaths(Path keystore, Path ca, Path rendezvous) {
+    private FederationConfig withPaths(Path keystore, Path ca, Path rendezvous, Path crl) {
         return new FederationConfig(site, bindHost, bindPort, peers, rendezvous, minPeers, startPeers, syncEvery, merge,
                 siteWeights, roundTimeoutSeconds, keystore, ca, allowedSites, proximalMu, clipNorm, noiseMultiplier,
-                failureTimeoutSeconds, group);
+                failureTimeoutSeconds, group, crl);
     }
 
     /** The settings from JSON (unknown keys and wrong types refused by name). */
@@ -155,7 +166,7 @@ public record FederationConfig(String site, String bindHost, int bindPort, List<
                 weights(j), j.int32("roundTimeoutSeconds", 120),
                 j.path("keystore", null), j.path("ca", null), strings(j, "allowedSites"), j.number("proximalMu", 0),
                 j.number("clipNorm", 0), j.number("noiseMultiplier", 0), j.number("failureTimeoutSeconds", 6),
-                j.string("group", "samtune-federation"));
+                j.string("group", "samtune-federation"), j.path("crl", null));
         j.finish();
         return c;
     }
@@ -233,6 +244,9 @@ public record FederationConfig(String site, String bindHost, int bindPort, List<
         o.addProperty("noiseMultiplier", noiseMultiplier);
         o.addProperty("failureTimeoutSeconds", failureTimeoutSeconds);
         o.addProperty("group", group);
+        if (crl != null) {
+            o.addProperty("crl", crl.toString());
+        }
         return o;
     }
 }

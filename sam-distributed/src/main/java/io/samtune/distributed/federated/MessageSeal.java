@@ -163,6 +163,9 @@ final class MessageSeal {
             throw new Refused("member '" + from + "' signs with a certificate not valid before " + cert.getNotBefore()
                     + " (check that site's clock)", true);
         }
+        if (identity.isRevoked(cert)) {
+            throw new Refused("member '" + from + "' signs with a certificate the consortium's CA revoked", true);
+        }
         checked.put(ByteBuffer.wrap(der), cert);
         return cert;
     }

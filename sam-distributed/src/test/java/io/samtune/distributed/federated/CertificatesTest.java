@@ -104,10 +104,30 @@ class CertificatesTest {
         assertThatThrownBy(() -> Certificates.createCa(consortium, "again", PASSWORD)).hasMessageContaining("exists already");
         assertThat(Files.readAllBytes(consortium.resolve("ca.p12"))).isEqualTo(before);
         assertThatThrownBy(() -> Certificates.createSite(consortium, "site-a", tmp.resolve("a"), "wrong".toCharArray()))
-                .hasMessageContaining("ca.p12").hasMessageContaining("SAMTUNE_KEYSTORE_PASSWORD");
+                .hasMessageContaining("ca.p12").hasMessageContaining("SAMTUNE_CA_PASSWORD");
         assertThatThrownBy(() -> Certificates.createSite(consortium, "../escape", tmp.resolve("a"), PASSWORD))
                 .hasMessageContaining("must be 1-64 letters");
         assertThatThrownBy(() -> Certificates.createCa(tmp.resolve("x"), "ca", new char[0]))
-                .hasMessageContaining("SAMTUNE_KEYSTORE_PASSWORD");
+                .hasMessageContaining("SAMTUNE_CA_PASSWORD");
+    }
+
+    @org.junit.jupiter.api.Test
+    void anExpiredOrNotYetValidCertificateIsNamedAtTheSiteThatHoldsIt(@org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        char[] pw = "pw-of-the-test".toCharArray();
+        Certificates.createCa(dir.resolve("ca"), "test-ca", pw);
+        java.time.Instant now = java.time.Instant.now();
+        Certificates.createSite(dir.resolve("ca"), pw, "old", dir.resolve("old"), pw, now.minusSeconds(86_400 * 10),
+                now.minusSeconds(86_400));
+        Certificates.createSite(dir.resolve("ca"), pw, "early", dir.resolve("early"), pw, now.plusSeconds(86_400),
+                now.plusSeconds(86_400 * 10));
+        org.assertj.core.api.Assertions.assertThat(org.assertj.core.api.Assertions.catchThrowable(() ->
+                io.samtune.cluster.ClusterTls.member(dir.resolve("old/old.p12"), pw, dir.resolve("old/ca.pem"),
+                        java.util.Set.of("old"), line -> { }))).hasMessageContaining("old.p12")
+                .hasMessageContaining("expired on").hasMessageContaining("samtune certs site");
+        org.assertj.core.api.Assertions.assertThat(org.assertj.core.api.Assertions.catchThrowable(() ->
+                io.samtune.cluster.ClusterTls.member(dir.resolve("early/early.p12"), pw, dir.resolve("early/ca.pem"),
+                        java.util.Set.of("early"), line -> { }))).hasMessageContaining("not valid before")
+                .hasMessageContaining("clock");
     }
 }
