@@ -69,6 +69,8 @@ public final class JGroupsCluster implements Cluster, Receiver {
     /** JGroups' defaults: a bundle of 64 000 bytes, fragments of 60 000. */
     private static final int DEFAULT_BUNDLE_SIZE = 64_000;
     private static final int DEFAULT_FRAG_SIZE = 60_000;
+    /** How long an accepted connection may take to complete its TLS handshake. */
+    private static final long HANDSHAKE_DEADLINE_MILLIS = 3000;
 
     /** The member name an address carries (its logical name when it carries none). */
     private static String nameOf(Address a) {
@@ -125,8 +127,12 @@ public final class JGroupsCluster implements Cluster, Receiver {
         tcp.setValue("bind_port", c.bindPort());
         tcp.setValue("port_range", c.portRange());
         if (c.tls() != null) {
-            tcp.tls().enabled(true).setClientAuth(org.jgroups.util.TLSClientAuth.NEED)
-                    .setProtocols(new String[] {"TLSv1.3"}).setSSLContext(c.tls());
+            // TLS's own factory, installed here (not through tls().enabled(), which would replace it at start)
+            // behind a guard that completes handshakes apart from the one acceptor thread, within a deadline
+            org.jgroups.util.SocketFactory tls = tcp.tls().setClientAuth(org.jgroups.util.TLSClientAuth.NEED)
+                    .setProtocols(new String[] {"TLSv1.3"}).setSSLContext(c.tls()).createSocketFactory();
+            tcp.setSocketFactory(new HandshakeGuard(tls, HANDSHAKE_DEADLINE_MILLIS));
+            tcp.setValue("peer_addr_read_timeout", 1000);
         }
         Protocol discovery;
         if (c.rendezvous() != null) {
