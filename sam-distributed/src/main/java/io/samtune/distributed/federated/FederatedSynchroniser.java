@@ -76,8 +76,9 @@ public final class FederatedSynchroniser implements AutoCloseable {
         Map<String, String> shared = new java.util.TreeMap<>(compatibility);
         shared.put("merge", config.merge().toJson().toString());
         shared.put("siteWeights", config.siteWeightsJson().toString());
+        shared.put("shardedMerge", Boolean.toString(config.shardedMerge()));
         RoundCoordinator.Rules rules = new RoundCoordinator.Rules(config.merge(), config.siteWeights(),
-                maxSamplesPerRound, config.minPeers(), config.roundTimeoutSeconds());
+                maxSamplesPerRound, config.minPeers(), config.roundTimeoutSeconds(), config.shardedMerge());
         this.rounds = new RoundCoordinator(cluster, new MessageSeal(cluster.self(), config.group(), identity), rules,
                 shared, new RoundCoordinator.ValidationParts(validator, validationSize, bestKeeper), console);
         rounds.listen();
@@ -118,7 +119,7 @@ public final class FederatedSynchroniser implements AutoCloseable {
                 throw new FederationException(e.getMessage(), e);
             }
         }
-        rounds.awaitSites(resuming ? config.minPeers() : config.startPeers(), anchor.length);
+        rounds.awaitSites(resuming ? config.minPeers() : config.startPeers(), anchor);
         Messages.Merged m = rounds.takeOverLatest();
         if (m != null) {
             adopt(parameters, m, parameters.flatten());
@@ -164,7 +165,7 @@ public final class FederatedSynchroniser implements AutoCloseable {
         m.sites().forEach(sites::add);
         record.add("sites", sites);
         record.addProperty("samplesSent", samples);
-        record.addProperty("bytesSent", bytes * others);
+        record.addProperty("bytesSent", rounds.sent(m.round()));
         record.addProperty("bytesReceived", in);
         record.addProperty("sha256", sha256(m.values()));
         record.addProperty("mergeRounds", m.state().rounds());

@@ -42,12 +42,15 @@ import java.util.TreeMap;
  * @param failureTimeoutSeconds how long a silent site is kept before it counts as gone
  * @param group the federation's name (sites of one federation share it)
  * @param crl the consortium CA's revocation list ({@code samtune certs revoke}), or null
+ * @param shardedMerge whether each site merges a slice of the coordinates (a round's traffic and
+ *     work shared among the sites) rather than one site merging all
  */
 public record FederationConfig(String site, String bindHost, int bindPort, List<String> peers, Path rendezvous,
                                int minPeers, int startPeers, int syncEvery, Aggregation merge, Map<String, Double> siteWeights,
                                int roundTimeoutSeconds,
                                Path keystore, Path ca, List<String> allowedSites, double proximalMu, double clipNorm,
-                               double noiseMultiplier, double failureTimeoutSeconds, String group, Path crl) {
+                               double noiseMultiplier, double failureTimeoutSeconds, String group, Path crl,
+                               boolean shardedMerge) {
 
     /** The most sites, peers and allowed names a federation lists. */
     public static final int MAX_SITES = 256;
@@ -98,7 +101,14 @@ public record FederationConfig(String site, String bindHost, int bindPort, List<
                             double clipNorm, double noiseMultiplier, double failureTimeoutSeconds, String group) {
         this(site, bindHost, bindPort, peers, rendezvous, minPeers, startPeers, syncEvery, merge, siteWeights,
                 roundTimeoutSeconds, keystore, ca, allowedSites, proximalMu, clipNorm, noiseMultiplier,
-                failureTimeoutSeconds, group, null);
+                failureTimeoutSeconds, group, null, false);
+    }
+
+    /** These settings with the sharded merge on or off. */
+    public FederationConfig withShardedMerge(boolean on) {
+        return new FederationConfig(site, bindHost, bindPort, peers, rendezvous, minPeers, startPeers, syncEvery, merge,
+                siteWeights, roundTimeoutSeconds, keystore, ca, allowedSites, proximalMu, clipNorm, noiseMultiplier,
+                failureTimeoutSeconds, group, crl, on);
     }
 
     private static void require(boolean ok, String key, String expected) {
@@ -140,7 +150,7 @@ public record FederationConfig(String site, String bindHost, int bindPort, List<
     private FederationConfig withPaths(Path keystore, Path ca, Path rendezvous, Path crl) {
         return new FederationConfig(site, bindHost, bindPort, peers, rendezvous, minPeers, startPeers, syncEvery, merge,
                 siteWeights, roundTimeoutSeconds, keystore, ca, allowedSites, proximalMu, clipNorm, noiseMultiplier,
-                failureTimeoutSeconds, group, crl);
+                failureTimeoutSeconds, group, crl, shardedMerge);
     }
 
     /** The settings from JSON (unknown keys and wrong types refused by name). */
@@ -166,7 +176,7 @@ public record FederationConfig(String site, String bindHost, int bindPort, List<
                 weights(j), j.int32("roundTimeoutSeconds", 120),
                 j.path("keystore", null), j.path("ca", null), strings(j, "allowedSites"), j.number("proximalMu", 0),
                 j.number("clipNorm", 0), j.number("noiseMultiplier", 0), j.number("failureTimeoutSeconds", 6),
-                j.string("group", "samtune-federation"), j.path("crl", null));
+                j.string("group", "samtune-federation"), j.path("crl", null), j.bool("shardedMerge", false));
         j.finish();
         return c;
     }
@@ -247,6 +257,7 @@ public record FederationConfig(String site, String bindHost, int bindPort, List<
         if (crl != null) {
             o.addProperty("crl", crl.toString());
         }
+        o.addProperty("shardedMerge", shardedMerge);
         return o;
     }
 }

@@ -29,12 +29,19 @@ final class Messages {
     static final byte SCORE = 5;
     static final byte DONE = 6;
     static final byte LATEST = 7;
+    static final byte OFFER = 8;
+    static final byte PLAN = 9;
+    static final byte SLICE = 10;
+    static final byte PART = 11;
+    static final byte HAVE = 12;
+    static final byte NEED = 13;
     private static final int MAX_STRING = 4096;
     private static final int MAX_ENTRIES = 1024;
     private static final int MAX_BUFFERS = 8;
 
     /** A message of the federation. */
-    sealed interface Message permits Hello, Refuse, Contribution, Merged, Score, Done, Latest {
+    sealed interface Message permits Hello, Refuse, Contribution, Merged, Score, Done, Latest, Offer, Plan, Slice,
+            Part, Have, Need {
     }
 
     /**
@@ -70,6 +77,30 @@ final class Messages {
 
     /** Asks for the latest merged decoder. */
     record Latest() implements Message {
+    }
+
+    /** A sharded round: a site has its weights ready, trained on {@code samples} since the last round. */
+    record Offer(long round, long samples, boolean finished) implements Message {
+    }
+
+    /** A sharded round's plan, from the site whose turn it is: the sites merged (name order), the owners of the slices. */
+    record Plan(long round, List<String> sites, List<String> owners) implements Message {
+    }
+
+    /** A site's weights in slice {@code index} of a sharded round, sent to that slice's owner. */
+    record Slice(long round, int index, float[] values) implements Message {
+    }
+
+    /** Slice {@code index} of a round's merge, from its owner, with the strategy's state in that slice. */
+    record Part(long round, int index, float[] values, List<float[]> state, long stateRounds) implements Message {
+    }
+
+    /** A site holds every part of a round's merge; the SHA-256 of the merged weights. */
+    record Have(long round, byte[] sha256) implements Message {
+    }
+
+    /** A site cannot complete the sharded round: every site falls back to merging it at one site. */
+    record Need(long round, String why) implements Message {
     }
 
     private Messages() {
@@ -134,6 +165,51 @@ final class Messages {
         if (m instanceof Done d) {
             return bytes(DONE, out -> out.writeLong(d.round()));
         }
+        if (m instanceof Offer o) {
+            return bytes(OFFER, out -> {
+                out.writeLong(o.round());
+                out.writeLong(o.samples());
+                out.writeBoolean(o.finished());
+            });
+        }
+        if (m instanceof Plan p) {
+            return bytes(PLAN, out -> {
+                out.writeLong(p.round());
+                writeStrings(out, p.sites());
+                writeStrings(out, p.owners());
+            });
+        }
+        if (m instanceof Slice c) {
+            return bytes(SLICE, out -> {
+                out.writeLong(c.round());
+                out.writeInt(c.index());
+                writeFloats(out, c.values());
+            });
+        }
+        if (m instanceof Part p) {
+            return bytes(PART, out -> {
+                out.writeLong(p.round());
+                out.writeInt(p.index());
+                writeFloats(out, p.values());
+                out.writeLong(p.stateRounds());
+                out.writeInt(p.state().size());
+                for (float[] b : p.state()) {
+                    writeFloats(out, b);
+                }
+            });
+        }
+        if (m instanceof Have h) {
+            return bytes(HAVE, out -> {
+                out.writeLong(h.round());
+                writeBytes(out, h.sha256());
+            });
+        }
+        if (m instanceof Need n) {
+            return bytes(NEED, out -> {
+                out.writeLong(n.round());
+                out.writeUTF(n.why());
+            });
+        }
         return bytes(LATEST, out -> { });
     }
 
@@ -183,6 +259,23 @@ final class Messages {
                 case SCORE -> new Score(in.readLong(), in.readDouble(), in.readInt());
                 case DONE -> new Done(in.readLong());
                 case LATEST -> new Latest();
+                case OFFER -> new Offer(in.readLong(), in.readLong(), in.readBoolean());
+                case PLAN -> new Plan(in.readLong(), readStrings(in), readStrings(in));
+                case SLICE -> new Slice(in.readLong(), in.readInt(), readFloats(in));
+                case PART -> {
+                    long round = in.readLong();
+                    int index = in.readInt();
+                    float[] values = readFloats(in);
+                    long stateRounds = in.readLong();
+                    int buffers = count(in.readInt(), MAX_BUFFERS, "state buffers");
+                    List<float[]> state = new ArrayList<>();
+                    for (int i = 0; i < buffers; i++) {
+                        state.add(readFloats(in));
+                    }
+                    yield new Part(round, index, values, List.copyOf(state), stateRounds);
+                }
+                case HAVE -> new Have(in.readLong(), readBytes(in));
+                case NEED -> new Need(in.readLong(), readString(in));
                 default -> throw new IOException("a message of unknown type " + type);
             };
             if (in.available() > 0) {
@@ -223,6 +316,22 @@ final class Messages {
             throw new IOException("a message with a text of " + s.length() + " characters");
         }
         return s;
+    }
+
+    private static void writeStrings(DataOutputStream out, List<String> strings) throws IOException {
+        out.writeInt(strings.size());
+        for (String s : strings) {
+            out.writeUTF(s);
+        }
+    }
+
+    private static List<String> readStrings(DataInputStream in) throws IOException {
+        int n = count(in.readInt(), MAX_ENTRIES, "names");
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            out.add(readString(in));
+        }
+        return List.copyOf(out);
     }
 
     private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {

@@ -2,11 +2,13 @@ package io.samtune.distributed.federated;
 
 import io.samtune.cluster.Cluster;
 import io.samtune.cluster.ClusterException;
+import io.samtune.cluster.collective.ChunkLayout;
 import io.samtune.distributed.federated.aggregation.Aggregation;
 import io.samtune.distributed.federated.aggregation.AggregationState;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -33,7 +35,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
 
     /** The rules every contribution and merge must meet. */
     record Rules(Aggregation aggregation, Map<String, Double> siteWeights, long maxSamplesPerRound, int minPeers,
-                 int timeoutSeconds) {
+                 int timeoutSeconds, boolean sharded) {
     }
 
     private final Cluster cluster;
@@ -60,6 +62,10 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
     private String askedFrom;
     /** The aggregation's state saved by an earlier run of this site, for the first merge when no site holds a later one. */
     private AggregationState resumed;
+    /** This site's weights at its start: the global weights of a first merge. */
+    private float[] start;
+    private final Map<Long, ShardedRound> shards = new HashMap<>();
+    private final Map<Long, Long> sent = new HashMap<>();
     private int length = -1;
 
     RoundCoordinator(Cluster cluster, MessageSeal seal, Rules rules, Map<String, String> compatibility,
@@ -92,15 +98,16 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
 
     // ---------------------------------------------------------------- what the training thread calls
 
-    /** Waits until {@code needed} admitted sites are present and fixes the decoder's size. */
-    void awaitSites(int needed, int values) {
+    /** Waits until {@code needed} admitted sites are present; {@code weights} (this site's start) fix the decoder's size. */
+    void awaitSites(int needed, float[] weights) {
         lock.lock();
         try {
-            length = values;
+            length = weights.length;
+            start = weights.clone();
         } finally {
             lock.unlock();
         }
-        say(admission.hello(new byte[0]));
+        say(-1, admission.hello(new byte[0]));
         await(() -> admission.admitted().size() >= needed, () -> "only " + admission.admitted().size() + " of "
                 + needed + " sites present " + admission.admitted() + " after " + rules.timeoutSeconds() + " s; start"
                 + " the other sites, or check peers/rendezvous, certificates and allowedSites" + admission.refusedSummary(),
@@ -125,7 +132,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
         if (from == null) {
             return null;
         }
-        send(from, new Messages.Latest());
+        send(-1, from, new Messages.Latest());
         try {
             return awaitMerged(round, "the merged decoder of round " + round + " from " + from);
         } finally {
@@ -138,8 +145,13 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
         }
     }
 
-    /** Sends {@code mine} to every site and waits for the round's merge (merging it here in turn). */
+    /** Merges {@code mine} with the other sites' contributions to its round, sharded or at one site. */
     Messages.Merged round(Messages.Contribution mine) {
+        return rules.sharded() ? roundSharded(mine) : roundAtOneSite(mine);
+    }
+
+    /** Sends {@code mine} to every site and waits for the round's merge (merging it here in turn). */
+    private Messages.Merged roundAtOneSite(Messages.Contribution mine) {
         byte[] bytes = Messages.encode(mine);
         lock.lock();
         try {
@@ -147,8 +159,206 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
         } finally {
             lock.unlock();
         }
-        sendToAll(bytes);
+        sendToAll(mine.round(), bytes);
         return awaitMerged(mine.round(), "round " + mine.round());
+    }
+
+    /** A round merged in slices ({@link ShardedRound}); merged at one site when it cannot complete. */
+    private Messages.Merged roundSharded(Messages.Contribution mine) {
+        long r = mine.round();
+        ShardedRound s;
+        Messages.Offer offer = new Messages.Offer(r, mine.samples(), mine.finished());
+        lock.lock();
+        try {
+            s = shard(r);
+            s.mine = mine.values();
+            s.offers.put(self, offer);
+        } finally {
+            lock.unlock();
+        }
+        say(r, offer);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(shardSeconds());
+        while (true) {
+            List<Runnable> actions = new ArrayList<>();
+            Messages.Merged done = null;
+            String fallback = null;
+            lock.lock();
+            try {
+                if (latest != null && latest.round() >= r) {
+                    return latest;
+                }
+                if (s.need == null) {
+                    done = progress(s, actions, deadline);
+                }
+                fallback = done == null ? s.need : null;
+                if (done == null && fallback == null && actions.isEmpty()) {
+                    changed.await(100, TimeUnit.MILLISECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new FederationException("interrupted while merging round " + r, e);
+            } finally {
+                lock.unlock();
+            }
+            actions.forEach(Runnable::run);
+            if (done != null) {
+                return done;
+            }
+            if (fallback != null) {
+                console.accept("round " + r + ": merged at one site instead of in slices: " + fallback);
+                lock.lock();
+                try {
+                    shards.keySet().removeIf(k -> k <= r);
+                } finally {
+                    lock.unlock();
+                }
+                return roundAtOneSite(mine);
+            }
+        }
+    }
+
+    /** Takes a sharded round as far as it goes now (under the lock); the merge once adopted, else null. */
+    private Messages.Merged progress(ShardedRound s, List<Runnable> actions, long deadline) {
+        long r = s.round;
+        List<String> present = admission.admitted();
+        if (s.plan == null && present.get(0).equals(self) && present.size() >= rules.minPeers()
+                && s.offers.keySet().containsAll(present)) {
+            // the first merge of a strategy with state starts from this site's weights and state: merged here
+            boolean here = !rules.aggregation().perCoordinate()
+                    || (latest == null && !rules.aggregation().initialState(0).buffers().isEmpty());
+            Messages.Plan plan = new Messages.Plan(r, present, here ? List.of(self) : present);
+            s.plan = plan;
+            actions.add(() -> say(r, plan));
+        }
+        if (s.plan == null) {
+            return deadline(s, actions, deadline);
+        }
+        ChunkLayout layout = s.layout(length);
+        if (s.plan.sites().contains(self) && !s.slicesSent) {
+            s.slicesSent = true;
+            for (int j = 0; j < s.plan.owners().size(); j++) {
+                Messages.Slice slice = new Messages.Slice(r, j, java.util.Arrays.copyOfRange(s.mine,
+                        layout.chunkStart(j), layout.chunkEnd(j)));
+                String owner = s.plan.owners().get(j);
+                if (owner.equals(self)) {
+                    s.slices.put(self, slice);
+                } else {
+                    actions.add(() -> send(r, owner, slice));
+                }
+            }
+        }
+        int buffers = stateNow().buffers().size();
+        for (ShardedRound.Received p : s.arrived) {
+            String fault = s.partFault(p.from(), p.part(), layout, buffers);
+            if (fault != null) {
+                refuse(p.from(), fault);
+                return need(s, "the part of " + p.from() + " was refused", actions);
+            }
+            s.parts.putIfAbsent(p.part().index(), p.part());
+        }
+        s.arrived.clear();
+        int j = s.ownedBy(self);
+        // the offers travel apart from the slices and may come after them: both are needed to merge
+        if (j >= 0 && !s.parts.containsKey(j) && s.slices.keySet().containsAll(s.plan.sites())
+                && s.offers.keySet().containsAll(s.plan.sites())) {
+            for (String site : s.plan.sites()) {
+                String fault = s.sliceFault(site, s.slices.get(site), j, layout);
+                if (fault != null) {
+                    refuse(site, fault);
+                    return need(s, "the slice of " + site + " was refused", actions);
+                }
+            }
+            Messages.Part part = s.merge(j, layout, rules.aggregation(), globalNow(), stateNow(), rules.siteWeights());
+            String bad = Contributions.nonFinite(part.values(), new AggregationState(0, part.state()));
+            if (bad != null) {
+                throw new FederationException("the merge of round " + r + " of " + s.plan.sites() + " ("
+                        + rules.aggregation().name() + ") is not finite: " + bad + "; no site adopts it. Lower the"
+                        + " learning rate (or merge's serverLr)");
+            }
+            s.parts.put(j, part);
+            actions.add(() -> say(r, part));
+        }
+        if (!s.haveSent && s.parts.size() == s.plan.owners().size()) {
+            s.result = s.assemble(length);
+            s.haveSent = true;
+            byte[] sha = HexFormat.of().parseHex(FederatedSynchroniser.sha256(s.result.values()));
+            s.haves.put(self, HexFormat.of().formatHex(sha));
+            actions.add(() -> say(r, new Messages.Have(r, sha)));
+        }
+        if (s.result != null) {
+            String mine = s.haves.get(self);
+            if (s.haves.entrySet().stream().anyMatch(e -> !e.getValue().equals(mine))) {
+                return need(s, "the sites hold different merges " + s.haves, actions);
+            }
+            if (s.haves.keySet().containsAll(admission.presentOf(s.plan.sites()))) {
+                latest = s.result;
+                contributions.keySet().removeIf(k -> k <= r);
+                shards.keySet().removeIf(k -> k <= r);
+                changed.signalAll();
+                return s.result;
+            }
+            return deadline(s, actions, deadline);
+        }
+        for (int k = 0; k < s.plan.owners().size(); k++) {
+            String owner = s.plan.owners().get(k);
+            if (!s.parts.containsKey(k) && !admission.present().contains(owner)) {
+                return need(s, owner + ", the owner of slice " + k + ", left", actions);
+            }
+        }
+        if (j >= 0 && !s.parts.containsKey(j)) {
+            for (String site : s.plan.sites()) {
+                if (!s.slices.containsKey(site) && !admission.present().contains(site)) {
+                    return need(s, site + " left before sending its slice", actions);
+                }
+            }
+        }
+        return deadline(s, actions, deadline);
+    }
+
+    /** Gives up the sharded round at its deadline (under the lock); null. */
+    private Messages.Merged deadline(ShardedRound s, List<Runnable> actions, long deadline) {
+        if (System.nanoTime() > deadline) {
+            need(s, "no merge in slices within " + shardSeconds() + " s", actions);
+        }
+        return null;
+    }
+
+    /** How long a sharded round may take before the sites merge it at one site instead. */
+    private int shardSeconds() {
+        return Math.max(2, Math.min(10, rules.timeoutSeconds() / 2));
+    }
+
+    /** Gives up the sharded round here and tells every site (under the lock); null. */
+    private Messages.Merged need(ShardedRound s, String why, List<Runnable> actions) {
+        s.need = why;
+        long r = s.round;
+        actions.add(() -> say(r, new Messages.Need(r, why)));
+        changed.signalAll();
+        return null;
+    }
+
+    private ShardedRound shard(long r) {
+        return shards.computeIfAbsent(r, ShardedRound::new);
+    }
+
+    /** The global weights a merge starts from (under the lock): the last merge's, else this site's start. */
+    private float[] globalNow() {
+        return latest != null ? latest.values() : start;
+    }
+
+    /** The aggregation's state a merge starts from (under the lock). */
+    private AggregationState stateNow() {
+        return latest != null ? latest.state() : resumed != null ? resumed : rules.aggregation().initialState(length);
+    }
+
+    /** Bytes this site sent for {@code round}. */
+    long sent(long round) {
+        lock.lock();
+        try {
+            return sent.getOrDefault(round, 0L);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** The contribution's bytes sent to each other site. */
@@ -174,7 +384,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
     /** Scores the merged decoder with the round's sites (see {@link FederatedValidation}). */
     double score(Messages.Merged m, float[] weights) {
         Messages.Score mine = validation.score(m.round());
-        say(mine);
+        say(m.round(), mine);
         return validation.combine(mine, weights, () -> {
             lock.lock();
             try {
@@ -187,7 +397,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
 
     /** Tells the sites this one holds the last round's decoder, and waits (a while) for theirs. */
     void finish(Messages.Merged m) {
-        say(new Messages.Done(m.round()));
+        say(m.round(), new Messages.Done(m.round()));
         lock.lock();
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(Math.min(30, rules.timeoutSeconds()));
@@ -285,7 +495,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
         } finally {
             lock.unlock();
         }
-        sendToAll(Messages.encode(mergedHere));
+        sendToAll(r, Messages.encode(mergedHere));
         return mergedHere;
     }
 
@@ -304,9 +514,8 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
             updates.add(new Aggregation.SiteUpdate(site, c.values(), anySamples ? c.samples() * weight : weight));
             allFinished &= c.finished();
         }
-        float[] global = latest != null ? latest.values() : got.get(self).values();
-        AggregationState state = latest != null ? latest.state()
-                : resumed != null ? resumed : rules.aggregation().initialState(global.length);
+        float[] global = globalNow();
+        AggregationState state = stateNow();
         Aggregation.Result result = rules.aggregation().aggregate(r, global, updates, state);
         String bad = Contributions.nonFinite(result.global(), result.state());
         if (bad != null) {
@@ -377,7 +586,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
                     lock.unlock();
                 }
                 try {
-                    sendToAll(Messages.encode(m));
+                    sendToAll(m.round(), Messages.encode(m));
                 } catch (FederationException e) {
                     console.accept("could not send the merge of round " + m.round() + " again: " + e.getMessage());
                 }
@@ -416,8 +625,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
                 admission.onRefuse(opened, r);
                 changed.signalAll();
             } else if (admission.believes(opened)) {
-                received.merge(m instanceof Messages.Contribution c ? c.round()
-                        : m instanceof Messages.Merged g ? g.round() : -1L, (long) opened.size(), Long::sum);
+                received.merge(roundOf(m), (long) opened.size(), Long::sum);
                 onBelieved(opened.from(), m);
             }
         } finally {
@@ -430,6 +638,28 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
                 throw new IllegalStateException("a message decoded before no longer decodes", e);
             }
         }
+    }
+
+    /** The round a message belongs to, or -1. */
+    private static long roundOf(Messages.Message m) {
+        if (m instanceof Messages.Contribution c) {
+            return c.round();
+        } else if (m instanceof Messages.Merged g) {
+            return g.round();
+        } else if (m instanceof Messages.Offer o) {
+            return o.round();
+        } else if (m instanceof Messages.Plan p) {
+            return p.round();
+        } else if (m instanceof Messages.Slice c) {
+            return c.round();
+        } else if (m instanceof Messages.Part p) {
+            return p.round();
+        } else if (m instanceof Messages.Have h) {
+            return h.round();
+        } else if (m instanceof Messages.Need n) {
+            return n.round();
+        }
+        return -1;
     }
 
     /** A message from a proven session (under the lock). */
@@ -449,7 +679,9 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
             changed.signalAll();
         } else if (m instanceof Messages.Latest && latest != null) {
             Messages.Merged held = latest;
-            onRepliesThread(() -> send(from, held));
+            onRepliesThread(() -> send(held.round(), from, held));
+        } else {
+            onSharded(from, m);
         }
     }
 
@@ -458,7 +690,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
         if (c.round() <= last) {
             if (admission.admitted().get(0).equals(self)) { // it missed a merge: the merging site sends it the latest
                 Messages.Merged held = latest;
-                onRepliesThread(() -> send(from, held));
+                onRepliesThread(() -> send(held.round(), from, held));
             }
             return;
         }
@@ -525,30 +757,92 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
         }
     }
 
-    // ---------------------------------------------------------------- sending
-
-    private void say(Messages.Message m) {
-        sendToAll(Messages.encode(m));
+    /** A message of a sharded round (under the lock). */
+    private void onSharded(String from, Messages.Message m) {
+        long last = latest == null ? -1 : latest.round();
+        if (m instanceof Messages.Offer o) {
+            if (o.round() <= last) {
+                if (admission.admitted().get(0).equals(self)) { // it missed a merge: the merging site sends it the latest
+                    Messages.Merged held = latest;
+                    onRepliesThread(() -> send(held.round(), from, held));
+                }
+            } else if (o.samples() < 0 || o.samples() > rules.maxSamplesPerRound()) {
+                refuse(from, "its offer to round " + o.round() + " claims " + o.samples() + " samples (a round holds 0 to "
+                        + rules.maxSamplesPerRound() + ")");
+            } else if (o.round() == last + 1) {
+                shard(o.round()).offers.putIfAbsent(from, o);
+            }
+        } else if (m instanceof Messages.Plan p) {
+            String turn = admission.admitted().get(0);
+            if (!from.equals(turn)) {
+                ignoreOnce(from, "ignored a plan of round " + p.round() + " from " + from + ": it is " + turn
+                        + "'s turn to merge");
+            } else if (p.round() == last + 1 && shard(p.round()).plan == null) {
+                ShardedRound s = shard(p.round());
+                s.plan = p;
+                String fault = s.planFault(length);
+                if (fault != null) {
+                    s.plan = null;
+                    s.need = "the plan of " + from + ": " + fault;
+                }
+            }
+        } else if (m instanceof Messages.Slice c) {
+            if (c.round() == last + 1) {
+                shard(c.round()).slices.putIfAbsent(from, c);
+            }
+        } else if (m instanceof Messages.Part p) {
+            if (p.round() == last + 1) {
+                shard(p.round()).arrived.add(new ShardedRound.Received(from, p));
+            }
+        } else if (m instanceof Messages.Have h) {
+            if (h.round() == last + 1) {
+                shard(h.round()).haves.putIfAbsent(from, HexFormat.of().formatHex(h.sha256()));
+            }
+        } else if (m instanceof Messages.Need n) {
+            if (n.round() == last + 1 && shard(n.round()).need == null) {
+                shard(n.round()).need = from + " could not complete it (" + n.why() + ")";
+            }
+        }
+        changed.signalAll();
     }
 
-    private void sendToAll(byte[] payload) {
+    // ---------------------------------------------------------------- sending
+
+    private void say(long round, Messages.Message m) {
+        sendToAll(round, Messages.encode(m));
+    }
+
+    private void sendToAll(long round, byte[] payload) {
+        byte[] sealed = seal.seal(payload);
         try {
-            cluster.send(null, seal.seal(payload));
+            cluster.send(null, sealed);
         } catch (ClusterException e) {
             throw new FederationException(e.getMessage(), e);
         }
+        count(round, (long) sealed.length * Math.max(0, cluster.members().size() - 1));
     }
 
-    private void send(String to, Messages.Message m) {
+    private void send(long round, String to, Messages.Message m) {
+        byte[] sealed = seal.seal(Messages.encode(m));
         try {
-            cluster.send(to, seal.seal(Messages.encode(m)));
+            cluster.send(to, sealed);
+            count(round, sealed.length);
         } catch (ClusterException e) {
             console.accept("could not send to " + to + ": " + e.getMessage());
         }
     }
 
+    private void count(long round, long bytes) {
+        lock.lock();
+        try {
+            sent.merge(round, bytes, Long::sum);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void sendLater(String to, Messages.Message m) {
-        onRepliesThread(() -> send(to, m));
+        onRepliesThread(() -> send(-1, to, m));
     }
 
     /** Runs {@code task} on the replies thread; once this site is closing there is nothing more to answer. */

@@ -632,4 +632,127 @@ class FederatedSynchroniserTest {
                 c.startPeers(), c.syncEvery(), merge, c.siteWeights(), c.roundTimeoutSeconds(), c.keystore(), c.ca(),
                 c.allowedSites(), c.proximalMu(), c.clipNorm(), c.noiseMultiplier(), c.failureTimeoutSeconds(), c.group());
     }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"mean", "coordmedian", "trimmedmean", "fedadam"})
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aMergeInSlicesEqualsTheMergeAtOneSiteBitForBit(String strategy) throws Exception {
+        io.samtune.distributed.federated.aggregation.Aggregation merge = Aggregations.parse(strategy);
+        List<String> console = Collections.synchronizedList(new ArrayList<>());
+        int[] samples = {10, 30, 20};
+        float[] deltas = {0.1f, -0.2f, 0.4f};
+        String[] names = {"site-a", "site-b", "site-c"};
+        List<Future<float[]>> runs = new ArrayList<>();
+        List<FederatedSynchroniser> sites = new ArrayList<>();
+        for (int k = 0; k < 3; k++) {
+            FederatedSynchroniser s = site(withMerge(config(names[k], 3, 2), merge).withShardedMerge(true), consortium, 2,
+                    console);
+            sites.add(s);
+            runs.add(pool.submit(training(s, weights(0f, 0f, 0f, 0f, 0f, 0f, 0f), 6, deltas[k], samples[k], -1)));
+        }
+        List<float[]> ends = new ArrayList<>();
+        try {
+            for (Future<float[]> f : runs) {
+                ends.add(f.get(90, TimeUnit.SECONDS));
+            }
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new AssertionError(String.join("\n", console), e);
+        }
+        // at one site: three rounds of two steps each, weighted by 2 x samples, then a final round without samples
+        float[] w = new float[7];
+        var state = merge.initialState(w.length);
+        for (int round = 0; round < 4; round++) {
+            List<io.samtune.distributed.federated.aggregation.Aggregation.SiteUpdate> updates = new ArrayList<>();
+            for (int k = 0; k < 3; k++) {
+                float[] x = w.clone();
+                for (int step = 0; step < (round < 3 ? 2 : 0); step++) {
+                    for (int i = 0; i < x.length; i++) {
+                        x[i] += deltas[k] * (i + 1);
+                    }
+                }
+                updates.add(new io.samtune.distributed.federated.aggregation.Aggregation.SiteUpdate(names[k], x,
+                        round < 3 ? 2.0 * samples[k] : 1.0));
+            }
+            var result = merge.aggregate(round, w, updates, state);
+            w = result.global();
+            state = result.state();
+        }
+        for (float[] e : ends) {
+            assertThat(e).as(String.join("\n", console)).containsExactly(w);
+        }
+        assertThat(console).noneMatch(l -> l.contains("instead of in slices"));
+        assertThat(console).anyMatch(l -> l.contains("round 3: merged 3 sites [site-a, site-b, site-c]"));
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aMergeInSlicesSendsTwoThirdsOfADecoderPerSiteAmongThree() throws Exception {
+        List<String> console = Collections.synchronizedList(new ArrayList<>());
+        int values = 60_000;
+        List<Future<float[]>> runs = new ArrayList<>();
+        List<FederatedSynchroniser> sites = new ArrayList<>();
+        for (String name : List.of("site-a", "site-b", "site-c")) {
+            FederatedSynchroniser s = site(config(name, 3, 2).withShardedMerge(true), consortium, 2, console);
+            sites.add(s);
+            runs.add(pool.submit(training(s, weights(new float[values]), 2, name.equals("site-b") ? 0.1f : -0.1f, 5, -1)));
+        }
+        float[] first = runs.get(0).get(90, TimeUnit.SECONDS);
+        assertThat(runs.get(1).get(90, TimeUnit.SECONDS)).containsExactly(first);
+        assertThat(runs.get(2).get(90, TimeUnit.SECONDS)).containsExactly(first);
+        double ideal = 2.0 * 2 / 3 * 4 * values;
+        for (FederatedSynchroniser s : sites) {
+            long sent = s.record().getAsJsonArray("rounds").get(0).getAsJsonObject().get("bytesSent").getAsLong();
+            assertThat((double) sent).as("bytes sent by %s in round 0: %s", s, String.join("\n", console))
+                    .isBetween(ideal, ideal * 1.1);
+        }
+    }
+
+    /** A site's cluster that dies as it is about to send its part of round {@code round}'s merge in slices. */
+    private static final class DiesBeforeItsPart extends Forwarding {
+        private final long round;
+        private volatile boolean dead;
+
+        DiesBeforeItsPart(Cluster inner, long round) {
+            super(inner);
+            this.round = round;
+        }
+
+        @Override
+        public void send(String to, byte[] sealed) throws ClusterException {
+            if (dead) {
+                throw new ClusterException(inner.self() + " is dead");
+            }
+            java.nio.ByteBuffer b = payload(sealed);
+            if (b.get() == 11 && b.getLong() == round) { // PART, its round
+                dead = true;
+                inner.close();
+                throw new ClusterException(inner.self() + " died before sending its part of round " + round);
+            }
+            inner.send(to, sealed);
+        }
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void anOwnerDyingBeforeItsPartLeavesTheOthersToMergeTheRoundAtOneSite() throws Exception {
+        List<String> console = Collections.synchronizedList(new ArrayList<>());
+        FederationConfig cb = config("site-b", 2, 2).withShardedMerge(true);
+        Certificates.createSite(consortium, cb.site(), cb.keystore().getParent(), PASSWORD);
+        var tls = ClusterTls.member(cb.keystore(), PASSWORD, cb.ca(), Set.copyOf(cb.allowedSites()), console::add);
+        FederatedSynchroniser a = site(config("site-a", 2, 2).withShardedMerge(true), consortium, 2, console);
+        FederatedSynchroniser b = site(cb, tls, tls, 2, console, inner -> new DiesBeforeItsPart(inner, 1));
+        FederatedSynchroniser c = site(config("site-c", 2, 2).withShardedMerge(true), consortium, 2, console);
+        Future<float[]> fa = pool.submit(training(a, weights(0f, 0f, 0f), 8, 0.1f, 5, -1, 20));
+        Future<float[]> fb = pool.submit(training(b, weights(0f, 0f, 0f), 8, 0.3f, 5, -1, 20));
+        Future<float[]> fc = pool.submit(training(c, weights(0f, 0f, 0f), 8, -0.2f, 5, -1, 20));
+        try {
+            assertThat(fc.get(90, TimeUnit.SECONDS)).containsExactly(fa.get(90, TimeUnit.SECONDS));
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new AssertionError(String.join("\n", console), e);
+        }
+        assertThat(org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
+                () -> fb.get(30, TimeUnit.SECONDS))).hasMessageContaining("died before sending its part of round 1");
+        assertThat(console).anyMatch(l -> l.contains("round 1: merged at one site instead of in slices"));
+        assertThat(mergesByRound(c)).isEqualTo(mergesByRound(a));
+    }
 }

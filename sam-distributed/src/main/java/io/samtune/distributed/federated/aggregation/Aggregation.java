@@ -98,4 +98,13 @@ public interface Aggregation {
      * @return how many of them may send arbitrary values without moving the result out of the honest range
      */
     int tolerates(int sites);
+
+    /**
+     * Whether each value of the result depends only on the same value of the updates, the global
+     * weights and the state, so that a merge can be split by coordinates among the sites (a sharded
+     * merge equals the merge at one site bit for bit). True but for the geometric median.
+     */
+    default boolean perCoordinate() {
+        return true;
+    }
 }

@@ -94,4 +94,10 @@ public record GeometricMedian() implements Aggregation {
     public int tolerates(int sites) {
         return Updates.minority(sites);
     }
+
+    /** The distances are over whole vectors: the merge is not split by coordinates. */
+    @Override
+    public boolean perCoordinate() {
+        return false;
+    }
 }

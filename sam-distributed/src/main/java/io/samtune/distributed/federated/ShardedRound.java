@@ -1,0 +1,146 @@
+package io.samtune.distributed.federated;
+
+import io.samtune.cluster.collective.ChunkLayout;
+import io.samtune.distributed.federated.aggregation.Aggregation;
+import io.samtune.distributed.federated.aggregation.AggregationState;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * One round merged in slices: every site offers, the site whose turn it is plans (the sites, and
+ * the owner of each coordinate slice), every site sends each owner its slice, each owner merges
+ * its slice (the same arithmetic as a merge of all, on fewer coordinates) and sends the part to
+ * every site, and a site holding every part says so. A site adopts the merge once every site of
+ * the plan still present holds it, so that when a site cannot complete the round (an owner left
+ * before sending its part, a slice refused) no site has adopted it and all merge it at one site
+ * instead. Each site sends {@code (owners-1)/owners} of its weights and receives as much of the
+ * merge: {@code 2(N-1)/N} of a decoder per round, not {@code N-1} decoders.
+ *
+ * <p>Not thread-safe: the {@link RoundCoordinator} uses it under its lock.
+ */
+final class ShardedRound {
+
+    final long round;
+    final Map<String, Messages.Offer> offers = new TreeMap<>();
+    final Map<String, Messages.Slice> slices = new HashMap<>();
+    final Map<Integer, Messages.Part> parts = new HashMap<>();
+    /** Parts as they came, believed once checked against the plan. */
+    final List<Received> arrived = new ArrayList<>();
+    final Map<String, String> haves = new TreeMap<>();
+    Messages.Plan plan;
+    float[] mine;
+    boolean slicesSent;
+    boolean haveSent;
+    String need;
+    Messages.Merged result;
+
+    /** A part and its sender. */
+    record Received(String from, Messages.Part part) {
+    }
+
+    ShardedRound(long round) {
+        this.round = round;
+    }
+
+    /** The slice layout of the plan for a decoder of {@code length} values. */
+    ChunkLayout layout(int length) {
+        return ChunkLayout.of(length, plan.owners().size());
+    }
+
+    /** The slice {@code self} owns, or -1. */
+    int ownedBy(String self) {
+        return plan.owners().indexOf(self);
+    }
+
+    /** Why the plan cannot be followed here (names repeated, owners not among the sites), or null. */
+    String planFault(int length) {
+        if (plan.sites().isEmpty() || plan.owners().isEmpty() || !plan.sites().containsAll(plan.owners())
+                || plan.sites().stream().distinct().count() != plan.sites().size()
+                || plan.owners().stream().distinct().count() != plan.owners().size()
+                || plan.owners().size() > length) {
+            return "its plan of round " + round + " names sites " + plan.sites() + " and owners " + plan.owners();
+        }
+        return null;
+    }
+
+    /** Why {@code s} from {@code from} cannot be merged into slice {@code index}, or null. */
+    String sliceFault(String from, Messages.Slice s, int index, ChunkLayout layout) {
+        if (!plan.sites().contains(from)) {
+            return "it sent a slice of round " + round + " without being in its plan";
+        }
+        int expected = layout.chunkEnd(index) - layout.chunkStart(index);
+        if (s.index() != index || s.values().length != expected) {
+            return "its slice " + s.index() + " of round " + round + " has " + s.values().length + " values, slice "
+                    + index + " has " + expected;
+        }
+        String bad = Contributions.nonFinite(s.values(), AggregationState.EMPTY);
+        return bad == null ? null : "its slice of round " + round + " " + bad;
+    }
+
+    /** Why part {@code p} cannot be believed from {@code from}, or null. */
+    String partFault(String from, Messages.Part p, ChunkLayout layout, int buffers) {
+        if (p.index() < 0 || p.index() >= plan.owners().size() || !plan.owners().get(p.index()).equals(from)) {
+            return "it sent part " + p.index() + " of round " + round + ", which the plan gives to another site";
+        }
+        int expected = layout.chunkEnd(p.index()) - layout.chunkStart(p.index());
+        if (p.values().length != expected || p.state().size() != buffers
+                || p.state().stream().anyMatch(b -> b.length != expected)) {
+            return "its part " + p.index() + " of round " + round + " has " + p.values().length + " values, the slice "
+                    + expected;
+        }
+        String bad = Contributions.nonFinite(p.values(), new AggregationState(0, p.state()));
+        return bad == null ? null : "its part of round " + round + " " + bad;
+    }
+
+    /** The owner's part: the strategy on slice {@code index} of every site's weights, the global and the state. */
+    Messages.Part merge(int index, ChunkLayout layout, Aggregation aggregation, float[] global, AggregationState state,
+                        Map<String, Double> siteWeights) {
+        int from = layout.chunkStart(index);
+        int to = layout.chunkEnd(index);
+        boolean anySamples = plan.sites().stream().anyMatch(s -> offers.get(s).samples() > 0);
+        List<Aggregation.SiteUpdate> updates = new ArrayList<>();
+        for (String site : plan.sites()) {
+            double weight = siteWeights.getOrDefault(site, 1.0);
+            // no samples since the last round anywhere: the sites' weights alone
+            updates.add(new Aggregation.SiteUpdate(site, slices.get(site).values(),
+                    anySamples ? offers.get(site).samples() * weight : weight));
+        }
+        Aggregation.Result r = aggregation.aggregate(round, Arrays.copyOfRange(global, from, to), updates,
+                slice(state, from, to));
+        return new Messages.Part(round, index, r.global(), r.state().buffers(), r.state().rounds());
+    }
+
+    /** The merge, from every part. */
+    Messages.Merged assemble(int length) {
+        float[] values = new float[length];
+        int buffers = parts.get(0).state().size();
+        List<float[]> state = new ArrayList<>();
+        for (int b = 0; b < buffers; b++) {
+            state.add(new float[length]);
+        }
+        ChunkLayout layout = layout(length);
+        for (int j = 0; j < plan.owners().size(); j++) {
+            Messages.Part p = parts.get(j);
+            System.arraycopy(p.values(), 0, values, layout.chunkStart(j), p.values().length);
+            for (int b = 0; b < buffers; b++) {
+                System.arraycopy(p.state().get(b), 0, state.get(b), layout.chunkStart(j), p.values().length);
+            }
+        }
+        boolean allFinished = plan.sites().stream().allMatch(s -> offers.get(s).finished());
+        return new Messages.Merged(round, allFinished, plan.sites(), values,
+                new AggregationState(parts.get(0).stateRounds(), state));
+    }
+
+    /** Slice {@code [from, to)} of a state's buffers. */
+    static AggregationState slice(AggregationState state, int from, int to) {
+        List<float[]> out = new ArrayList<>();
+        for (float[] b : state.buffers()) {
+            out.add(Arrays.copyOfRange(b, from, to));
+        }
+        return new AggregationState(state.rounds(), out);
+    }
+}
