@@ -69,11 +69,12 @@ public final class BenchmarkCommand implements Callable<Integer> {
     boolean json;
 
     @Option(names = "--only", split = ",", paramLabel = "FIGURE", description = "Measure only these: encoder, mat,"
-            + " federated, dp, cache, collective (default: all but collective).")
+            + " federated, dp, cache, collective (default: all but collective). Naming federated adds federated_rounds:"
+            + " rounds among one process per site, for each --members count.")
     List<String> only;
 
-    @Option(names = "--members", split = ",", paramLabel = "N", description = "Member counts of the collective figures"
-            + " (default: 2,3,4,8).")
+    @Option(names = "--members", split = ",", paramLabel = "N", description = "Member counts of the collective and"
+            + " federated_rounds figures (default: 2,3,4,8).")
     List<Integer> members = List.of(2, 3, 4, 8);
 
     /** Runs the command; returns the exit code. */
@@ -186,6 +187,23 @@ public final class BenchmarkCommand implements Callable<Integer> {
             o.addProperty("federated_round_s", round(roundS));
             table.add(line(String.format(Locale.ROOT, "federated round, 3 sites, TLS, %.1f MB", decoderValues * 4 / 1e6),
                     roundS));
+            if (only != null && only.contains("federated")) {
+                JsonArray rounds = new JsonArray();
+                for (boolean sharded : new boolean[] {true, false}) {
+                    for (int n : members) {
+                        var f = io.samtune.distributed.federated.FederatedRoundsBenchmark.measure(n, sharded, decoderValues,
+                                Math.max(3, repeat));
+                        rounds.add(f.toJson());
+                        double optimal = io.samtune.distributed.dataparallel.CollectiveBenchmark.optimalBytesPerMember(n,
+                                decoderValues);
+                        table.add(String.format(Locale.ROOT, "%-44s %9.3f s  %6.3f s CPU  %6.1f MB sent (%.2fx optimal)",
+                                "federated round, " + n + " site processes, " + (sharded ? "sharded" : "at one site"),
+                                f.seconds(), f.cpuSecondsPerSite(), f.bytesSentPerSite() / 1e6,
+                                f.bytesSentPerSite() / optimal));
+                    }
+                }
+                o.add("federated_rounds", rounds);
+            }
         }
         o.addProperty("decoder_mb", round(decoderValues * 4 / 1e6));
         int threadsUsed = threads != null ? threads : JniUtils.getNumThreads();

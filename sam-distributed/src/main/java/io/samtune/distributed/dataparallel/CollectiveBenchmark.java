@@ -193,7 +193,7 @@ public final class CollectiveBenchmark {
     }
 
     /** The bytes this process has written (sockets included; {@code wchar} of /proc/self/io), or -1 off Linux. */
-    static long bytesWritten() {
+    public static long bytesWritten() {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/io"))) {
                 if (line.startsWith("wchar:")) {

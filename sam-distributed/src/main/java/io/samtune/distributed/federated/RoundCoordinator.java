@@ -67,6 +67,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
     private final Map<Long, ShardedRound> shards = new HashMap<>();
     private final Map<Long, Long> sent = new HashMap<>();
     private int length = -1;
+    private long greeted = System.nanoTime();
 
     RoundCoordinator(Cluster cluster, MessageSeal seal, Rules rules, Map<String, String> compatibility,
                      ValidationParts validationParts, Consumer<String> console) {
@@ -187,6 +188,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
                 if (latest != null && latest.round() >= r) {
                     return latest;
                 }
+                greetAgainNow();
                 if (s.need == null) {
                     done = progress(s, actions, deadline);
                 }
@@ -323,9 +325,17 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
         return null;
     }
 
+    /** Every second while waiting (under the lock): greets again the members not admitted yet. */
+    private void greetAgainNow() {
+        if (System.nanoTime() - greeted > TimeUnit.SECONDS.toNanos(1)) {
+            greeted = System.nanoTime();
+            admission.greetAgain();
+        }
+    }
+
     /** How long a sharded round may take before the sites merge it at one site instead. */
     private int shardSeconds() {
-        return Math.max(2, Math.min(10, rules.timeoutSeconds() / 2));
+        return Math.max(2, rules.timeoutSeconds() / 2);
     }
 
     /** Gives up the sharded round here and tells every site (under the lock); null. */
@@ -455,6 +465,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
                 if (latest != null && latest.round() >= r) {
                     return latest;
                 }
+                greetAgainNow();
                 List<String> expected = admission.admitted();
                 if (expected.size() >= rules.minPeers()) {
                     TreeMap<String, Messages.Contribution> got = contributions.getOrDefault(r, new TreeMap<>());
@@ -532,6 +543,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
         lock.lock();
         try {
             while (!ready.get()) {
+                greetAgainNow();
                 String now = progress.get();
                 if (!now.equals(said)) {
                     said = now;
@@ -640,6 +652,14 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
         }
     }
 
+    /**
+     * Whether a message of {@code round} is kept while this site holds the merge of {@code last}: the
+     * round under way, or the next (a site that took over the merge sooner may be a round ahead).
+     */
+    private static boolean ahead(long round, long last) {
+        return round > last && round <= last + 2;
+    }
+
     /** The round a message belongs to, or -1. */
     private static long roundOf(Messages.Message m) {
         if (m instanceof Messages.Contribution c) {
@@ -694,7 +714,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
             }
             return;
         }
-        if (c.round() > last + 1) {
+        if (c.round() > last + 2) { // a site that is quicker is at most one round ahead of this one
             ignoreOnce(from, "ignored a contribution of " + from + " to round " + c.round() + " while round "
                     + (last + 1) + " is under way");
             return;
@@ -769,7 +789,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
             } else if (o.samples() < 0 || o.samples() > rules.maxSamplesPerRound()) {
                 refuse(from, "its offer to round " + o.round() + " claims " + o.samples() + " samples (a round holds 0 to "
                         + rules.maxSamplesPerRound() + ")");
-            } else if (o.round() == last + 1) {
+            } else if (ahead(o.round(), last)) {
                 shard(o.round()).offers.putIfAbsent(from, o);
             }
         } else if (m instanceof Messages.Plan p) {
@@ -777,7 +797,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
             if (!from.equals(turn)) {
                 ignoreOnce(from, "ignored a plan of round " + p.round() + " from " + from + ": it is " + turn
                         + "'s turn to merge");
-            } else if (p.round() == last + 1 && shard(p.round()).plan == null) {
+            } else if (ahead(p.round(), last) && shard(p.round()).plan == null) {
                 ShardedRound s = shard(p.round());
                 s.plan = p;
                 String fault = s.planFault(length);
@@ -787,19 +807,19 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
                 }
             }
         } else if (m instanceof Messages.Slice c) {
-            if (c.round() == last + 1) {
+            if (ahead(c.round(), last)) {
                 shard(c.round()).slices.putIfAbsent(from, c);
             }
         } else if (m instanceof Messages.Part p) {
-            if (p.round() == last + 1) {
+            if (ahead(p.round(), last)) {
                 shard(p.round()).arrived.add(new ShardedRound.Received(from, p));
             }
         } else if (m instanceof Messages.Have h) {
-            if (h.round() == last + 1) {
+            if (ahead(h.round(), last)) {
                 shard(h.round()).haves.putIfAbsent(from, HexFormat.of().formatHex(h.sha256()));
             }
         } else if (m instanceof Messages.Need n) {
-            if (n.round() == last + 1 && shard(n.round()).need == null) {
+            if (ahead(n.round(), last) && shard(n.round()).need == null) {
                 shard(n.round()).need = from + " could not complete it (" + n.why() + ")";
             }
         }

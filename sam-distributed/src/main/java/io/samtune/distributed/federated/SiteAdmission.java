@@ -29,7 +29,7 @@ final class SiteAdmission {
         void send(String to, Messages.Message message);
     }
 
-    private static final int MAX_PENDING = 4;
+    private static final int MAX_PENDING = 8;
 
     private final String self;
     private final Map<String, String> compatibility;
@@ -172,6 +172,18 @@ final class SiteAdmission {
         accepted.remove(site);
         proven.remove(site);
         return reasons.put(site, why) == null;
+    }
+
+    /**
+     * Greets again the present members not admitted (nor refused) yet: a greeting or its answer may
+     * have been lost (a member is greeted before it is in the sender's view).
+     */
+    void greetAgain() {
+        for (String s : present) {
+            if (!s.equals(self) && !accepted.contains(s) && !refusedPeers.containsKey(s) && !refusedBy.containsKey(s)) {
+                outbox.send(s, hello(new byte[0]));
+            }
+        }
     }
 
     /** The members of the group now. */
