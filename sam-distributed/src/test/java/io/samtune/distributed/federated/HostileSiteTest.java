@@ -107,7 +107,11 @@ class HostileSiteTest {
     /** An honest site that scores every merged decoder as {@code dice} over 10 slices. */
     private FederatedSynchroniser honest(String name, int startPeers, String group, List<String> console, double dice)
             throws Exception {
-        FederationConfig c = config(name, startPeers, group);
+        return honest(config(name, startPeers, group), console, dice);
+    }
+
+    private FederatedSynchroniser honest(FederationConfig c, List<String> console, double dice) throws Exception {
+        String name = c.site();
         ClusterTls.Member tls = certificate(c, name, console);
         FederatedSynchroniser s = new FederatedSynchroniser(c, join(c, name, tls), tls, Map.of("syncEvery", SYNC),
                 () -> dice, 10, null, 1, 1000, console::add);
@@ -254,6 +258,7 @@ class HostileSiteTest {
         c.put("syncEvery", SYNC);
         c.put("merge", mean.toJson().toString());
         c.put("siteWeights", "{}");
+        c.put("shardedMerge", "false");
         return c;
     }
 
@@ -367,5 +372,85 @@ class HostileSiteTest {
         assertThat(console).anyMatch(l -> l.contains("refused member 'site-a' holds a certificate issued to 'site-b'"));
         a.record().getAsJsonArray("rounds").forEach(r -> assertThat(r.getAsJsonObject().get("sites").toString())
                 .isEqualTo("[\"site-a\",\"site-c\"]"));
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aPoisonedSliceOfAMergeInSlicesIsRefusedAndTheRoundMergedAtOneSite() throws Exception {
+        List<String> console = Collections.synchronizedList(new ArrayList<>());
+        FederatedSynchroniser a = honest(config("site-a", 3, "slices").withShardedMerge(true), console, 0.5);
+        FederatedSynchroniser b = honest(config("site-b", 3, "slices").withShardedMerge(true), console, 0.5);
+        FederationConfig xc = config("site-x", 3, "slices");
+        ClusterTls.Member xs = certificate(xc, "site-x", console);
+        Cluster cluster = join(xc, "site-x", xs);
+        Map<String, String> compatibility = compatibility();
+        compatibility.put("shardedMerge", "true");
+        MessageSeal seal = new MessageSeal("site-x", xc.group(), xs);
+        Map<Long, Set<String>> offered = new ConcurrentHashMap<>();
+        SiteAdmission[] admission = new SiteAdmission[1];
+        Cluster.Listener poisoner = new Cluster.Listener() {
+            void send(String to, Messages.Message m) {
+                try {
+                    cluster.send(to, seal.seal(Messages.encode(m)));
+                } catch (ClusterException e) {
+                    // the honest sites may have finished
+                }
+            }
+
+            @Override
+            public synchronized void onMembers(List<String> members) {
+                admission[0].onMembers(members);
+            }
+
+            @Override
+            public synchronized void onMessage(String from, byte[] sealed) {
+                try {
+                    MessageSeal.Opened o = seal.open(from, sealed);
+                    Messages.Message m = Messages.decode(o.payload());
+                    if (m instanceof Messages.Hello h) {
+                        admission[0].onHello(o, h);
+                    } else if (m instanceof Messages.Offer offer
+                            && offered.computeIfAbsent(offer.round(), k -> new java.util.TreeSet<>()).add(from)
+                            && offered.get(offer.round()).size() == 2) {
+                        send(null, new Messages.Offer(offer.round(), 5, offer.finished()));
+                    } else if (m instanceof Messages.Plan plan && plan.sites().contains("site-x")) {
+                        var layout = io.samtune.cluster.collective.ChunkLayout.of(3, plan.owners().size());
+                        for (int j = 0; j < plan.owners().size(); j++) {
+                            if (!plan.owners().get(j).equals("site-x")) {
+                                send(plan.owners().get(j), new Messages.Slice(plan.round(), j,
+                                        filled(layout.chunkEnd(j) - layout.chunkStart(j), Float.NaN)));
+                            }
+                        }
+                    }
+                } catch (MessageSeal.Refused | IOException e) {
+                    // not for this double
+                }
+            }
+        };
+        admission[0] = new SiteAdmission("site-x", compatibility, seal.session(), 10, () -> -1,
+                (to, m) -> pool.submit(() -> {
+                    try {
+                        cluster.send(to, seal.seal(Messages.encode(m)));
+                    } catch (ClusterException e) {
+                        // gone
+                    }
+                }), line -> { });
+        cluster.setListener(poisoner);
+        Future<float[]> fa = pool.submit(training(a, 0.1f));
+        Future<float[]> fb = pool.submit(training(b, -0.3f));
+        float[] ea;
+        try {
+            ea = fa.get(90, TimeUnit.SECONDS);
+            assertThat(fb.get(90, TimeUnit.SECONDS)).containsExactly(ea);
+        } catch (ExecutionException e) {
+            throw new AssertionError(String.join("\n", console), e);
+        }
+        for (float v : ea) {
+            assertThat(Float.isFinite(v)).isTrue();
+        }
+        assertThat(console).anyMatch(l -> l.contains("refused site site-x: its slice of round 0 holds NaN"));
+        assertThat(console).anyMatch(l -> l.contains("round 0: merged at one site instead of in slices"));
+        a.record().getAsJsonArray("rounds").forEach(r -> assertThat(r.getAsJsonObject().get("sites").toString())
+                .isEqualTo("[\"site-a\",\"site-b\"]"));
     }
 }
