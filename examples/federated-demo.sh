@@ -6,7 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK="${1:-runs/federated-demo}"
-export SAMTUNE_KEYSTORE_PASSWORD="${SAMTUNE_KEYSTORE_PASSWORD:-demo-only-password}"
+export SAMTUNE_KEYSTORE_PASSWORD="${SAMTUNE_KEYSTORE_PASSWORD:-demo-only-password}"   # the sites' keystores
+export SAMTUNE_CA_PASSWORD="${SAMTUNE_CA_PASSWORD:-demo-only-ca-password}"            # the CA's key: never a site's
 rm -rf "$WORK"
 mkdir -p "$WORK"
 ./samtune --help >/dev/null                      # build once, before three processes start
@@ -26,7 +27,7 @@ for k in 0 1 2; do
   cat >"$WORK/$s/federation.json" <<JSON
 { "site": "$s", "bind": "127.0.0.1:${ports[$k]}",
   "peers": ["127.0.0.1:${ports[0]}", "127.0.0.1:${ports[1]}", "127.0.0.1:${ports[2]}"],
-  "minPeers": 3, "syncEvery": 5, "merge": "mean", "weight": 1.0, "roundTimeoutSeconds": 120,
+  "minPeers": 3, "syncEvery": 5, "merge": "mean", "shardedMerge": true, "roundTimeoutSeconds": 120,
   "keystore": "$WORK/$s/$s.p12", "ca": "$WORK/$s/ca.pem",
   "allowedSites": ["site-a", "site-b", "site-c"] }
 JSON
