@@ -24,7 +24,13 @@ class ReadmeCommandsTest {
 
     @Test
     void everySamtuneCommandLineInTheShellExamplesParses() throws Exception {
-        String readme = Files.readString(Fixtures.root().resolve("README.md"));
+        StringBuilder all = new StringBuilder(Files.readString(Fixtures.root().resolve("README.md")));
+        try (var docs = Files.list(Fixtures.root().resolve("docs"))) {
+            for (java.nio.file.Path d : docs.filter(f -> f.toString().endsWith(".md")).sorted().toList()) {
+                all.append('\n').append(Files.readString(d));
+            }
+        }
+        String readme = all.toString();
         Matcher block = Pattern.compile("```bash\n(.*?)```", Pattern.DOTALL).matcher(readme);
         List<List<String>> commands = new ArrayList<>();
         while (block.find()) {
