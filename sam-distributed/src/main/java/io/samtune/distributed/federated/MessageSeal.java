@@ -34,7 +34,12 @@ final class MessageSeal {
     static final int SESSION_BYTES = 16;
 
     /** A message that passed: who sent it, in which session, its payload and its size as sent. */
-    record Opened(String from, byte[] session, byte[] payload, int size) {
+    record Opened(String from, byte[] session, byte[] payload, byte[] sealed) {
+
+        /** Its size as sent. */
+        int size() {
+            return sealed.length;
+        }
     }
 
     /** Why a message was not believed; {@code foreign} when its certificate is not the consortium's. */
@@ -138,7 +143,7 @@ final class MessageSeal {
         } catch (GeneralSecurityException e) {
             throw new Refused("a message from '" + from + "' has an unusable signature (" + e.getMessage() + ")", false);
         }
-        return new Opened(from, sender, payload, sealed.length);
+        return new Opened(from, sender, payload, sealed);
     }
 
     private X509Certificate certificate(String from, byte[] der) throws Refused {

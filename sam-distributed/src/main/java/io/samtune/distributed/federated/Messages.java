@@ -99,8 +99,12 @@ final class Messages {
     record Have(long round, byte[] sha256) implements Message {
     }
 
-    /** A site cannot complete the sharded round: every site falls back to merging it at one site. */
-    record Need(long round, String why) implements Message {
+    /**
+     * A site cannot complete the sharded round: every site falls back to merging it at one site.
+     * When a site's slice was refused, {@code evidence} is that slice as its sender sealed it, so
+     * that every site can check it and leave the sender out too (else empty).
+     */
+    record Need(long round, String why, byte[] evidence) implements Message {
     }
 
     private Messages() {
@@ -208,6 +212,8 @@ final class Messages {
             return bytes(NEED, out -> {
                 out.writeLong(n.round());
                 out.writeUTF(n.why());
+                out.writeInt(n.evidence().length);
+                out.write(n.evidence());
             });
         }
         return bytes(LATEST, out -> { });
@@ -275,7 +281,17 @@ final class Messages {
                     yield new Part(round, index, values, List.copyOf(state), stateRounds);
                 }
                 case HAVE -> new Have(in.readLong(), readBytes(in));
-                case NEED -> new Need(in.readLong(), readString(in));
+                case NEED -> {
+                    long round = in.readLong();
+                    String why = readString(in);
+                    int n = in.readInt();
+                    if (n < 0 || n > in.available()) {
+                        throw new IOException("evidence of " + n + " bytes in a message of " + in.available());
+                    }
+                    byte[] evidence = new byte[n];
+                    in.readFully(evidence);
+                    yield new Need(round, why, evidence);
+                }
                 default -> throw new IOException("a message of unknown type " + type);
             };
             if (in.available() > 0) {

@@ -267,7 +267,8 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
                 String fault = s.sliceFault(site, s.slices.get(site), j, layout);
                 if (fault != null) {
                     refuse(site, fault);
-                    return need(s, "the slice of " + site + " was refused", actions);
+                    return need(s, "the slice of " + site + " was refused", s.sealedSlices.getOrDefault(site,
+                            new byte[0]), actions);
                 }
             }
             Messages.Part part = s.merge(j, layout, rules.aggregation(), globalNow(), stateNow(), rules.siteWeights());
@@ -340,9 +341,14 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
 
     /** Gives up the sharded round here and tells every site (under the lock); null. */
     private Messages.Merged need(ShardedRound s, String why, List<Runnable> actions) {
+        return need(s, why, new byte[0], actions);
+    }
+
+    /** As {@link #need(ShardedRound, String, List)}, showing the refused slice as its sender sealed it. */
+    private Messages.Merged need(ShardedRound s, String why, byte[] evidence, List<Runnable> actions) {
         s.need = why;
         long r = s.round;
-        actions.add(() -> say(r, new Messages.Need(r, why)));
+        actions.add(() -> say(r, new Messages.Need(r, why, evidence)));
         changed.signalAll();
         return null;
     }
@@ -638,7 +644,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
                 changed.signalAll();
             } else if (admission.believes(opened)) {
                 received.merge(roundOf(m), (long) opened.size(), Long::sum);
-                onBelieved(opened.from(), m);
+                onBelieved(opened.from(), m, opened.sealed());
             }
         } finally {
             lock.unlock();
@@ -658,6 +664,38 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
      */
     private static boolean ahead(long round, long last) {
         return round > last && round <= last + 2;
+    }
+
+    /**
+     * A refused slice shown by {@code from} (under the lock): when its sender sealed it in this run,
+     * for that round, and it is not finite, this site leaves the sender out too, so that all sites
+     * merge the round at one site without it.
+     */
+    private void checkEvidence(String from, Messages.Need n) {
+        try {
+            String accused = null;
+            for (String site : admission.present()) {
+                MessageSeal.Opened o;
+                try {
+                    o = seal.open(site, n.evidence());
+                } catch (MessageSeal.Refused notThisSite) {
+                    continue;
+                }
+                if (java.util.Arrays.equals(o.session(), admission.sessionOf(site))
+                        && Messages.decode(o.payload()) instanceof Messages.Slice c && c.round() == n.round()
+                        && Contributions.nonFinite(c.values(), AggregationState.EMPTY) != null) {
+                    accused = site;
+                    refuse(site, "its slice of round " + n.round() + " "
+                            + Contributions.nonFinite(c.values(), AggregationState.EMPTY) + " (shown by " + from + ")");
+                }
+                break;
+            }
+            if (accused == null) {
+                ignoreOnce(from, "ignored the evidence " + from + " showed for round " + n.round() + ": it proves nothing");
+            }
+        } catch (IOException | RuntimeException e) {
+            ignoreOnce(from, "ignored the evidence " + from + " showed for round " + n.round() + ": " + e.getMessage());
+        }
     }
 
     /** The round a message belongs to, or -1. */
@@ -683,7 +721,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
     }
 
     /** A message from a proven session (under the lock). */
-    private void onBelieved(String from, Messages.Message m) {
+    private void onBelieved(String from, Messages.Message m, byte[] sealed) {
         if (m instanceof Messages.Contribution c) {
             onContribution(from, c);
         } else if (m instanceof Messages.Merged g) {
@@ -701,7 +739,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
             Messages.Merged held = latest;
             onRepliesThread(() -> send(held.round(), from, held));
         } else {
-            onSharded(from, m);
+            onSharded(from, m, sealed);
         }
     }
 
@@ -778,7 +816,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
     }
 
     /** A message of a sharded round (under the lock). */
-    private void onSharded(String from, Messages.Message m) {
+    private void onSharded(String from, Messages.Message m, byte[] sealed) {
         long last = latest == null ? -1 : latest.round();
         if (m instanceof Messages.Offer o) {
             if (o.round() <= last) {
@@ -807,8 +845,8 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
                 }
             }
         } else if (m instanceof Messages.Slice c) {
-            if (ahead(c.round(), last)) {
-                shard(c.round()).slices.putIfAbsent(from, c);
+            if (ahead(c.round(), last) && shard(c.round()).slices.putIfAbsent(from, c) == null) {
+                shard(c.round()).sealedSlices.put(from, sealed);
             }
         } else if (m instanceof Messages.Part p) {
             if (ahead(p.round(), last)) {
@@ -821,6 +859,9 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
         } else if (m instanceof Messages.Need n) {
             if (ahead(n.round(), last) && shard(n.round()).need == null) {
                 shard(n.round()).need = from + " could not complete it (" + n.why() + ")";
+            }
+            if (n.evidence().length > 0) {
+                checkEvidence(from, n);
             }
         }
         changed.signalAll();

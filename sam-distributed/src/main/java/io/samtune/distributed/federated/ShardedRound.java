@@ -27,6 +27,8 @@ final class ShardedRound {
     final long round;
     final Map<String, Messages.Offer> offers = new TreeMap<>();
     final Map<String, Messages.Slice> slices = new HashMap<>();
+    /** The slices as their senders sealed them: the evidence when one is refused. */
+    final Map<String, byte[]> sealedSlices = new HashMap<>();
     final Map<Integer, Messages.Part> parts = new HashMap<>();
     /** Parts as they came, believed once checked against the plan. */
     final List<Received> arrived = new ArrayList<>();

@@ -163,6 +163,11 @@ final class SiteAdmission {
         return false;
     }
 
+    /** The session {@code site} proved in this run, or null. */
+    byte[] sessionOf(String site) {
+        return proven.get(site);
+    }
+
     /** Leaves {@code site} out of the rounds until it joins again; true the first time. */
     boolean refuse(String site, String why) {
         return exclude(refusedPeers, site, why);

@@ -449,6 +449,9 @@ class HostileSiteTest {
             assertThat(Float.isFinite(v)).isTrue();
         }
         assertThat(console).anyMatch(l -> l.contains("refused site site-x: its slice of round 0 holds NaN"));
+        // both honest sites leave it out: the one that owned the slice, and the other on its evidence
+        assertThat(a.record().getAsJsonObject("refused").has("site-x")).as(String.join("\n", console)).isTrue();
+        assertThat(b.record().getAsJsonObject("refused").has("site-x")).isTrue();
         assertThat(console).anyMatch(l -> l.contains("round 0: merged at one site instead of in slices"));
         a.record().getAsJsonArray("rounds").forEach(r -> assertThat(r.getAsJsonObject().get("sites").toString())
                 .isEqualTo("[\"site-a\",\"site-b\"]"));

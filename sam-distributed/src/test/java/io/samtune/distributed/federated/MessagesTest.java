@@ -1,0 +1,115 @@
+package io.samtune.distributed.federated;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.samtune.distributed.federated.aggregation.AggregationState;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The wire format: every message read back as written; hostile lengths refused before anything is allocated. */
+class MessagesTest {
+
+    private static Messages.Message again(Messages.Message m) throws IOException {
+        return Messages.decode(Messages.encode(m));
+    }
+
+    @Test
+    void everyMessageIsReadBackAsWritten() throws IOException {
+        float[] v = {1.5f, -2f, Float.MIN_VALUE, 3e38f};
+        Messages.Hello h = (Messages.Hello) again(new Messages.Hello(new byte[] {1, 2, 3}, 7, 12,
+                Map.of("syncEvery", "5", "merge", "{\"strategy\":\"mean\"}")));
+        assertThat(h.echo()).containsExactly(1, 2, 3);
+        assertThat(h.latest()).isEqualTo(7);
+        assertThat(h.validationSize()).isEqualTo(12);
+        assertThat(h.compatibility()).containsEntry("syncEvery", "5").hasSize(2);
+        Messages.Refuse r = (Messages.Refuse) again(new Messages.Refuse("why", new byte[] {9}));
+        assertThat(r.why()).isEqualTo("why");
+        assertThat(r.echo()).containsExactly(9);
+        Messages.Contribution c = (Messages.Contribution) again(new Messages.Contribution(3, 40, true, v));
+        assertThat(c.round()).isEqualTo(3);
+        assertThat(c.samples()).isEqualTo(40);
+        assertThat(c.finished()).isTrue();
+        assertThat(c.values()).containsExactly(v);
+        Messages.Merged g = (Messages.Merged) again(new Messages.Merged(4, false, List.of("site-a", "site-b"), v,
+                new AggregationState(5, List.of(new float[] {1, 2, 3, 4}))));
+        assertThat(g.round()).isEqualTo(4);
+        assertThat(g.allFinished()).isFalse();
+        assertThat(g.sites()).containsExactly("site-a", "site-b");
+        assertThat(g.values()).containsExactly(v);
+        assertThat(g.state().rounds()).isEqualTo(5);
+        assertThat(g.state().buffers().get(0)).containsExactly(1, 2, 3, 4);
+        Messages.Score s = (Messages.Score) again(new Messages.Score(2, 0.75, 10));
+        assertThat(s.dice()).isEqualTo(0.75);
+        assertThat(s.count()).isEqualTo(10);
+        assertThat(((Messages.Done) again(new Messages.Done(8))).round()).isEqualTo(8);
+        assertThat(again(new Messages.Latest())).isInstanceOf(Messages.Latest.class);
+        Messages.Offer o = (Messages.Offer) again(new Messages.Offer(6, 11, true));
+        assertThat(o.round()).isEqualTo(6);
+        assertThat(o.samples()).isEqualTo(11);
+        assertThat(o.finished()).isTrue();
+        Messages.Plan p = (Messages.Plan) again(new Messages.Plan(6, List.of("a", "b", "c"), List.of("a", "b")));
+        assertThat(p.sites()).containsExactly("a", "b", "c");
+        assertThat(p.owners()).containsExactly("a", "b");
+        Messages.Slice sl = (Messages.Slice) again(new Messages.Slice(6, 1, v));
+        assertThat(sl.index()).isEqualTo(1);
+        assertThat(sl.values()).containsExactly(v);
+        Messages.Part pt = (Messages.Part) again(new Messages.Part(6, 2, v, List.of(v, v), 9));
+        assertThat(pt.index()).isEqualTo(2);
+        assertThat(pt.state()).hasSize(2);
+        assertThat(pt.stateRounds()).isEqualTo(9);
+        Messages.Have hv = (Messages.Have) again(new Messages.Have(6, new byte[32]));
+        assertThat(hv.sha256()).hasSize(32);
+        Messages.Need n = (Messages.Need) again(new Messages.Need(6, "an owner left", new byte[] {4, 5}));
+        assertThat(n.why()).isEqualTo("an owner left");
+        assertThat(n.evidence()).containsExactly(4, 5);
+    }
+
+    @Test
+    void hostileCountsAndTruncationsAreRefusedByWhatTheyClaim() {
+        byte[] contribution = Messages.encode(new Messages.Contribution(1, 2, false, new float[] {1, 2, 3}));
+        // a vector claiming two billion values in a message of a few bytes
+        byte[] huge = contribution.clone();
+        ByteBuffer.wrap(huge).putInt(1 + 8 + 8 + 1, 2_000_000_000);
+        assertThatThrownBy(() -> Messages.decode(huge)).hasMessageContaining("a vector of 2000000000 values");
+        ByteBuffer.wrap(huge).putInt(1 + 8 + 8 + 1, -1);
+        assertThatThrownBy(() -> Messages.decode(huge)).hasMessageContaining("a vector of -1 values");
+        assertThatThrownBy(() -> Messages.decode(Arrays.copyOf(contribution, contribution.length - 1)))
+                .isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> Messages.decode(Arrays.copyOf(contribution, 5))).hasMessageContaining("truncated");
+        byte[] longer = Arrays.copyOf(contribution, contribution.length + 3);
+        assertThatThrownBy(() -> Messages.decode(longer)).hasMessageContaining("3 bytes left over");
+        assertThatThrownBy(() -> Messages.decode(new byte[] {99})).hasMessageContaining("unknown type 99");
+        byte[] merged = Messages.encode(new Messages.Merged(1, false, List.of("a"), new float[] {1},
+                new AggregationState(0, List.of())));
+        ByteBuffer.wrap(merged).putInt(1 + 8 + 1, 5000); // sites
+        assertThatThrownBy(() -> Messages.decode(merged)).hasMessageContaining("5000 sites (at most 1024)");
+        byte[] plan = Messages.encode(new Messages.Plan(1, List.of("a"), List.of("a")));
+        ByteBuffer.wrap(plan).putInt(1 + 8, -3);
+        assertThatThrownBy(() -> Messages.decode(plan)).hasMessageContaining("-3 names");
+        assertThat(Messages.typeOf(contribution)).isEqualTo(Messages.CONTRIBUTION);
+        assertThat(Messages.typeOf(new byte[0])).isEqualTo((byte) -1);
+    }
+
+    @Test
+    void contributionsOfTheWrongSizeOrNotFiniteAreRefused() {
+        assertThat(Contributions.refusal(new Messages.Contribution(0, 5, false, new float[3]), 3, 10)).isNull();
+        assertThat(Contributions.refusal(new Messages.Contribution(0, 5, false, new float[4]), 3, 10))
+                .isEqualTo("has 4 values, the decoder 3");
+        assertThat(Contributions.refusal(new Messages.Contribution(0, 5, false, new float[4]), -1, 10)).isNull();
+        assertThat(Contributions.refusal(new Messages.Contribution(0, -1, false, new float[3]), 3, 10))
+                .isEqualTo("claims -1 samples (a round holds 0 to 10)");
+        assertThat(Contributions.refusal(new Messages.Contribution(0, 11, false, new float[3]), 3, 10))
+                .contains("claims 11 samples");
+        assertThat(Contributions.refusal(new Messages.Contribution(0, 10, false, new float[3]), 3, 10)).isNull();
+        assertThat(Contributions.refusal(new Messages.Contribution(0, 0, false, new float[] {0, Float.NaN, 0}), 3, 10))
+                .isEqualTo("holds NaN at value 1");
+        assertThat(Contributions.nonFinite(new float[] {1}, new AggregationState(1, List.of(new float[] {
+            Float.POSITIVE_INFINITY})))).isEqualTo("holds Infinity in its aggregation state");
+        assertThat(Contributions.nonFinite(new float[] {1, 2}, AggregationState.EMPTY)).isNull();
+    }
+}
