@@ -130,4 +130,31 @@ class CertificatesTest {
                         java.util.Set.of("early"), line -> { }))).hasMessageContaining("not valid before")
                 .hasMessageContaining("clock");
     }
+
+    @org.junit.jupiter.api.Test
+    void aRevokedPeerIsRefusedInTheHandshakeAndNamed(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Certificates.createCa(dir.resolve("ca"), "test-ca", PASSWORD);
+        for (String site : java.util.List.of("site-a", "site-b", "site-c")) {
+            Certificates.createSite(dir.resolve("ca"), site, dir.resolve(site), PASSWORD);
+        }
+        java.util.List<Object> revoked = java.util.List.copyOf(Certificates.revoke(dir.resolve("ca"), PASSWORD, "site-b"));
+        assertThat(revoked).hasSize(1);
+        Path crl = dir.resolve("ca").resolve(Certificates.CRL);
+        java.util.List<String> log = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        var all = java.util.Set.of("site-a", "site-b", "site-c");
+        SSLContext a = io.samtune.cluster.ClusterTls.member(dir.resolve("site-a/site-a.p12"), PASSWORD,
+                dir.resolve("site-a/ca.pem"), crl, all, log::add).context();
+        SSLContext b = io.samtune.cluster.ClusterTls.member(dir.resolve("site-b/site-b.p12"), PASSWORD,
+                dir.resolve("site-b/ca.pem"), all, line -> { }).context();
+        SSLContext c = io.samtune.cluster.ClusterTls.member(dir.resolve("site-c/site-c.p12"), PASSWORD,
+                dir.resolve("site-c/ca.pem"), all, line -> { }).context();
+        assertThat(handshake(a, c)).as("a site not revoked").isTrue();
+        assertThat(handshake(a, b)).as("a revoked site").isFalse();
+        assertThat(log).anyMatch(l -> l.contains("peer 'site-b'") && l.contains("revoked by the consortium's CA"));
+        // revoking again adds nothing; a list signed by another CA is refused by name
+        assertThat(Certificates.revoke(dir.resolve("ca"), PASSWORD, "site-b")).isEmpty();
+        Certificates.createCa(dir.resolve("other"), "other-ca", PASSWORD);
+        assertThatThrownBy(() -> io.samtune.cluster.ClusterTls.readCrl(crl, Certificates.readPem(dir.resolve("other/ca.pem"))))
+                .hasMessageContaining("revoked.crl").hasMessageContaining("not signed by the CA other-ca");
+    }
 }
