@@ -2,13 +2,11 @@ package io.samtune.distributed.federated;
 
 import io.samtune.cluster.Cluster;
 import io.samtune.cluster.ClusterException;
-import io.samtune.cluster.collective.ChunkLayout;
 import io.samtune.distributed.federated.aggregation.Aggregation;
 import io.samtune.distributed.federated.aggregation.AggregationState;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -29,7 +27,8 @@ import java.util.function.Supplier;
  * a merge only from the site whose turn it is (or from the site it asked for the latest), only for
  * a round after the last it holds, and only when it is finite and of the decoder's size. A
  * contribution of the wrong size, with values that are not finite, or claiming more samples than a
- * round can hold, is refused and its sender left out until it joins again.
+ * round can hold, is refused and its sender left out until it joins again. With {@code shardedMerge}
+ * the rounds go through {@link ShardedMerge}, on this coordinator's state and lock.
  */
 final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
 
@@ -39,34 +38,34 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
     }
 
     private final Cluster cluster;
-    private final String self;
-    private final Rules rules;
-    private final MessageSeal seal;
-    private final Consumer<String> console;
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition changed = lock.newCondition();
-    private final SiteAdmission admission;
+    final String self;
+    final Rules rules;
+    final MessageSeal seal;
+    final Consumer<String> console;
+    final ReentrantLock lock = new ReentrantLock();
+    final Condition changed = lock.newCondition();
+    final SiteAdmission admission;
     private final FederatedValidation validation;
     private final ExecutorService replies = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "federation-replies");
         t.setDaemon(true);
         return t;
     });
-    private final Map<Long, TreeMap<String, Messages.Contribution>> contributions = new HashMap<>();
+    final Map<Long, TreeMap<String, Messages.Contribution>> contributions = new HashMap<>();
     private final Map<Long, TreeSet<String>> done = new HashMap<>();
     private final Map<Long, Long> received = new HashMap<>();
     private final Map<String, String> ignored = new TreeMap<>();
     /** Merges from a site whose turn it was not (yet, here): the view may not show yet that the sites before it left. */
     private final Map<String, Messages.Merged> heldBack = new TreeMap<>();
-    private Messages.Merged latest;
+    Messages.Merged latest;
     private String askedFrom;
     /** The aggregation's state saved by an earlier run of this site, for the first merge when no site holds a later one. */
     private AggregationState resumed;
     /** This site's weights at its start: the global weights of a first merge. */
     private float[] start;
-    private final Map<Long, ShardedRound> shards = new HashMap<>();
+    private final ShardedMerge sharded = new ShardedMerge(this);
     private final Map<Long, Long> sent = new HashMap<>();
-    private int length = -1;
+    int length = -1;
     private long greeted = System.nanoTime();
 
     RoundCoordinator(Cluster cluster, MessageSeal seal, Rules rules, Map<String, String> compatibility,
@@ -148,11 +147,11 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
 
     /** Merges {@code mine} with the other sites' contributions to its round, sharded or at one site. */
     Messages.Merged round(Messages.Contribution mine) {
-        return rules.sharded() ? roundSharded(mine) : roundAtOneSite(mine);
+        return rules.sharded() ? sharded.round(mine) : roundAtOneSite(mine);
     }
 
     /** Sends {@code mine} to every site and waits for the round's merge (merging it here in turn). */
-    private Messages.Merged roundAtOneSite(Messages.Contribution mine) {
+    Messages.Merged roundAtOneSite(Messages.Contribution mine) {
         byte[] bytes = Messages.encode(mine);
         lock.lock();
         try {
@@ -164,206 +163,21 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
         return awaitMerged(mine.round(), "round " + mine.round());
     }
 
-    /** A round merged in slices ({@link ShardedRound}); merged at one site when it cannot complete. */
-    private Messages.Merged roundSharded(Messages.Contribution mine) {
-        long r = mine.round();
-        ShardedRound s;
-        Messages.Offer offer = new Messages.Offer(r, mine.samples(), mine.finished());
-        lock.lock();
-        try {
-            s = shard(r);
-            s.mine = mine.values();
-            s.offers.put(self, offer);
-        } finally {
-            lock.unlock();
-        }
-        say(r, offer);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(shardSeconds());
-        while (true) {
-            List<Runnable> actions = new ArrayList<>();
-            Messages.Merged done = null;
-            String fallback = null;
-            lock.lock();
-            try {
-                if (latest != null && latest.round() >= r) {
-                    return latest;
-                }
-                greetAgainNow();
-                if (s.need == null) {
-                    done = progress(s, actions, deadline);
-                }
-                fallback = done == null ? s.need : null;
-                if (done == null && fallback == null && actions.isEmpty()) {
-                    changed.await(100, TimeUnit.MILLISECONDS);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new FederationException("interrupted while merging round " + r, e);
-            } finally {
-                lock.unlock();
-            }
-            actions.forEach(Runnable::run);
-            if (done != null) {
-                return done;
-            }
-            if (fallback != null) {
-                console.accept("round " + r + ": merged at one site instead of in slices: " + fallback);
-                lock.lock();
-                try {
-                    shards.keySet().removeIf(k -> k <= r);
-                } finally {
-                    lock.unlock();
-                }
-                return roundAtOneSite(mine);
-            }
-        }
-    }
-
-    /** Takes a sharded round as far as it goes now (under the lock); the merge once adopted, else null. */
-    private Messages.Merged progress(ShardedRound s, List<Runnable> actions, long deadline) {
-        long r = s.round;
-        List<String> present = admission.admitted();
-        if (s.plan == null && present.get(0).equals(self) && present.size() >= rules.minPeers()
-                && s.offers.keySet().containsAll(present)) {
-            // the first merge of a strategy with state starts from this site's weights and state: merged here
-            boolean here = !rules.aggregation().perCoordinate()
-                    || (latest == null && !rules.aggregation().initialState(0).buffers().isEmpty());
-            Messages.Plan plan = new Messages.Plan(r, present, here ? List.of(self) : present);
-            s.plan = plan;
-            actions.add(() -> say(r, plan));
-        }
-        if (s.plan == null) {
-            return deadline(s, actions, deadline);
-        }
-        ChunkLayout layout = s.layout(length);
-        if (s.plan.sites().contains(self) && !s.slicesSent) {
-            s.slicesSent = true;
-            for (int j = 0; j < s.plan.owners().size(); j++) {
-                Messages.Slice slice = new Messages.Slice(r, j, java.util.Arrays.copyOfRange(s.mine,
-                        layout.chunkStart(j), layout.chunkEnd(j)));
-                String owner = s.plan.owners().get(j);
-                if (owner.equals(self)) {
-                    s.slices.put(self, slice);
-                } else {
-                    actions.add(() -> send(r, owner, slice));
-                }
-            }
-        }
-        int buffers = stateNow().buffers().size();
-        for (ShardedRound.Received p : s.arrived) {
-            String fault = s.partFault(p.from(), p.part(), layout, buffers);
-            if (fault != null) {
-                refuse(p.from(), fault);
-                return need(s, "the part of " + p.from() + " was refused", actions);
-            }
-            s.parts.putIfAbsent(p.part().index(), p.part());
-        }
-        s.arrived.clear();
-        int j = s.ownedBy(self);
-        // the offers travel apart from the slices and may come after them: both are needed to merge
-        if (j >= 0 && !s.parts.containsKey(j) && s.slices.keySet().containsAll(s.plan.sites())
-                && s.offers.keySet().containsAll(s.plan.sites())) {
-            for (String site : s.plan.sites()) {
-                String fault = s.sliceFault(site, s.slices.get(site), j, layout);
-                if (fault != null) {
-                    refuse(site, fault);
-                    return need(s, "the slice of " + site + " was refused", s.sealedSlices.getOrDefault(site,
-                            new byte[0]), actions);
-                }
-            }
-            Messages.Part part = s.merge(j, layout, rules.aggregation(), globalNow(), stateNow(), rules.siteWeights());
-            String bad = Contributions.nonFinite(part.values(), new AggregationState(0, part.state()));
-            if (bad != null) {
-                throw new FederationException("the merge of round " + r + " of " + s.plan.sites() + " ("
-                        + rules.aggregation().name() + ") is not finite: " + bad + "; no site adopts it. Lower the"
-                        + " learning rate (or merge's serverLr)");
-            }
-            s.parts.put(j, part);
-            actions.add(() -> say(r, part));
-        }
-        if (!s.haveSent && s.parts.size() == s.plan.owners().size()) {
-            s.result = s.assemble(length);
-            s.haveSent = true;
-            byte[] sha = HexFormat.of().parseHex(FederatedSynchroniser.sha256(s.result.values()));
-            s.haves.put(self, HexFormat.of().formatHex(sha));
-            actions.add(() -> say(r, new Messages.Have(r, sha)));
-        }
-        if (s.result != null) {
-            String mine = s.haves.get(self);
-            if (s.haves.entrySet().stream().anyMatch(e -> !e.getValue().equals(mine))) {
-                return need(s, "the sites hold different merges " + s.haves, actions);
-            }
-            if (s.haves.keySet().containsAll(admission.presentOf(s.plan.sites()))) {
-                latest = s.result;
-                contributions.keySet().removeIf(k -> k <= r);
-                shards.keySet().removeIf(k -> k <= r);
-                changed.signalAll();
-                return s.result;
-            }
-            return deadline(s, actions, deadline);
-        }
-        for (int k = 0; k < s.plan.owners().size(); k++) {
-            String owner = s.plan.owners().get(k);
-            if (!s.parts.containsKey(k) && !admission.present().contains(owner)) {
-                return need(s, owner + ", the owner of slice " + k + ", left", actions);
-            }
-        }
-        if (j >= 0 && !s.parts.containsKey(j)) {
-            for (String site : s.plan.sites()) {
-                if (!s.slices.containsKey(site) && !admission.present().contains(site)) {
-                    return need(s, site + " left before sending its slice", actions);
-                }
-            }
-        }
-        return deadline(s, actions, deadline);
-    }
-
-    /** Gives up the sharded round at its deadline (under the lock); null. */
-    private Messages.Merged deadline(ShardedRound s, List<Runnable> actions, long deadline) {
-        if (System.nanoTime() > deadline) {
-            need(s, "no merge in slices within " + shardSeconds() + " s", actions);
-        }
-        return null;
-    }
-
     /** Every second while waiting (under the lock): greets again the members not admitted yet. */
-    private void greetAgainNow() {
+    void greetAgainNow() {
         if (System.nanoTime() - greeted > TimeUnit.SECONDS.toNanos(1)) {
             greeted = System.nanoTime();
             admission.greetAgain();
         }
     }
 
-    /** How long a sharded round may take before the sites merge it at one site instead. */
-    private int shardSeconds() {
-        return Math.max(2, rules.timeoutSeconds() / 2);
-    }
-
-    /** Gives up the sharded round here and tells every site (under the lock); null. */
-    private Messages.Merged need(ShardedRound s, String why, List<Runnable> actions) {
-        return need(s, why, new byte[0], actions);
-    }
-
-    /** As {@link #need(ShardedRound, String, List)}, showing the refused slice as its sender sealed it. */
-    private Messages.Merged need(ShardedRound s, String why, byte[] evidence, List<Runnable> actions) {
-        s.need = why;
-        long r = s.round;
-        actions.add(() -> say(r, new Messages.Need(r, why, evidence)));
-        changed.signalAll();
-        return null;
-    }
-
-    private ShardedRound shard(long r) {
-        return shards.computeIfAbsent(r, ShardedRound::new);
-    }
-
     /** The global weights a merge starts from (under the lock): the last merge's, else this site's start. */
-    private float[] globalNow() {
+    float[] globalNow() {
         return latest != null ? latest.values() : start;
     }
 
     /** The aggregation's state a merge starts from (under the lock). */
-    private AggregationState stateNow() {
+    AggregationState stateNow() {
         return latest != null ? latest.state() : resumed != null ? resumed : rules.aggregation().initialState(length);
     }
 
@@ -658,46 +472,6 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
         }
     }
 
-    /**
-     * Whether a message of {@code round} is kept while this site holds the merge of {@code last}: the
-     * round under way, or the next (a site that took over the merge sooner may be a round ahead).
-     */
-    private static boolean ahead(long round, long last) {
-        return round > last && round <= last + 2;
-    }
-
-    /**
-     * A refused slice shown by {@code from} (under the lock): when its sender sealed it in this run,
-     * for that round, and it is not finite, this site leaves the sender out too, so that all sites
-     * merge the round at one site without it.
-     */
-    private void checkEvidence(String from, Messages.Need n) {
-        try {
-            String accused = null;
-            for (String site : admission.present()) {
-                MessageSeal.Opened o;
-                try {
-                    o = seal.open(site, n.evidence());
-                } catch (MessageSeal.Refused notThisSite) {
-                    continue;
-                }
-                if (java.util.Arrays.equals(o.session(), admission.sessionOf(site))
-                        && Messages.decode(o.payload()) instanceof Messages.Slice c && c.round() == n.round()
-                        && Contributions.nonFinite(c.values(), AggregationState.EMPTY) != null) {
-                    accused = site;
-                    refuse(site, "its slice of round " + n.round() + " "
-                            + Contributions.nonFinite(c.values(), AggregationState.EMPTY) + " (shown by " + from + ")");
-                }
-                break;
-            }
-            if (accused == null) {
-                ignoreOnce(from, "ignored the evidence " + from + " showed for round " + n.round() + ": it proves nothing");
-            }
-        } catch (IOException | RuntimeException e) {
-            ignoreOnce(from, "ignored the evidence " + from + " showed for round " + n.round() + ": " + e.getMessage());
-        }
-    }
-
     /** The round a message belongs to, or -1. */
     private static long roundOf(Messages.Message m) {
         if (m instanceof Messages.Contribution c) {
@@ -739,7 +513,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
             Messages.Merged held = latest;
             onRepliesThread(() -> send(held.round(), from, held));
         } else {
-            onSharded(from, m, sealed);
+            sharded.onMessage(from, m, sealed);
         }
     }
 
@@ -796,7 +570,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
     }
 
     /** Leaves {@code site} out until it joins again, saying why once (under the lock). */
-    private void refuse(String site, String why) {
+    void refuse(String site, String why) {
         if (admission.refuse(site, why)) {
             console.accept("refused site " + site + ": " + why + "; it takes no part until it joins again");
         }
@@ -804,7 +578,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
         changed.signalAll();
     }
 
-    private void ignoreOnce(String from, String why) {
+    void ignoreOnce(String from, String why) {
         lock.lock();
         try {
             if (!why.equals(ignored.put(from, why))) {
@@ -815,61 +589,9 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
         }
     }
 
-    /** A message of a sharded round (under the lock). */
-    private void onSharded(String from, Messages.Message m, byte[] sealed) {
-        long last = latest == null ? -1 : latest.round();
-        if (m instanceof Messages.Offer o) {
-            if (o.round() <= last) {
-                if (admission.admitted().get(0).equals(self)) { // it missed a merge: the merging site sends it the latest
-                    Messages.Merged held = latest;
-                    onRepliesThread(() -> send(held.round(), from, held));
-                }
-            } else if (o.samples() < 0 || o.samples() > rules.maxSamplesPerRound()) {
-                refuse(from, "its offer to round " + o.round() + " claims " + o.samples() + " samples (a round holds 0 to "
-                        + rules.maxSamplesPerRound() + ")");
-            } else if (ahead(o.round(), last)) {
-                shard(o.round()).offers.putIfAbsent(from, o);
-            }
-        } else if (m instanceof Messages.Plan p) {
-            String turn = admission.admitted().get(0);
-            if (!from.equals(turn)) {
-                ignoreOnce(from, "ignored a plan of round " + p.round() + " from " + from + ": it is " + turn
-                        + "'s turn to merge");
-            } else if (ahead(p.round(), last) && shard(p.round()).plan == null) {
-                ShardedRound s = shard(p.round());
-                s.plan = p;
-                String fault = s.planFault(length);
-                if (fault != null) {
-                    s.plan = null;
-                    s.need = "the plan of " + from + ": " + fault;
-                }
-            }
-        } else if (m instanceof Messages.Slice c) {
-            if (ahead(c.round(), last) && shard(c.round()).slices.putIfAbsent(from, c) == null) {
-                shard(c.round()).sealedSlices.put(from, sealed);
-            }
-        } else if (m instanceof Messages.Part p) {
-            if (ahead(p.round(), last)) {
-                shard(p.round()).arrived.add(new ShardedRound.Received(from, p));
-            }
-        } else if (m instanceof Messages.Have h) {
-            if (ahead(h.round(), last)) {
-                shard(h.round()).haves.putIfAbsent(from, HexFormat.of().formatHex(h.sha256()));
-            }
-        } else if (m instanceof Messages.Need n) {
-            if (ahead(n.round(), last) && shard(n.round()).need == null) {
-                shard(n.round()).need = from + " could not complete it (" + n.why() + ")";
-            }
-            if (n.evidence().length > 0) {
-                checkEvidence(from, n);
-            }
-        }
-        changed.signalAll();
-    }
-
     // ---------------------------------------------------------------- sending
 
-    private void say(long round, Messages.Message m) {
+    void say(long round, Messages.Message m) {
         sendToAll(round, Messages.encode(m));
     }
 
@@ -883,7 +605,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
         count(round, (long) sealed.length * Math.max(0, cluster.members().size() - 1));
     }
 
-    private void send(long round, String to, Messages.Message m) {
+    void send(long round, String to, Messages.Message m) {
         byte[] sealed = seal.seal(Messages.encode(m));
         try {
             cluster.send(to, sealed);
@@ -907,7 +629,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
     }
 
     /** Runs {@code task} on the replies thread; once this site is closing there is nothing more to answer. */
-    private void onRepliesThread(Runnable task) {
+    void onRepliesThread(Runnable task) {
         try {
             replies.execute(task);
         } catch (RejectedExecutionException closing) {

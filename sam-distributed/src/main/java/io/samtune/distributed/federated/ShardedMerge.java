@@ -1,0 +1,306 @@
+package io.samtune.distributed.federated;
+
+import io.samtune.cluster.collective.ChunkLayout;
+import io.samtune.distributed.federated.aggregation.AggregationState;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The rounds of a {@link RoundCoordinator} merged in slices ({@code shardedMerge}): it offers this
+ * site's contribution, plans the round when it is this site's turn, sends each owner its slice,
+ * merges the slice this site owns, and adopts the merge once every site holds it; when the round
+ * cannot complete it tells every site (with the refused slice as evidence) and merges the round at
+ * one site instead. One {@link ShardedRound} per round holds what arrived. It works under the
+ * coordinator's lock, on the coordinator's state.
+ */
+final class ShardedMerge {
+
+    private final RoundCoordinator c;
+    private final Map<Long, ShardedRound> shards = new HashMap<>();
+
+    ShardedMerge(RoundCoordinator coordinator) {
+        this.c = coordinator;
+    }
+
+    /** A round merged in slices ({@link ShardedRound}); merged at one site when it cannot complete. */
+    Messages.Merged round(Messages.Contribution mine) {
+        long r = mine.round();
+        ShardedRound s;
+        Messages.Offer offer = new Messages.Offer(r, mine.samples(), mine.finished());
+        c.lock.lock();
+        try {
+            s = shard(r);
+            s.mine = mine.values();
+            s.offers.put(c.self, offer);
+        } finally {
+            c.lock.unlock();
+        }
+        c.say(r, offer);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(shardSeconds());
+        while (true) {
+            List<Runnable> actions = new ArrayList<>();
+            Messages.Merged done = null;
+            String fallback = null;
+            c.lock.lock();
+            try {
+                if (c.latest != null && c.latest.round() >= r) {
+                    return c.latest;
+                }
+                c.greetAgainNow();
+                if (s.need == null) {
+                    done = progress(s, actions, deadline);
+                }
+                fallback = done == null ? s.need : null;
+                if (done == null && fallback == null && actions.isEmpty()) {
+                    c.changed.await(100, TimeUnit.MILLISECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new FederationException("interrupted while merging round " + r, e);
+            } finally {
+                c.lock.unlock();
+            }
+            actions.forEach(Runnable::run);
+            if (done != null) {
+                return done;
+            }
+            if (fallback != null) {
+                c.console.accept("round " + r + ": merged at one site instead of in slices: " + fallback);
+                c.lock.lock();
+                try {
+                    shards.keySet().removeIf(k -> k <= r);
+                } finally {
+                    c.lock.unlock();
+                }
+                return c.roundAtOneSite(mine);
+            }
+        }
+    }
+
+    /** Takes a sharded round as far as it goes now (under the lock); the merge once adopted, else null. */
+    private Messages.Merged progress(ShardedRound s, List<Runnable> actions, long deadline) {
+        long r = s.round;
+        List<String> present = c.admission.admitted();
+        if (s.plan == null && present.get(0).equals(c.self) && present.size() >= c.rules.minPeers()
+                && s.offers.keySet().containsAll(present)) {
+            // the first merge of a strategy with state starts from this site's weights and state: merged here
+            boolean here = !c.rules.aggregation().perCoordinate()
+                    || (c.latest == null && !c.rules.aggregation().initialState(0).buffers().isEmpty());
+            Messages.Plan plan = new Messages.Plan(r, present, here ? List.of(c.self) : present);
+            s.plan = plan;
+            actions.add(() -> c.say(r, plan));
+        }
+        if (s.plan == null) {
+            return deadline(s, actions, deadline);
+        }
+        ChunkLayout layout = s.layout(c.length);
+        if (s.plan.sites().contains(c.self) && !s.slicesSent) {
+            s.slicesSent = true;
+            for (int j = 0; j < s.plan.owners().size(); j++) {
+                Messages.Slice slice = new Messages.Slice(r, j, java.util.Arrays.copyOfRange(s.mine,
+                        layout.chunkStart(j), layout.chunkEnd(j)));
+                String owner = s.plan.owners().get(j);
+                if (owner.equals(c.self)) {
+                    s.slices.put(c.self, slice);
+                } else {
+                    actions.add(() -> c.send(r, owner, slice));
+                }
+            }
+        }
+        int buffers = c.stateNow().buffers().size();
+        for (ShardedRound.Received p : s.arrived) {
+            String fault = s.partFault(p.from(), p.part(), layout, buffers);
+            if (fault != null) {
+                c.refuse(p.from(), fault);
+                return need(s, "the part of " + p.from() + " was refused", actions);
+            }
+            s.parts.putIfAbsent(p.part().index(), p.part());
+        }
+        s.arrived.clear();
+        int j = s.ownedBy(c.self);
+        // the offers travel apart from the slices and may come after them: both are needed to merge
+        if (j >= 0 && !s.parts.containsKey(j) && s.slices.keySet().containsAll(s.plan.sites())
+                && s.offers.keySet().containsAll(s.plan.sites())) {
+            for (String site : s.plan.sites()) {
+                String fault = s.sliceFault(site, s.slices.get(site), j, layout);
+                if (fault != null) {
+                    c.refuse(site, fault);
+                    return need(s, "the slice of " + site + " was refused", s.sealedSlices.getOrDefault(site,
+                            new byte[0]), actions);
+                }
+            }
+            Messages.Part part = s.merge(j, layout, c.rules.aggregation(), c.globalNow(), c.stateNow(), c.rules.siteWeights());
+            String bad = Contributions.nonFinite(part.values(), new AggregationState(0, part.state()));
+            if (bad != null) {
+                throw new FederationException("the merge of round " + r + " of " + s.plan.sites() + " ("
+                        + c.rules.aggregation().name() + ") is not finite: " + bad + "; no site adopts it. Lower the"
+                        + " learning rate (or merge's serverLr)");
+            }
+            s.parts.put(j, part);
+            actions.add(() -> c.say(r, part));
+        }
+        if (!s.haveSent && s.parts.size() == s.plan.owners().size()) {
+            s.result = s.assemble(c.length);
+            s.haveSent = true;
+            byte[] sha = HexFormat.of().parseHex(FederatedSynchroniser.sha256(s.result.values()));
+            s.haves.put(c.self, HexFormat.of().formatHex(sha));
+            actions.add(() -> c.say(r, new Messages.Have(r, sha)));
+        }
+        if (s.result != null) {
+            String mine = s.haves.get(c.self);
+            if (s.haves.entrySet().stream().anyMatch(e -> !e.getValue().equals(mine))) {
+                return need(s, "the sites hold different merges " + s.haves, actions);
+            }
+            if (s.haves.keySet().containsAll(c.admission.presentOf(s.plan.sites()))) {
+                c.latest = s.result;
+                c.contributions.keySet().removeIf(k -> k <= r);
+                shards.keySet().removeIf(k -> k <= r);
+                c.changed.signalAll();
+                return s.result;
+            }
+            return deadline(s, actions, deadline);
+        }
+        for (int k = 0; k < s.plan.owners().size(); k++) {
+            String owner = s.plan.owners().get(k);
+            if (!s.parts.containsKey(k) && !c.admission.present().contains(owner)) {
+                return need(s, owner + ", the owner of slice " + k + ", left", actions);
+            }
+        }
+        if (j >= 0 && !s.parts.containsKey(j)) {
+            for (String site : s.plan.sites()) {
+                if (!s.slices.containsKey(site) && !c.admission.present().contains(site)) {
+                    return need(s, site + " left before sending its slice", actions);
+                }
+            }
+        }
+        return deadline(s, actions, deadline);
+    }
+
+    /** Gives up the sharded round at its deadline (under the lock); null. */
+    private Messages.Merged deadline(ShardedRound s, List<Runnable> actions, long deadline) {
+        if (System.nanoTime() > deadline) {
+            need(s, "no merge in slices within " + shardSeconds() + " s", actions);
+        }
+        return null;
+    }
+
+    /** How long a sharded round may take before the sites merge it at one site instead. */
+    private int shardSeconds() {
+        return Math.max(2, c.rules.timeoutSeconds() / 2);
+    }
+
+    /** Gives up the sharded round here and tells every site (under the lock); null. */
+    private Messages.Merged need(ShardedRound s, String why, List<Runnable> actions) {
+        return need(s, why, new byte[0], actions);
+    }
+
+    /** As {@link #need(ShardedRound, String, List)}, showing the refused slice as its sender sealed it. */
+    private Messages.Merged need(ShardedRound s, String why, byte[] evidence, List<Runnable> actions) {
+        s.need = why;
+        long r = s.round;
+        actions.add(() -> c.say(r, new Messages.Need(r, why, evidence)));
+        c.changed.signalAll();
+        return null;
+    }
+
+    private ShardedRound shard(long r) {
+        return shards.computeIfAbsent(r, ShardedRound::new);
+    }
+
+    /**
+     * Whether a message of {@code round} is kept while this site holds the merge of {@code last}: the
+     * round under way, or the next (a site that took over the merge sooner may be a round ahead).
+     */
+    private static boolean ahead(long round, long last) {
+        return round > last && round <= last + 2;
+    }
+
+    /**
+     * A refused slice shown by {@code from} (under the lock): when its sender sealed it in this run,
+     * for that round, and it is not finite, this site leaves the sender out too, so that all sites
+     * merge the round at one site without it.
+     */
+    private void checkEvidence(String from, Messages.Need n) {
+        try {
+            String accused = null;
+            for (String site : c.admission.present()) {
+                MessageSeal.Opened o;
+                try {
+                    o = c.seal.open(site, n.evidence());
+                } catch (MessageSeal.Refused notThisSite) {
+                    continue;
+                }
+                if (java.util.Arrays.equals(o.session(), c.admission.sessionOf(site))
+                        && Messages.decode(o.payload()) instanceof Messages.Slice slice && slice.round() == n.round()
+                        && Contributions.nonFinite(slice.values(), AggregationState.EMPTY) != null) {
+                    accused = site;
+                    c.refuse(site, "its slice of round " + n.round() + " "
+                            + Contributions.nonFinite(slice.values(), AggregationState.EMPTY) + " (shown by " + from + ")");
+                }
+                break;
+            }
+            if (accused == null) {
+                c.ignoreOnce(from, "ignored the evidence " + from + " showed for round " + n.round() + ": it proves nothing");
+            }
+        } catch (IOException | RuntimeException e) {
+            c.ignoreOnce(from, "ignored the evidence " + from + " showed for round " + n.round() + ": " + e.getMessage());
+        }
+    }
+
+    /** A message of a sharded round (under the coordinator's lock). */
+    void onMessage(String from, Messages.Message m, byte[] sealed) {
+        long last = c.latest == null ? -1 : c.latest.round();
+        if (m instanceof Messages.Offer o) {
+            if (o.round() <= last) {
+                if (c.admission.admitted().get(0).equals(c.self)) { // it missed a merge: the merging site sends it the c.latest
+                    Messages.Merged held = c.latest;
+                    c.onRepliesThread(() -> c.send(held.round(), from, held));
+                }
+            } else if (o.samples() < 0 || o.samples() > c.rules.maxSamplesPerRound()) {
+                c.refuse(from, "its offer to round " + o.round() + " claims " + o.samples() + " samples (a round holds 0 to "
+                        + c.rules.maxSamplesPerRound() + ")");
+            } else if (ahead(o.round(), last)) {
+                shard(o.round()).offers.putIfAbsent(from, o);
+            }
+        } else if (m instanceof Messages.Plan p) {
+            String turn = c.admission.admitted().get(0);
+            if (!from.equals(turn)) {
+                c.ignoreOnce(from, "ignored a plan of round " + p.round() + " from " + from + ": it is " + turn
+                        + "'s turn to merge");
+            } else if (ahead(p.round(), last) && shard(p.round()).plan == null) {
+                ShardedRound s = shard(p.round());
+                s.plan = p;
+                String fault = s.planFault(c.length);
+                if (fault != null) {
+                    s.plan = null;
+                    s.need = "the plan of " + from + ": " + fault;
+                }
+            }
+        } else if (m instanceof Messages.Slice slice) {
+            if (ahead(slice.round(), last) && shard(slice.round()).slices.putIfAbsent(from, slice) == null) {
+                shard(slice.round()).sealedSlices.put(from, sealed);
+            }
+        } else if (m instanceof Messages.Part p) {
+            if (ahead(p.round(), last)) {
+                shard(p.round()).arrived.add(new ShardedRound.Received(from, p));
+            }
+        } else if (m instanceof Messages.Have h) {
+            if (ahead(h.round(), last)) {
+                shard(h.round()).haves.putIfAbsent(from, HexFormat.of().formatHex(h.sha256()));
+            }
+        } else if (m instanceof Messages.Need n) {
+            if (ahead(n.round(), last) && shard(n.round()).need == null) {
+                shard(n.round()).need = from + " could not complete it (" + n.why() + ")";
+            }
+            if (n.evidence().length > 0) {
+                checkEvidence(from, n);
+            }
+        }
+        c.changed.signalAll();
+    }
+}
