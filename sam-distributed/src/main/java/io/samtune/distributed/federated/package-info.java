@@ -1,6 +1,13 @@
 /**
- * Federated training across sites that cannot pool their data. So far: the consortium's
- * certificates ({@link io.samtune.distributed.federated.Certificates}): a CA, and one certificate per site
- * signed by it, in PKCS#12 keystores, for mutual TLS between sites.
+ * Federated training across sites that cannot pool their data. Start at
+ * {@link io.samtune.distributed.federated.Federation} (the training strategy of a site, from its
+ * {@link io.samtune.distributed.federated.FederationConfig}) and
+ * {@link io.samtune.distributed.federated.FederatedSynchroniser} (a site's rounds as the training loop
+ * sees them). Beneath: {@code RoundCoordinator} (rounds merged at one site) and {@code ShardedMerge}
+ * (rounds merged in slices), {@code SiteAdmission} (who takes part: proofs of identity and shared
+ * settings), {@code MessageSeal} (signatures), {@code Messages} (the wire format),
+ * {@code FederatedValidation}, {@code UpdatePrivacy} and {@code ProximalTerm}; the merges themselves
+ * are in {@link io.samtune.distributed.federated.aggregation}. The consortium's certificates:
+ * {@link io.samtune.distributed.federated.Certificates}. docs/federated.md is the user's guide.
  */
 package io.samtune.distributed.federated;
