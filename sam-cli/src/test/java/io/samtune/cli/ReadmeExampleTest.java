@@ -16,7 +16,7 @@ import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** README's Library API example compiles against the library as it is (it needs ViT-B weights to run). */
+/** The library page's example (docs/library.md) compiles against the library as it is (it needs ViT-B weights to run). */
 class ReadmeExampleTest {
 
     @TempDir
@@ -24,9 +24,9 @@ class ReadmeExampleTest {
 
     @Test
     void theLibraryApiExampleCompiles() throws Exception {
-        String readme = Files.readString(Fixtures.root().resolve("README.md"));
+        String readme = Files.readString(Fixtures.root().resolve("docs/library.md"));
         int start = readme.indexOf("```java\n");
-        assertThat(start).as("README.md has a ```java block").isNotNegative();
+        assertThat(start).as("docs/library.md has a ```java block").isNotNegative();
         String block = readme.substring(start + 8, readme.indexOf("```", start + 8));
         StringBuilder imports = new StringBuilder("import java.nio.file.*;\nimport java.util.*;\n");
         StringBuilder body = new StringBuilder();
@@ -42,7 +42,7 @@ class ReadmeExampleTest {
             List<String> options = new ArrayList<>(List.of("-d", tmp.toString(), "-classpath",
                     System.getProperty("java.class.path")));
             boolean ok = javac.getTask(null, files, diagnostics, options, null, files.getJavaFileObjects(source)).call();
-            assertThat(ok).as("README's example does not compile:%n%s%n%s", diagnostics.getDiagnostics(),
+            assertThat(ok).as("docs/library.md's example does not compile:%n%s%n%s", diagnostics.getDiagnostics(),
                     Files.readString(source)).isTrue();
         }
         assertThat(tmp.resolve("ReadmeExample.class")).isRegularFile();
