@@ -2,19 +2,15 @@ package io.samtune.distributed.dataparallel;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import io.samtune.cluster.ClusterConfig;
 import io.samtune.cluster.ClusterTls;
 import io.samtune.cluster.JGroupsCluster;
 import io.samtune.cluster.Launch;
-import io.samtune.core.io.JavaProcess;
 import io.samtune.distributed.federated.Certificates;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
@@ -30,7 +26,6 @@ public final class CollectiveBenchmark {
 
     /** Password of the benchmark's throw-away keystores, given to the member processes. */
     private static final String PASSWORD_VARIABLE = "SAMTUNE_BENCHMARK_PASSWORD";
-    private static final String STOP = "stop";
     private static final int WARM_UP_ROUNDS = 5;
 
     /**
@@ -77,7 +72,6 @@ public final class CollectiveBenchmark {
     public static Figure measure(int members, boolean tls, int values, int rounds) throws Exception {
         Path dir = Files.createTempDirectory("samtune-collective-benchmark");
         char[] password = "benchmark-only".toCharArray();
-        List<Process> children = new ArrayList<>();
         try {
             if (tls) {
                 Certificates.createCa(dir.resolve("ca"), "benchmark-ca", password);
@@ -86,50 +80,13 @@ public final class CollectiveBenchmark {
                     Certificates.createSite(dir.resolve("ca"), name, dir.resolve(name), password);
                 }
             }
-            for (int r = 0; r < members; r++) {
-                List<String> cmd = JavaProcess.command(CollectiveBenchmark.class, dir.toString(), Integer.toString(r),
-                        Integer.toString(members), Integer.toString(values), Integer.toString(rounds),
-                        Boolean.toString(tls));
-                ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                        .redirectOutput(dir.resolve("member-" + r + ".log").toFile());
-                pb.environment().put(PASSWORD_VARIABLE, new String(password));
-                children.add(pb.start());
-            }
-            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
-            List<JsonObject> results = new ArrayList<>();
-            for (int r = 0; r < members; r++) {
-                Path result = dir.resolve("result-" + r + ".json");
-                while (!Files.exists(result)) {
-                    Process p = children.get(r);
-                    if (!p.isAlive() || System.nanoTime() > deadline) {
-                        throw new IllegalStateException("collective benchmark member " + r + " of " + members
-                                + " failed: " + Files.readString(dir.resolve("member-" + r + ".log")));
-                    }
-                    Thread.sleep(20);
-                }
-                results.add(JsonParser.parseString(Files.readString(result)).getAsJsonObject());
-            }
-            Files.writeString(dir.resolve(STOP), "");
-            double[] times = new double[rounds];
-            JsonArray t0 = results.get(0).getAsJsonArray("seconds");
-            for (int i = 0; i < rounds; i++) {
-                times[i] = t0.get(i).getAsDouble();
-            }
-            Arrays.sort(times);
-            double median = rounds % 2 == 1 ? times[rounds / 2] : (times[rounds / 2 - 1] + times[rounds / 2]) / 2;
-            double cpu = results.stream().mapToDouble(o -> o.get("cpuSeconds").getAsDouble()).average().orElse(0);
-            double bytes = results.stream().mapToDouble(o -> o.get("bytes").getAsDouble()).average().orElse(-1);
-            for (Process p : children) {
-                p.waitFor(30, TimeUnit.SECONDS);
-            }
-            return new Figure(members, tls, median, cpu, bytes);
+            List<JsonObject> results = BenchmarkProcesses.run(CollectiveBenchmark.class, dir, members, "member",
+                    r -> List.of(dir.toString(), Integer.toString(r), Integer.toString(members), Integer.toString(values),
+                            Integer.toString(rounds), Boolean.toString(tls)), PASSWORD_VARIABLE, new String(password));
+            return new Figure(members, tls, BenchmarkProcesses.medianSeconds(results.get(0)),
+                    BenchmarkProcesses.mean(results, "cpuSeconds", 0), BenchmarkProcesses.mean(results, "bytes", -1));
         } finally {
-            for (Process p : children) {
-                p.destroyForcibly();
-            }
-            try (var walk = Files.walk(dir)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            BenchmarkProcesses.delete(dir);
         }
     }
 
@@ -185,7 +142,7 @@ public final class CollectiveBenchmark {
             Files.writeString(tmp, o.toString());
             Files.move(tmp, dir.resolve("result-" + rank + ".json"));
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
-            while (!Files.exists(dir.resolve(STOP)) && System.nanoTime() < deadline) {
+            while (!Files.exists(dir.resolve(BenchmarkProcesses.STOP)) && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
         }

@@ -2,17 +2,15 @@ package io.samtune.distributed.federated;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import io.samtune.cluster.ClusterConfig;
 import io.samtune.cluster.ClusterTls;
 import io.samtune.cluster.JGroupsCluster;
-import io.samtune.core.io.JavaProcess;
+import io.samtune.distributed.dataparallel.BenchmarkProcesses;
 import io.samtune.distributed.federated.aggregation.Aggregations;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -30,7 +28,6 @@ import java.util.concurrent.TimeUnit;
 public final class FederatedRoundsBenchmark {
 
     private static final String PASSWORD_VARIABLE = "SAMTUNE_BENCHMARK_PASSWORD";
-    private static final String STOP = "stop";
     private static final int WARM_UP_ROUNDS = 3;
 
     /**
@@ -67,55 +64,18 @@ public final class FederatedRoundsBenchmark {
     public static Figure measure(int sites, boolean sharded, int values, int rounds) throws Exception {
         Path dir = Files.createTempDirectory("samtune-federated-benchmark");
         char[] password = "benchmark-only".toCharArray();
-        List<Process> children = new ArrayList<>();
         try {
             Certificates.createCa(dir.resolve("ca"), "benchmark-ca", password);
             for (int k = 0; k < sites; k++) {
                 Certificates.createSite(dir.resolve("ca"), name(k), dir.resolve(name(k)), password);
             }
-            for (int k = 0; k < sites; k++) {
-                List<String> cmd = JavaProcess.command(FederatedRoundsBenchmark.class, dir.toString(), Integer.toString(k),
-                        Integer.toString(sites), Integer.toString(values), Integer.toString(rounds),
-                        Boolean.toString(sharded));
-                ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                        .redirectOutput(dir.resolve("site-" + k + ".log").toFile());
-                pb.environment().put(PASSWORD_VARIABLE, new String(password));
-                children.add(pb.start());
-            }
-            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
-            List<JsonObject> results = new ArrayList<>();
-            for (int k = 0; k < sites; k++) {
-                Path result = dir.resolve("result-" + k + ".json");
-                while (!Files.exists(result)) {
-                    if (!children.get(k).isAlive() || System.nanoTime() > deadline) {
-                        throw new IllegalStateException("federated benchmark site " + k + " of " + sites + " failed: "
-                                + Files.readString(dir.resolve("site-" + k + ".log")));
-                    }
-                    Thread.sleep(20);
-                }
-                results.add(JsonParser.parseString(Files.readString(result)).getAsJsonObject());
-            }
-            Files.writeString(dir.resolve(STOP), "");
-            double[] times = new double[rounds];
-            JsonArray t0 = results.get(0).getAsJsonArray("seconds");
-            for (int i = 0; i < rounds; i++) {
-                times[i] = t0.get(i).getAsDouble();
-            }
-            Arrays.sort(times);
-            double median = rounds % 2 == 1 ? times[rounds / 2] : (times[rounds / 2 - 1] + times[rounds / 2]) / 2;
-            double cpu = results.stream().mapToDouble(o -> o.get("cpuSeconds").getAsDouble()).average().orElse(0);
-            double bytes = results.stream().mapToDouble(o -> o.get("bytes").getAsDouble()).average().orElse(-1);
-            for (Process p : children) {
-                p.waitFor(30, TimeUnit.SECONDS);
-            }
-            return new Figure(sites, sharded, median, cpu, bytes);
+            List<JsonObject> results = BenchmarkProcesses.run(FederatedRoundsBenchmark.class, dir, sites, "site",
+                    k -> List.of(dir.toString(), Integer.toString(k), Integer.toString(sites), Integer.toString(values),
+                            Integer.toString(rounds), Boolean.toString(sharded)), PASSWORD_VARIABLE, new String(password));
+            return new Figure(sites, sharded, BenchmarkProcesses.medianSeconds(results.get(0)),
+                    BenchmarkProcesses.mean(results, "cpuSeconds", 0), BenchmarkProcesses.mean(results, "bytes", -1));
         } finally {
-            for (Process p : children) {
-                p.destroyForcibly();
-            }
-            try (var walk = Files.walk(dir)) {
-                walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
+            BenchmarkProcesses.delete(dir);
         }
     }
 
@@ -180,7 +140,7 @@ public final class FederatedRoundsBenchmark {
             Files.writeString(tmp, o.toString());
             Files.move(tmp, dir.resolve("result-" + index + ".json"));
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(5);
-            while (!Files.exists(dir.resolve(STOP)) && System.nanoTime() < deadline) {
+            while (!Files.exists(dir.resolve(BenchmarkProcesses.STOP)) && System.nanoTime() < deadline) {
                 Thread.sleep(20);
             }
         }
