@@ -82,7 +82,7 @@ public record CrossValidationIndex(Path file, int[] folds) {
      *
      * @throws IllegalArgumentException if the name is not a number within the index
      */
-    public int foldOf(SliceInfo slice) {
+    public int foldOf(SampleRef slice) {
         String name = slice.file().getFileName().toString();
         String stem = name.endsWith(".mat") ? name.substring(0, name.length() - 4) : name;
         if (!stem.matches("\\d{1,9}")) {

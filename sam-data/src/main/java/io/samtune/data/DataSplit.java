@@ -13,7 +13,7 @@ import java.util.Set;
  * @param validation slices to pick the best checkpoint on
  * @param test held-out slices to report accuracy on
  */
-public record DataSplit(List<SliceInfo> train, List<SliceInfo> validation, List<SliceInfo> test) {
+public record DataSplit(List<SampleRef> train, List<SampleRef> validation, List<SampleRef> test) {
 
     /** The parts a command can select. */
     public enum Part {
@@ -62,20 +62,20 @@ public record DataSplit(List<SliceInfo> train, List<SliceInfo> validation, List<
         }
     }
 
-    private static Set<String> patientsOf(List<SliceInfo> slices) {
+    private static Set<String> patientsOf(List<SampleRef> slices) {
         Set<String> s = new HashSet<>();
         slices.forEach(i -> s.add(i.patientId()));
         return s;
     }
 
     /** The slices of one part ({@link Part#ALL}: train, then validation, then test). */
-    public List<SliceInfo> part(Part part) {
+    public List<SampleRef> part(Part part) {
         return switch (part) {
             case TRAIN -> train;
             case VAL -> validation;
             case TEST -> test;
             case ALL -> {
-                java.util.ArrayList<SliceInfo> all = new java.util.ArrayList<>(train);
+                java.util.ArrayList<SampleRef> all = new java.util.ArrayList<>(train);
                 all.addAll(validation);
                 all.addAll(test);
                 yield List.copyOf(all);
@@ -89,7 +89,7 @@ public record DataSplit(List<SliceInfo> train, List<SliceInfo> validation, List<
                 + describe(test) + "]";
     }
 
-    private static String describe(List<SliceInfo> part) {
+    private static String describe(List<SampleRef> part) {
         return part.size() + " slices / " + patientsOf(part).size() + " patients";
     }
 }

@@ -4,19 +4,19 @@ import java.io.IOException;
 import java.util.List;
 
 /**
- * A dataset folder with one or more unusable files: carries every {@link MatFileException} found,
+ * A dataset folder with one or more unusable files: carries every {@link SampleFileException} found,
  * not just the first, so one run shows everything to fix.
  */
 public class DatasetException extends IOException {
     private static final long serialVersionUID = 1L;
 
-    private final transient List<MatFileException> problems;
+    private final transient List<SampleFileException> problems;
 
     /**
      * @param summary what was being done, e.g. the folder scanned
      * @param problems every bad file, at least one
      */
-    public DatasetException(String summary, List<MatFileException> problems) {
+    public DatasetException(String summary, List<? extends SampleFileException> problems) {
         super(message(summary, problems));
         this.problems = List.copyOf(problems);
         problems.forEach(this::addSuppressed);
@@ -29,14 +29,14 @@ public class DatasetException extends IOException {
     }
 
     /** Every bad file with its problem. */
-    public List<MatFileException> problems() {
+    public List<SampleFileException> problems() {
         return problems;
     }
 
-    private static String message(String summary, List<MatFileException> problems) {
+    private static String message(String summary, List<? extends SampleFileException> problems) {
         StringBuilder sb = new StringBuilder(summary).append(": ").append(problems.size())
                 .append(problems.size() == 1 ? " invalid file" : " invalid files");
-        for (MatFileException p : problems) {
+        for (SampleFileException p : problems) {
             sb.append(System.lineSeparator()).append("  ").append(p.getMessage());
         }
         sb.append(System.lineSeparator()).append("Fix or remove these files, or skip them (--skip-invalid).");

@@ -1,6 +1,5 @@
 package io.samtune.data;
 
-import java.io.IOException;
 import java.nio.file.Path;
 
 /**
@@ -8,12 +7,8 @@ import java.nio.file.Path;
  * variable. The message names the file, the field (for example {@code cjdata.tumorMask}) and the
  * problem, and says what to do where that helps.
  */
-public class MatFileException extends IOException {
+public class MatFileException extends SampleFileException {
     private static final long serialVersionUID = 1L;
-
-    private final transient Path file;
-    private final String field;
-    private final String problem;
 
     /**
      * @param file the offending file
@@ -26,25 +21,7 @@ public class MatFileException extends IOException {
 
     /** As {@link #MatFileException(Path, String, String)}, keeping the low-level cause. */
     public MatFileException(Path file, String field, String problem, Throwable cause) {
-        super(file + ": " + (field == null ? "" : field + ": ") + problem, cause);
-        this.file = file;
-        this.field = field;
-        this.problem = problem;
-    }
-
-    /** The offending file. */
-    public Path file() {
-        return file;
-    }
-
-    /** The MATLAB field at fault, e.g. {@code cjdata.label}, or null for the whole file. */
-    public String field() {
-        return field;
-    }
-
-    /** The problem, without the file and field. */
-    public String problem() {
-        return problem;
+        super(file, field, problem, cause);
     }
 
     /** What went wrong in a low-level error, for a message ({@link ErrorText#describe}). */

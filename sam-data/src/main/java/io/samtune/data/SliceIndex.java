@@ -14,22 +14,19 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
- * The slices of a dataset folder, listed with label, patient and size but without their pixels:
- * images are decoded only when {@link #load(int)} or {@link #slices()} asks, so a 3064-slice dataset
- * never sits in memory at once.
+ * The samples of a dataset, listed with patient, label and size but without their pixels: images
+ * are loaded only when {@link #load(int)} or {@link #slices()} asks, so a 3064-slice dataset never
+ * sits in memory at once. A {@link SampleSource} makes one by scanning its folder.
  *
- * <p>Every {@code *.mat} file under the folder (recursively, so the figshare download's four
- * sub-folders work as they are) is a slice, except the dataset's index files
- * ({@link #INDEX_FILE_NAMES}). Files are ordered by name with numbers compared as numbers
- * ({@code 2.mat} before {@code 10.mat}). Nothing is ever written to the folder.
+ * <p>For the figshare layout ({@link #scan(Path, boolean)}), every {@code *.mat} file under the
+ * folder (recursively, so the figshare download's four sub-folders work as they are) is a slice,
+ * except the dataset's index files ({@link #INDEX_FILE_NAMES}). Files are ordered by name with
+ * numbers compared as numbers ({@code 2.mat} before {@code 10.mat}). Nothing is ever written to
+ * the folder.
  */
 public final class SliceIndex {
-
-    private static final Logger LOG = LoggerFactory.getLogger(SliceIndex.class);
 
     /** File names that hold dataset indices, not slices: skipped when scanning a folder. */
     public static final Set<String> INDEX_FILE_NAMES = Set.of("cvind.mat", "cvind5fold.mat", "label.mat");
@@ -37,17 +34,19 @@ public final class SliceIndex {
     private static final Pattern DIGITS = Pattern.compile("\\d+");
 
     private final Path root;
-    private final List<SliceInfo> slices;
-    private final List<MatFileException> skipped;
+    private final SampleSource source;
+    private final List<SampleRef> slices;
+    private final List<SampleFileException> skipped;
 
-    private SliceIndex(Path root, List<SliceInfo> slices, List<MatFileException> skipped) {
+    private SliceIndex(Path root, SampleSource source, List<SampleRef> slices, List<? extends SampleFileException> skipped) {
         this.root = root;
+        this.source = source;
         this.slices = List.copyOf(slices);
         this.skipped = List.copyOf(skipped);
     }
 
     /**
-     * Scans a folder; any invalid file fails the scan.
+     * Scans a folder of figshare {@code .mat} slices; any invalid file fails the scan.
      *
      * @throws DatasetException listing every invalid file, or when the folder is missing or holds no slice
      */
@@ -56,7 +55,7 @@ public final class SliceIndex {
     }
 
     /**
-     * Scans a folder.
+     * Scans a folder of figshare {@code .mat} slices.
      *
      * @param skipInvalid when true, invalid files are left out and listed by {@link #skipped()};
      *     when false, any invalid file fails the scan
@@ -64,45 +63,27 @@ public final class SliceIndex {
      *     missing or holds no usable slice
      */
     public static SliceIndex scan(Path dir, boolean skipInvalid) throws DatasetException {
-        List<Path> files = listMatEntries(dir);
-        // every slice is decoded once here, one at a time, so that no later read can fail on a file the
-        // scan accepted; what is kept is its header, so memory does not grow with the dataset
-        List<Object> results = files.parallelStream().map(f -> {
-            if (!Files.isRegularFile(f)) {
-                return (Object) new MatFileException(f, null, Files.isDirectory(f) ? "is a folder named like a slice"
-                        : Files.isSymbolicLink(f) ? "is a broken symbolic link" : "is not a regular file (a pipe or"
-                        + " device?); it was not opened");
-            }
-            try {
-                BrainTumorSlice s = MatSliceReader.read(f);
-                return (Object) new SliceInfo(f, relativeName(dir, f), s.format(), s.label(), s.patientId(), s.height(),
-                        s.width());
-            } catch (MatFileException e) {
-                return e;
-            }
-        }).toList();
-        List<SliceInfo> infos = new ArrayList<>();
-        List<MatFileException> bad = new ArrayList<>();
-        for (Object r : results) {
-            if (r instanceof SliceInfo i) {
-                infos.add(i);
-            } else {
-                bad.add((MatFileException) r);
-            }
+        try {
+            return new io.samtune.data.figshare.FigshareSource(dir).scan(skipInvalid);
+        } catch (DatasetException e) {
+            throw e;
+        } catch (java.io.IOException e) {
+            throw new DatasetException("dataset " + dir + ": " + ErrorText.describe(e));
         }
-        if (!bad.isEmpty() && !skipInvalid) {
-            throw new DatasetException("dataset " + dir, bad);
-        }
-        bad.forEach(e -> LOG.warn("skipping {}", e.getMessage()));
-        if (infos.isEmpty()) {
-            throw new DatasetException("dataset " + dir + ": no usable slice among " + files.size() + " .mat files");
-        }
-        return new SliceIndex(dir, infos, bad);
     }
 
-    /** An index over already known slices, e.g. one part of a split. */
-    public static SliceIndex of(Path root, List<SliceInfo> slices) {
-        return new SliceIndex(root, slices, List.of());
+    /**
+     * The index a source makes from its scan.
+     *
+     * @param skipped unusable files left out
+     */
+    public static SliceIndex of(SampleSource source, List<SampleRef> slices, List<? extends SampleFileException> skipped) {
+        return new SliceIndex(source.location(), source, slices, skipped);
+    }
+
+    /** An index over already known samples, e.g. one part of a split. */
+    public static SliceIndex of(Path root, List<SampleRef> slices) {
+        return new SliceIndex(root, slices.isEmpty() ? null : slices.get(0).source(), slices, List.of());
     }
 
     /**
@@ -123,7 +104,7 @@ public final class SliceIndex {
      * named, which the scan reports), in natural name order; symbolic links to folders are not
      * followed, so link loops cannot trap the walk.
      */
-    static List<Path> listMatEntries(Path dir) throws DatasetException {
+    public static List<Path> listMatEntries(Path dir) throws DatasetException {
         if (!Files.isDirectory(dir)) {
             throw new DatasetException("dataset folder " + dir + " does not exist or is not a folder;"
                     + " pass the folder holding the slice .mat files (--data DIR)");
@@ -150,7 +131,7 @@ public final class SliceIndex {
     }
 
     /** Compares names with runs of digits compared by value: {@code 2.mat < 10.mat}. */
-    static int compareNatural(String a, String b) {
+    public static int compareNatural(String a, String b) {
         Matcher ma = DIGITS.matcher(a);
         Matcher mb = DIGITS.matcher(b);
         int ia = 0;
@@ -184,50 +165,62 @@ public final class SliceIndex {
         return root;
     }
 
-    /** Number of slices. */
+    /** The source that loads the samples (null for an empty index). */
+    public SampleSource source() {
+        return source;
+    }
+
+    /** Number of samples. */
     public int size() {
         return slices.size();
     }
 
-    /** The slices, in name order. */
-    public List<SliceInfo> infos() {
+    /** The samples, in the source's order. */
+    public List<SampleRef> infos() {
         return slices;
     }
 
-    /** The i-th slice's metadata. */
-    public SliceInfo info(int i) {
+    /** The i-th sample's reference. */
+    public SampleRef info(int i) {
         return slices.get(i);
     }
 
-    /** Decodes the i-th slice. */
-    public BrainTumorSlice load(int i) throws MatFileException {
+    /** Loads the i-th sample. */
+    public Sample load(int i) throws java.io.IOException {
         return slices.get(i).load();
     }
 
-    /** Decodes the slices one at a time, as the stream is consumed. */
-    public Stream<BrainTumorSlice> slices() {
+    /** Loads the samples one at a time, as the stream is consumed. */
+    public Stream<Sample> slices() {
         return slices.stream().map(info -> {
             try {
                 return info.load();
-            } catch (MatFileException e) {
+            } catch (java.io.IOException e) {
                 throw new UncheckedIOException(e);
             }
         });
     }
 
-    /** Invalid files left out of a scan with {@code skipInvalid}. */
-    public List<MatFileException> skipped() {
+    /** Unusable files left out of a scan with {@code skipInvalid}. */
+    public List<SampleFileException> skipped() {
         return skipped;
     }
 
     /** Distinct patient ids, sorted. */
     public List<String> patients() {
-        return slices.stream().map(SliceInfo::patientId).distinct().sorted().toList();
+        return slices.stream().map(SampleRef::patientId).distinct().sorted().toList();
     }
 
-    /** Number of slices per tumour type, in enum order. */
+    /** Number of slices per figshare tumour type, in enum order (samples without one are not counted). */
     public Map<TumorType, Integer> countsByType() {
-        return TumorType.count(slices, SliceInfo::label);
+        return TumorType.count(slices, SampleRef::tumorType);
+    }
+
+    /** Number of samples per class label, sorted; empty when the dataset has no labels. */
+    public Map<String, Integer> countsByLabel() {
+        Map<String, Integer> counts = new TreeMap<>();
+        slices.stream().filter(s -> s.label() != null).forEach(s -> counts.merge(s.label(), 1, Integer::sum));
+        return Collections.unmodifiableMap(counts);
     }
 
     /** Number of slices per image size, e.g. {@code "512x512" -> 3000}. */
@@ -241,7 +234,12 @@ public final class SliceIndex {
     public String toString() {
         StringBuilder sb = new StringBuilder("SliceIndex[").append(root).append(": ").append(size())
                 .append(" slices, ").append(patients().size()).append(" patients");
-        countsByType().forEach((t, n) -> sb.append(", ").append(t.displayName()).append(' ').append(n));
+        Map<TumorType, Integer> types = countsByType();
+        if (types.values().stream().mapToInt(Integer::intValue).sum() == size()) {
+            types.forEach((t, n) -> sb.append(", ").append(t.displayName()).append(' ').append(n));
+        } else {
+            countsByLabel().forEach((t, n) -> sb.append(", ").append(t).append(' ').append(n));
+        }
         if (!skipped.isEmpty()) {
             sb.append(", ").append(skipped.size()).append(" skipped");
         }

@@ -83,7 +83,7 @@ public record SplitSpec(double valFraction, double testFraction, int folds, int 
      *     patient's slices in two folds
      */
     public DataSplit split(SliceIndex index) throws MatFileException, DatasetException {
-        List<SliceInfo> all = index.infos();
+        List<SampleRef> all = index.infos();
         Set<String> testPatients = new HashSet<>();
         List<String> patients = sortedPatients(all);
         List<String> rest = new ArrayList<>();
@@ -93,7 +93,7 @@ public record SplitSpec(double valFraction, double testFraction, int folds, int 
                 throw new DatasetException(cvIndex + " has " + cv.foldCount() + " folds, so fold " + fold + " does not exist");
             }
             Map<String, Integer> foldOfPatient = new TreeMap<>();
-            for (SliceInfo s : all) {
+            for (SampleRef s : all) {
                 int f;
                 try {
                     f = cv.foldOf(s);
@@ -142,10 +142,10 @@ public record SplitSpec(double valFraction, double testFraction, int folds, int 
         int nVal = Math.min(count(restShuffled.size(), Math.min(valShare, 1)), Math.max(0, restShuffled.size() - 1));
         Set<String> valPatients = new HashSet<>(restShuffled.subList(0, nVal));
 
-        List<SliceInfo> train = new ArrayList<>();
-        List<SliceInfo> val = new ArrayList<>();
-        List<SliceInfo> test = new ArrayList<>();
-        for (SliceInfo s : all) {
+        List<SampleRef> train = new ArrayList<>();
+        List<SampleRef> val = new ArrayList<>();
+        List<SampleRef> test = new ArrayList<>();
+        for (SampleRef s : all) {
             (testPatients.contains(s.patientId()) ? test : valPatients.contains(s.patientId()) ? val : train).add(s);
         }
         if (train.isEmpty()) {
@@ -163,8 +163,8 @@ public record SplitSpec(double valFraction, double testFraction, int folds, int 
         return Math.max(1, (int) Math.round(n * fraction));
     }
 
-    private static List<String> sortedPatients(List<SliceInfo> all) {
-        return all.stream().map(SliceInfo::patientId).distinct().sorted().toList();
+    private static List<String> sortedPatients(List<SampleRef> all) {
+        return all.stream().map(SampleRef::patientId).distinct().sorted().toList();
     }
 
     /** Every setting as JSON; {@link #fromJson} reads it back to an equal spec. */

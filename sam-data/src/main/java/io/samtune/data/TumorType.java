@@ -41,6 +41,19 @@ public enum TumorType {
         throw new IllegalArgumentException("tumour label must be 1, 2 or 3, got " + code);
     }
 
+    /** The type whose {@link #displayName()} is {@code name} (any case), or null for anything else. */
+    public static TumorType fromName(String name) {
+        if (name == null) {
+            return null;
+        }
+        for (TumorType t : values()) {
+            if (t.displayName().equalsIgnoreCase(name)) {
+                return t;
+            }
+        }
+        return null;
+    }
+
     /** How many items are of each type, every type present (0 for none), in enum order. */
     public static <T> java.util.Map<TumorType, Integer> count(java.util.Collection<? extends T> items,
                                                              java.util.function.Function<? super T, TumorType> type) {
@@ -48,7 +61,12 @@ public enum TumorType {
         for (TumorType t : values()) {
             counts.put(t, 0);
         }
-        items.forEach(i -> counts.merge(type.apply(i), 1, Integer::sum));
+        items.forEach(i -> {
+            TumorType t = type.apply(i);
+            if (t != null) {
+                counts.merge(t, 1, Integer::sum);
+            }
+        });
         return java.util.Collections.unmodifiableMap(counts);
     }
 }

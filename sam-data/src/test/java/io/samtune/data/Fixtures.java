@@ -31,6 +31,11 @@ public final class Fixtures {
         return root().resolve("testdata/phantom-brain-tumor");
     }
 
+    /** BraTS, Decathlon and PNG phantoms with their {@code golden.json}. */
+    public static Path phantomVolumes() {
+        return root().resolve("testdata/phantom-volumes");
+    }
+
     /** The bundled demo slices. */
     public static Path demo() {
         return root().resolve("testdata/demo");

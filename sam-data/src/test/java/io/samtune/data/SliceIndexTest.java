@@ -22,14 +22,14 @@ class SliceIndexTest {
     void indexesThePhantomsInNaturalOrder() throws Exception {
         SliceIndex index = SliceIndex.scan(Fixtures.phantoms());
         assertThat(index.size()).isEqualTo(24);
-        assertThat(index.infos().stream().map(SliceInfo::name).limit(11))
+        assertThat(index.infos().stream().map(SampleRef::name).limit(11))
                 .containsExactly("1.mat", "2.mat", "3.mat", "4.mat", "5.mat", "6.mat", "7.mat", "8.mat", "9.mat",
                         "10.mat", "11.mat");
         assertThat(index.patients()).hasSize(8);
         assertThat(index.countsByType()).containsEntry(TumorType.MENINGIOMA, 8).containsEntry(TumorType.GLIOMA, 8)
                 .containsEntry(TumorType.PITUITARY, 8);
         assertThat(index.countsBySize()).containsEntry("512x512", 22).containsEntry("256x256", 2);
-        assertThat(index.info(21).format()).isEqualTo(MatFormat.V5);
+        assertThat(index.info(21).format()).isEqualTo(MatFormat.V5.label());
         assertThat(index.load(7).height()).isEqualTo(256);
         assertThat(index.toString()).isEqualTo("SliceIndex[" + Fixtures.phantoms()
                 + ": 24 slices, 8 patients, meningioma 8, glioma 8, pituitary 8]");
@@ -38,8 +38,8 @@ class SliceIndexTest {
     @Test
     void slicesAreDecodedLazily() throws Exception {
         SliceIndex index = SliceIndex.scan(Fixtures.demo());
-        try (Stream<BrainTumorSlice> s = index.slices()) {
-            assertThat(s.limit(2).map(BrainTumorSlice::fileName)).containsExactly("1.mat", "2.mat");
+        try (Stream<Sample> s = index.slices()) {
+            assertThat(s.limit(2).map(Sample::name)).containsExactly("1.mat", "2.mat");
         }
     }
 
@@ -53,7 +53,7 @@ class SliceIndexTest {
         Files.writeString(tmp.resolve("cvind.mat"), "not a slice");
         Files.writeString(tmp.resolve("README.txt"), "readme");
         SliceIndex index = SliceIndex.scan(tmp);
-        assertThat(index.infos().stream().map(SliceInfo::name)).containsExactly("part1/1.mat", "part1/2.mat", "part2/10.mat");
+        assertThat(index.infos().stream().map(SampleRef::name)).containsExactly("part1/1.mat", "part1/2.mat", "part2/10.mat");
     }
 
     @Test

@@ -25,7 +25,7 @@ class SplitSpecTest {
         index = SliceIndex.scan(Fixtures.phantoms());
     }
 
-    private static Set<String> patients(List<SliceInfo> part) {
+    private static Set<String> patients(List<SampleRef> part) {
         Set<String> s = new HashSet<>();
         part.forEach(i -> s.add(i.patientId()));
         return s;
@@ -74,7 +74,7 @@ class SplitSpecTest {
         // a patient-wise index: the phantoms' 8 patients dealt into 2 folds
         List<String> patients = index.patients();
         double[] folds = new double[24];
-        for (SliceInfo info : index.infos()) {
+        for (SampleRef info : index.infos()) {
             int n = Integer.parseInt(info.name().replace(".mat", ""));
             folds[n - 1] = patients.indexOf(info.patientId()) % 2 + 1;
         }
