@@ -6,7 +6,7 @@ import io.samtune.core.SamModel;
 import io.samtune.core.SamPredictor;
 import io.samtune.core.cache.EmbeddingCache;
 import io.samtune.core.image.IntensityWindow;
-import io.samtune.data.BrainTumorSlice;
+import io.samtune.data.Sample;
 import io.samtune.data.DataSplit;
 import io.samtune.data.SliceIndex;
 import io.samtune.data.SplitSpec;
@@ -37,7 +37,7 @@ public class Notebook {
     public static void main(String[] args) throws Exception {
         Path root = Path.of(System.getProperty("samtune.root", "."));
         SliceIndex index = SliceIndex.scan(root.resolve("testdata/demo"));
-        BrainTumorSlice slice = index.load(0);
+        Sample slice = index.load(0);
         DataSplit split = SplitSpec.builder().optValFraction(0.1).optTestFraction(0.3).optSeed(42).build().split(index);
         System.out.println(index);
         System.out.println(slice);

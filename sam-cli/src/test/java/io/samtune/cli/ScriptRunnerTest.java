@@ -34,7 +34,7 @@ class ScriptRunnerTest {
         System.setProperty("samtune.keepExampleFiles", "true");
         Result r = run(Fixtures.root().resolve("examples/notebook.jsh"));
         assertThat(r.exit).as(r.err).isZero();
-        assertThat(r.out).contains("index ==> SliceIndex[").contains("slice ==> BrainTumorSlice[1.mat (v7.3), meningioma")
+        assertThat(r.out).contains("index ==> SliceIndex[").contains("slice ==> Sample[1.mat (v7.3), meningioma")
                 .contains("model ==> SamModel[tiny-sam.pth").contains("prediction ==> Prediction[")
                 .contains("before ==> CheckpointScores[before, 3 slices").contains("step 15 loss")
                 .contains("result ==> TrainingResult[60 steps").contains("after ==> CheckpointScores[after")

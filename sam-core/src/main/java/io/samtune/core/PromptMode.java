@@ -1,7 +1,7 @@
 package io.samtune.core;
 
 import io.samtune.data.BoxPrompt;
-import io.samtune.data.BrainTumorSlice;
+import io.samtune.data.Sample;
 import io.samtune.data.PointPrompt;
 import java.util.Locale;
 import java.util.Random;
@@ -28,18 +28,18 @@ public enum PromptMode {
         };
     }
 
-    /** The prompt for a slice, without jitter. */
-    public Prompt promptFor(BrainTumorSlice slice) {
+    /** The prompt for a sample, without jitter. */
+    public Prompt promptFor(Sample slice) {
         return promptFor(slice, 0, null);
     }
 
     /**
-     * The prompt for a slice.
+     * The prompt for a sample.
      *
      * @param boxJitter largest move of each box side in pixels (0 for none)
      * @param rng randomness for the jitter; may be null when {@code boxJitter} is 0
      */
-    public Prompt promptFor(BrainTumorSlice slice, int boxJitter, Random rng) {
+    public Prompt promptFor(Sample slice, int boxJitter, Random rng) {
         BoxPrompt box = slice.box();
         if (boxJitter > 0) {
             box = box.jitter(boxJitter, rng, slice.width(), slice.height());

@@ -16,7 +16,7 @@ import io.samtune.core.image.RgbImage;
 import io.samtune.core.model.ImageEncoder;
 import io.samtune.core.model.MaskDecoder;
 import io.samtune.core.model.PromptEncoder;
-import io.samtune.data.BrainTumorSlice;
+import io.samtune.data.Sample;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -426,14 +426,14 @@ public final class SamModel implements AutoCloseable {
         return out;
     }
 
-    /** Runs the image encoder on a slice windowed to 8 bits and replicated to RGB. */
-    public ImageEmbedding embed(BrainTumorSlice slice, IntensityWindow window, NDManager target) {
-        return embed(toRgb(slice, window), target);
+    /** Runs the image encoder on a sample windowed to 8 bits and replicated to RGB. */
+    public ImageEmbedding embed(Sample sample, IntensityWindow window, NDManager target) {
+        return embed(toRgb(sample, window), target);
     }
 
-    /** A slice as the RGB image SAM sees: windowed to 8 bits, gray replicated to three channels. */
-    public static RgbImage toRgb(BrainTumorSlice slice, IntensityWindow window) {
-        return RgbImage.fromGray(slice.height(), slice.width(), window.apply(slice.image()));
+    /** A sample as the RGB image SAM sees: windowed to 8 bits, gray replicated to three channels. */
+    public static RgbImage toRgb(Sample sample, IntensityWindow window) {
+        return RgbImage.fromGray(sample.height(), sample.width(), window.apply(sample));
     }
 
     /** A predictor: set an image once, then prompt it any number of times. */

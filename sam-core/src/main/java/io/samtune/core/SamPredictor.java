@@ -10,7 +10,7 @@ import io.samtune.core.image.RgbImage;
 import io.samtune.core.model.MaskDecoder;
 import io.samtune.core.model.PromptEncoder;
 import io.samtune.data.BoxPrompt;
-import io.samtune.data.BrainTumorSlice;
+import io.samtune.data.Sample;
 import io.samtune.data.PointPrompt;
 import java.util.List;
 
@@ -37,14 +37,14 @@ public final class SamPredictor implements AutoCloseable {
         replace(model.embed(image, manager));
     }
 
-    /** Encodes a slice, windowed per slice from minimum to maximum. */
-    public void setImage(BrainTumorSlice slice) {
-        setImage(slice, IntensityWindow.minMax());
+    /** Encodes a sample, windowed per slice from minimum to maximum. */
+    public void setImage(Sample sample) {
+        setImage(sample, IntensityWindow.minMax());
     }
 
-    /** Encodes a slice with the given intensity window. */
-    public void setImage(BrainTumorSlice slice, IntensityWindow window) {
-        setImage(SamModel.toRgb(slice, window));
+    /** Encodes a sample with the given intensity window. */
+    public void setImage(Sample sample, IntensityWindow window) {
+        setImage(SamModel.toRgb(sample, window));
     }
 
     /** Uses an embedding computed earlier (e.g. from a cache); the predictor takes ownership. */

@@ -6,6 +6,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import io.samtune.core.cache.EmbeddingCache;
 import io.samtune.core.image.IntensityWindow;
+import io.samtune.data.figshare.FigshareSource;
 import io.samtune.data.Fixtures;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -38,12 +39,12 @@ class DeferredEncoderTest {
             EmbeddingCache a = new EmbeddingCache(tmp, full, IntensityWindow.minMax(), true);
             EmbeddingCache b = new EmbeddingCache(tmp, cached, IntensityWindow.minMax(), true);
             assertThat(b.folder()).isEqualTo(a.folder());
-            float[] first = a.get(slice, m).embedding().toFloatArray(); // computed by the full model, stored
-            float[] again = b.get(slice, m).embedding().toFloatArray(); // read: no encoder needed
+            float[] first = a.get(FigshareSource.refOf(slice), m).embedding().toFloatArray(); // computed by the full model, stored
+            float[] again = b.get(FigshareSource.refOf(slice), m).embedding().toFloatArray(); // read: no encoder needed
             assertThat(again).containsExactly(first);
             assertThat(cached.imageEncoderLoaded()).as("a cache hit reads no encoder").isFalse();
 
-            var image = SamModel.toRgb(io.samtune.data.MatSliceReader.read(slice), IntensityWindow.minMax());
+            var image = SamModel.toRgb(io.samtune.data.figshare.FigshareSource.read(slice), IntensityWindow.minMax());
             float[] expected = full.embed(image, m).embedding().toFloatArray();
             float[] actual = lazy.embed(image, m).embedding().toFloatArray();
             assertThat(lazy.imageEncoderLoaded()).isTrue();

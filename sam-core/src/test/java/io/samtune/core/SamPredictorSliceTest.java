@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.Device;
 import io.samtune.core.image.IntensityWindow;
-import io.samtune.data.BrainTumorSlice;
+import io.samtune.data.Sample;
+import io.samtune.data.figshare.FigshareSource;
 import io.samtune.data.Fixtures;
 import io.samtune.data.MatSliceReader;
 import io.samtune.data.PointPrompt;
@@ -26,7 +27,7 @@ class SamPredictorSliceTest {
 
     @Test
     void predictsOnASliceDeterministically() throws Exception {
-        BrainTumorSlice slice = MatSliceReader.read(Fixtures.phantoms().resolve("2.mat"));
+        Sample slice = FigshareSource.read(Fixtures.phantoms().resolve("2.mat"));
         try (SamModel model = SamModel.load(Reference.file("tiny-sam.pth"),
                 SamConfig.fromJson(Reference.file("tiny-sam-config.json")), Device.cpu());
              SamPredictor predictor = model.newPredictor()) {

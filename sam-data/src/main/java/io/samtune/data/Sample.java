@@ -90,7 +90,9 @@ public record Sample(SampleRef ref, float[] image, BinaryMask mask, VolumeIntens
 
     @Override
     public String toString() {
-        return "Sample[" + ref.name() + ", patient " + ref.patientId() + ", " + height() + "x" + width() + ", mask area "
-                + maskArea() + "]";
+        String where = mask.isEmpty() ? "empty mask" : "box " + BoxPrompt.fromMask(mask).corners() + ", mask area "
+                + maskArea();
+        return "Sample[" + ref.name() + " (" + ref.format() + "), " + (ref.label() == null ? "" : ref.label() + ", ")
+                + "patient " + ref.patientId() + ", " + height() + "x" + width() + ", " + where + "]";
     }
 }

@@ -10,6 +10,7 @@ public final class VolumeIntensities {
 
     private final float[] values;
     private float[] sorted;
+    private Boolean integral;
 
     /** Over the given values (not copied until a percentile is asked). */
     public VolumeIntensities(float[] values) {
@@ -29,12 +30,14 @@ public final class VolumeIntensities {
     }
 
     /** Whether every value is a whole number (as integer-typed volumes are). */
-    public boolean integral() {
-        for (float v : values) {
-            if (v != Math.rint(v)) {
-                return false;
+    public synchronized boolean integral() {
+        if (integral == null) {
+            boolean all = true;
+            for (float v : values) {
+                all &= v == Math.rint(v);
             }
+            integral = all;
         }
-        return true;
+        return integral;
     }
 }

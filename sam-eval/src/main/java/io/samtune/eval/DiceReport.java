@@ -122,7 +122,8 @@ public record DiceReport(List<CheckpointScores> results, String prompt, String s
         StringBuilder sb = new StringBuilder("file,label,tumour,pid,checkpoint,dice,iou,hd95\n");
         for (CheckpointScores r : results) {
             for (SliceScore s : r.scores()) {
-                sb.append(csvField(s.file())).append(',').append(s.label().code()).append(',').append(s.label().displayName())
+                sb.append(csvField(s.file())).append(',').append(s.label() == null ? "" : Integer.toString(s.label().code()))
+                        .append(',').append(s.label() == null ? "" : s.label().displayName())
                         .append(',').append(csvField(s.patientId()))
                         .append(',').append(csvField(r.name())).append(',').append(s.dice()).append(',').append(s.iou())
                         .append(',').append(Double.isNaN(s.hd95()) ? "" : Double.toString(s.hd95())).append('\n');

@@ -9,8 +9,8 @@ import io.samtune.core.SamPredictor;
 import io.samtune.core.cache.EmbeddingCache;
 import io.samtune.core.image.IntensityWindow;
 import io.samtune.data.BinaryMask;
-import io.samtune.data.BrainTumorSlice;
-import io.samtune.data.SliceInfo;
+import io.samtune.data.Sample;
+import io.samtune.data.SampleRef;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,14 +46,14 @@ public final class DiceScorer {
      *
      * @param progress called with the number of slices done so far; may be null
      */
-    public List<SliceScore> score(List<SliceInfo> slices, IntConsumer progress) throws IOException {
+    public List<SliceScore> score(List<SampleRef> slices, IntConsumer progress) throws IOException {
         List<SliceScore> out = new ArrayList<>(slices.size());
         try (SamPredictor predictor = model.newPredictor()) {
-            for (SliceInfo info : slices) {
-                BrainTumorSlice slice = info.load();
+            for (SampleRef info : slices) {
+                Sample slice = info.load();
                 if (cache != null) {
                     try (NDManager m = model.manager().newSubManager()) {
-                        ImageEmbedding e = cache.get(info.file(), m);
+                        ImageEmbedding e = cache.get(info, m);
                         predictor.setEmbedding(e);
                     }
                 } else {
@@ -61,7 +61,7 @@ public final class DiceScorer {
                 }
                 Prediction p = predictor.predict(prompt.promptFor(slice), false);
                 BinaryMask predicted = p.mask();
-                out.add(new SliceScore(info.name(), info.label(), info.patientId(), predicted.dice(slice.mask()),
+                out.add(new SliceScore(info.name(), info.tumorType(), info.patientId(), predicted.dice(slice.mask()),
                         predicted.iou(slice.mask()), predicted.area(), slice.mask().area(),
                         predicted.intersection(slice.mask()), SurfaceDistance.hd95(predicted, slice.mask())));
                 if (progress != null) {
@@ -73,7 +73,7 @@ public final class DiceScorer {
     }
 
     /** Scores every slice and summarises them under a name (e.g. {@code "before"}). */
-    public CheckpointScores evaluate(String name, List<SliceInfo> slices) throws IOException {
+    public CheckpointScores evaluate(String name, List<SampleRef> slices) throws IOException {
         return new CheckpointScores(name, null, score(slices, null));
     }
 

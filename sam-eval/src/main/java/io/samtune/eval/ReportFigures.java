@@ -4,7 +4,7 @@ import io.samtune.core.Prompt;
 import io.samtune.core.image.IntensityWindow;
 import io.samtune.data.BinaryMask;
 import io.samtune.data.BoxPrompt;
-import io.samtune.data.BrainTumorSlice;
+import io.samtune.data.Sample;
 import io.samtune.data.PointPrompt;
 import io.samtune.data.TumorType;
 import java.awt.BasicStroke;
@@ -40,7 +40,7 @@ public final class ReportFigures {
      * A slice with its tumour contour (green), the predicted contour (red) and the prompt (yellow),
      * and a caption.
      */
-    public static BufferedImage overlay(BrainTumorSlice slice, BinaryMask prediction, Prompt prompt, String caption) {
+    public static BufferedImage overlay(Sample slice, BinaryMask prediction, Prompt prompt, String caption) {
         int h = slice.height();
         int w = slice.width();
         byte[] gray = IntensityWindow.minMax().apply(slice.image());

@@ -6,8 +6,8 @@ import java.util.Locale;
 /**
  * How well one slice was segmented.
  *
- * @param file the slice's name in its dataset folder
- * @param label tumour type
+ * @param file the sample's id in its dataset ({@code 12.mat}, {@code CASE/z075})
+ * @param label figshare tumour type, or null for samples without one
  * @param patientId patient
  * @param dice Dice of the predicted mask against the tumour mask (1 when both are empty)
  * @param iou intersection over union (1 when both are empty)
@@ -27,6 +27,6 @@ public record SliceScore(String file, TumorType label, String patientId, double 
 
     @Override
     public String toString() {
-        return String.format(Locale.ROOT, "SliceScore[%s, %s, Dice %.4f, IoU %.4f]", file, label.displayName(), dice, iou);
+        return String.format(Locale.ROOT, "SliceScore[%s, %s, Dice %.4f, IoU %.4f]", file, label == null ? "-" : label.displayName(), dice, iou);
     }
 }

@@ -8,7 +8,7 @@ import io.samtune.core.SamModel;
 import io.samtune.core.io.Sha256;
 import io.samtune.data.DataSplit;
 import io.samtune.data.SliceIndex;
-import io.samtune.data.SliceInfo;
+import io.samtune.data.SampleRef;
 import java.io.IOException;
 import java.time.LocalDateTime;
 import java.util.List;
@@ -130,14 +130,17 @@ public final class Provenance {
         return m;
     }
 
-    private static JsonArray files(List<SliceInfo> slices) throws IOException {
+    private static JsonArray files(List<SampleRef> slices) throws IOException {
         JsonArray a = new JsonArray();
-        for (SliceInfo s : slices) {
+        for (SampleRef s : slices) {
             JsonObject f = new JsonObject();
             f.addProperty("file", s.name());
-            f.addProperty("label", s.label().code());
+            if (s.tumorType() != null) {
+                f.addProperty("label", s.tumorType().code());
+            }
             f.addProperty("pid", s.patientId());
-            f.addProperty("sha256", Sha256.of(s.file()));
+            // a slice file's SHA-256; for a slice of a volume, over the volume's, its channel and index
+            f.addProperty("sha256", Sha256.hex(s.source().imageDigest(s)));
             a.add(f);
         }
         return a;

@@ -7,19 +7,19 @@ import io.samtune.core.SamModel;
 import io.samtune.core.config.DataConfig;
 import io.samtune.core.image.IntensityWindow;
 import io.samtune.core.cache.EmbeddingCache;
-import io.samtune.data.BrainTumorSlice;
-import io.samtune.data.SliceInfo;
+import io.samtune.data.Sample;
+import io.samtune.data.SampleRef;
 import java.io.IOException;
 import java.util.List;
 import java.util.Random;
 
 /**
- * Training samples from slice files: the embedding from the {@link EmbeddingCache} (computed on
- * first use), the mask from the file, the prompt from the mask (with optional box jitter).
+ * Training samples from any source: the embedding from the {@link EmbeddingCache} (computed on
+ * first use), the mask from the sample, the prompt from the mask (with optional box jitter).
  */
 public final class SliceTrainingData implements TrainingData {
 
-    private final List<SliceInfo> slices;
+    private final List<SampleRef> slices;
     private final EmbeddingCache cache;
     private final SamModel model;
     private final IntensityWindow window;
@@ -33,7 +33,7 @@ public final class SliceTrainingData implements TrainingData {
      * @param cache embeddings of the model being trained
      * @param data the prompt kind, box jitter and window of the run (the cache has the same window)
      */
-    public SliceTrainingData(List<SliceInfo> slices, EmbeddingCache cache, DataConfig data) {
+    public SliceTrainingData(List<SampleRef> slices, EmbeddingCache cache, DataConfig data) {
         this(slices, cache, null, data);
     }
 
@@ -41,11 +41,11 @@ public final class SliceTrainingData implements TrainingData {
      * Samples whose embeddings are recomputed by the image encoder every time they are loaded, with
      * no cache: what a training loop without an embedding cache pays (for comparisons).
      */
-    public SliceTrainingData(List<SliceInfo> slices, SamModel model, DataConfig data) {
+    public SliceTrainingData(List<SampleRef> slices, SamModel model, DataConfig data) {
         this(slices, null, model, data);
     }
 
-    private SliceTrainingData(List<SliceInfo> slices, EmbeddingCache cache, SamModel model, DataConfig data) {
+    private SliceTrainingData(List<SampleRef> slices, EmbeddingCache cache, SamModel model, DataConfig data) {
         if (slices.isEmpty()) {
             throw new IllegalArgumentException("no slices to train on");
         }
@@ -68,15 +68,15 @@ public final class SliceTrainingData implements TrainingData {
     }
 
     /** The slices, in index order. */
-    public List<SliceInfo> slices() {
+    public List<SampleRef> slices() {
         return slices;
     }
 
     @Override
     public TrainingExample load(int index, NDManager manager, Random rng) throws IOException {
-        SliceInfo info = slices.get(index);
-        BrainTumorSlice slice = info.load();
-        ImageEmbedding e = cache != null ? cache.get(info.file(), manager) : model.embed(slice, window, manager);
+        SampleRef info = slices.get(index);
+        Sample slice = info.load();
+        ImageEmbedding e = cache != null ? cache.get(info, manager) : model.embed(slice, window, manager);
         return new TrainingExample(info.name(), e, slice.mask(), prompt.promptFor(slice, boxJitter, rng));
     }
 
@@ -87,7 +87,7 @@ public final class SliceTrainingData implements TrainingData {
         }
         for (int i = 0; i < slices.size(); i++) {
             try (NDManager m = manager.newSubManager()) {
-                cache.get(slices.get(i).file(), m);
+                cache.get(slices.get(i), m);
             }
             if (progress != null) {
                 progress.accept(i + 1);

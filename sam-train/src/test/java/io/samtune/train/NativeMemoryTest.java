@@ -9,7 +9,7 @@ import io.samtune.core.SamModel;
 import io.samtune.core.SamPredictor;
 import io.samtune.core.cache.EmbeddingCache;
 import io.samtune.core.image.IntensityWindow;
-import io.samtune.data.BrainTumorSlice;
+import io.samtune.data.Sample;
 import io.samtune.data.DataSplit;
 import io.samtune.data.Fixtures;
 import io.samtune.eval.DiceScorer;
@@ -38,7 +38,7 @@ class NativeMemoryTest {
             SliceTrainingData data = new SliceTrainingData(split.train(), cache,
                     DataConfig.builder().setFolder(Fixtures.phantoms()).optBoxJitter(2).build());
             DiceScorer scorer = new DiceScorer(model, cache, PromptMode.BOX, IntensityWindow.minMax());
-            BrainTumorSlice slice = split.test().get(0).load();
+            Sample slice = split.test().get(0).load();
             Runnable work = () -> {
                 try {
                     trainer.fit(data, () -> DiceScorer.meanDice(scorer.score(split.validation(), null)), null, false);

@@ -171,9 +171,9 @@ public final class CacheCommand implements Callable<Integer> {
                     EmbeddingCache cache = caches.get(d);
                     work.add(pool.submit(() -> {
                         for (int k = next.getAndAdd(encodeBatch); k < mine.size(); k = next.getAndAdd(encodeBatch)) {
-                            List<java.nio.file.Path> files = new ArrayList<>();
+                            List<io.samtune.data.SampleRef> files = new ArrayList<>();
                             for (int j = k; j < Math.min(mine.size(), k + encodeBatch); j++) {
-                                files.add(all.info(mine.get(j)).file());
+                                files.add(all.info(mine.get(j)));
                             }
                             try (ai.djl.ndarray.NDManager m = sam.manager().newSubManager()) {
                                 cache.getAll(files, m);

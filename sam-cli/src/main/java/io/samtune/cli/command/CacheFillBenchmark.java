@@ -114,9 +114,9 @@ public final class CacheFillBenchmark {
         int count = Integer.parseInt(shard[1]);
         Engines.pytorch();
         JniUtils.setNumThreads(1);
-        List<Path> mine = new ArrayList<>();
+        List<io.samtune.data.SampleRef> mine = new ArrayList<>();
         for (int k : CacheCommand.shardOf(all.size(), index, count)) {
-            mine.add(Path.of(all.get(k)));
+            mine.add(io.samtune.data.figshare.FigshareSource.refOf(Path.of(all.get(k))));
         }
         try (SamModel sam = SamModel.random(sizes, 1, Device.cpu())) {
             EmbeddingCache cache = new EmbeddingCache(cacheDir, sam, IntensityWindow.minMax(), true);
@@ -129,7 +129,7 @@ public final class CacheFillBenchmark {
                 Thread.sleep(10);
             }
             long t0 = System.nanoTime();
-            for (Path f : mine.subList(1, mine.size())) {
+            for (io.samtune.data.SampleRef f : mine.subList(1, mine.size())) {
                 try (NDManager m = sam.manager().newSubManager()) {
                     cache.get(f, m);
                 }

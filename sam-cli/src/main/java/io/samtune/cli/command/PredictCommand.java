@@ -57,8 +57,11 @@ public final class PredictCommand implements Callable<Integer> {
     @Option(names = "--image", paramLabel = "FILE", description = "PNG/JPEG (pixels used as they are) or a slice .mat (windowed to 8 bits).")
     Path image;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "A folder of slice .mat files: predict every slice (folder mode).")
+    @Option(names = "--data", paramLabel = "DIR", description = "A data folder (.mat slices, BraTS, Decathlon, PNG): predict every sample (folder mode).")
     Path data;
+
+    @Mixin
+    io.samtune.cli.option.SourceOptionGroup sourceOptions = new io.samtune.cli.option.SourceOptionGroup();
 
     @Option(names = "--prompt", paramLabel = "box|point|box+point", description = "Folder mode: the prompt made from each slice's mask (default: box).")
     io.samtune.core.PromptMode prompt = io.samtune.core.PromptMode.BOX;
@@ -171,7 +174,7 @@ public final class PredictCommand implements Callable<Integer> {
                 if (!image.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".mat")) {
                     err.println("warning: --overlay needs a slice .mat (its mask is drawn too); none written");
                 } else {
-                    io.samtune.data.BrainTumorSlice slice = MatSliceReader.read(image);
+                    io.samtune.data.Sample slice = io.samtune.data.figshare.FigshareSource.read(image);
                     io.samtune.eval.ReportFigures.writePng(io.samtune.eval.ReportFigures.overlay(slice, p.mask(),
                             new Prompt(pointList, boxList.isEmpty() ? null : boxList.get(0), null),
                             String.format(Locale.ROOT, "%s | Dice %.3f", image.getFileName(), p.mask().dice(slice.mask()))),
@@ -204,25 +207,28 @@ public final class PredictCommand implements Callable<Integer> {
         PrintWriter o = spec.commandLine().getOut();
         try (SamModel sam = modelConfig.load(); SamPredictor predictor = sam.newPredictor()) {
             loadDecoder(sam);
-            io.samtune.data.SliceIndex index = io.samtune.data.SliceIndex.scan(data, true);
+            io.samtune.data.SampleSource source = io.samtune.data.SampleSources.open(data, sourceOptions.toOptions());
+            io.samtune.data.SliceIndex index = source.scan(true);
+            err.println("reading " + source.format() + " data in " + data);
             index.skipped().forEach(e -> err.println("skipped: " + e.getMessage()));
             java.nio.file.Files.createDirectories(out);
             StringBuilder csv = new StringBuilder("file,label,tumour,pid,dice,iou,predictedArea,truthArea\n");
             Counter counter = new Counter(err, "predicting slices", index.size());
             double diceSum = 0;
             for (int i = 0; i < index.size(); i++) {
-                io.samtune.data.SliceInfo info = index.info(i);
-                io.samtune.data.BrainTumorSlice slice = info.load();
+                io.samtune.data.SampleRef info = index.info(i);
+                io.samtune.data.Sample slice = info.load();
                 predictor.setImage(slice, win);
                 io.samtune.data.BinaryMask m = predictor.predict(prompt.promptFor(slice), false).mask();
-                String stem = info.name().replaceAll("\\.mat$", "");
+                String stem = info.name().replaceAll("\\.(mat|png|jpe?g)$", "");
                 Path png = out.resolve(stem + ".png");
                 java.nio.file.Files.createDirectories(png.getParent());
                 io.samtune.eval.ReportFigures.writePng(io.samtune.eval.ReportFigures.maskPicture(m), png);
                 double dice = m.dice(slice.mask());
                 diceSum += dice;
-                csv.append(info.name()).append(',').append(info.label().code()).append(',')
-                        .append(info.label().displayName()).append(',').append(info.patientId()).append(',')
+                io.samtune.data.TumorType type = info.tumorType();
+                csv.append(info.name()).append(',').append(type == null ? "" : Integer.toString(type.code())).append(',')
+                        .append(type == null ? "" : type.displayName()).append(',').append(info.patientId()).append(',')
                         .append(dice).append(',').append(m.iou(slice.mask())).append(',').append(m.area()).append(',')
                         .append(slice.mask().area()).append('\n');
                 counter.accept(i + 1);
@@ -243,7 +249,7 @@ public final class PredictCommand implements Callable<Integer> {
             throw new IOException(file + ": image file not found");
         }
         if (file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".mat")) {
-            return SamModel.toRgb(MatSliceReader.read(file), window);
+            return SamModel.toRgb(io.samtune.data.figshare.FigshareSource.read(file), window);
         }
         return RgbImage.read(file);
     }

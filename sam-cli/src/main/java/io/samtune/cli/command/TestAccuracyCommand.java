@@ -25,12 +25,12 @@ import io.samtune.core.checkpoint.StateDict;
 import io.samtune.cli.option.ModelOptions;
 import io.samtune.cli.option.SliceOptions;
 import io.samtune.core.image.IntensityWindow;
-import io.samtune.data.BrainTumorSlice;
+import io.samtune.data.Sample;
 import io.samtune.data.DataSplit;
 import io.samtune.data.DatasetException;
 import io.samtune.data.MatFileException;
 import io.samtune.data.SliceIndex;
-import io.samtune.data.SliceInfo;
+import io.samtune.data.SampleRef;
 import io.samtune.cli.option.SplitOptions;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -174,7 +174,7 @@ public final class TestAccuracyCommand implements Callable<Integer> {
         try (SamModel sam = modelConfig.load()) {
             SliceIndex index = data.scan();
             index.skipped().forEach(e -> err.println("skipped: " + e.getMessage()));
-            List<SliceInfo> slices = data.split().split(index).part(part);
+            List<SampleRef> slices = data.split().split(index).part(part);
             if (slices.isEmpty()) {
                 err.println("error: the " + part.label() + " part of " + data.folder() + " is empty with " + data.split()
                         + "; choose --split all or other fractions");
@@ -285,7 +285,7 @@ public final class TestAccuracyCommand implements Callable<Integer> {
         return p.subpath(Math.max(0, n - parts), n).toString().replace('\\', '/');
     }
 
-    private static CheckpointScores score(DiceScorer scorer, String name, Path decoder, List<SliceInfo> slices,
+    private static CheckpointScores score(DiceScorer scorer, String name, Path decoder, List<SampleRef> slices,
                                           PrintWriter err) throws IOException {
         Counter counter = new Counter(err, name + " slices", slices.size());
         List<SliceScore> s = scorer.score(slices, counter);
@@ -294,7 +294,7 @@ public final class TestAccuracyCommand implements Callable<Integer> {
     }
 
     /** Overlays of the best and worst slice of every checkpoint, and the bar chart. */
-    private static void drawFigures(SamModel sam, EmbeddingCache embeddings, DiceReport report, List<SliceInfo> slices,
+    private static void drawFigures(SamModel sam, EmbeddingCache embeddings, DiceReport report, List<SampleRef> slices,
                                     List<Path> decoderFiles, PromptMode mode, Path out) throws IOException {
         ReportFigures.writePng(ReportFigures.barChart(report), out.resolve("dice-per-type.png"));
         try (StateDict baseDecoder = sam.weights().subset("mask_decoder.", sam.manager());
@@ -309,15 +309,15 @@ public final class TestAccuracyCommand implements Callable<Integer> {
                 String safe = r.name().replaceAll("[^A-Za-z0-9._-]+", "_");
                 for (String which : List.of("best", "worst")) {
                     SliceScore s = which.equals("best") ? sorted.get(sorted.size() - 1) : sorted.get(0);
-                    SliceInfo info = slices.stream().filter(x -> x.name().equals(s.file())).findFirst().orElseThrow();
-                    BrainTumorSlice slice = info.load();
+                    SampleRef info = slices.stream().filter(x -> x.name().equals(s.file())).findFirst().orElseThrow();
+                    Sample slice = info.load();
                     try (ai.djl.ndarray.NDManager m = sam.manager().newSubManager()) {
-                        predictor.setEmbedding(embeddings.get(info.file(), m)); // cached: no second encoder pass
+                        predictor.setEmbedding(embeddings.get(info, m)); // cached: no second encoder pass
                     }
                     Prompt p = mode.promptFor(slice);
                     Prediction pred = predictor.predict(p, false);
                     String caption = String.format(Locale.ROOT, "%s | %s slice: %s %s | Dice %.3f",
-                            r.name(), which, s.file(), s.label().displayName(), s.dice());
+                            r.name(), which, s.file(), s.label() == null ? "" : s.label().displayName(), s.dice());
                     ReportFigures.writePng(ReportFigures.overlay(slice, pred.mask(), p, caption),
                             out.resolve("overlay-" + safe + "-" + which + ".png"));
                 }

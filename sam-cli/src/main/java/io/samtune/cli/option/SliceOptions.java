@@ -15,8 +15,11 @@ import picocli.CommandLine.Option;
  */
 public final class SliceOptions {
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Folder of slice .mat files (default: the bundled demo slices).")
+    @Option(names = "--data", paramLabel = "DIR", description = "Data folder: .mat slices, BraTS case folders, a Decathlon task or images/ with masks/ (default: the bundled demo slices).")
     Path data;
+
+    @picocli.CommandLine.Mixin
+    SourceOptionGroup source = new SourceOptionGroup();
 
     @Option(names = "--prompt", paramLabel = "box|point|box+point", description = "Prompt made from each mask (default: ${DEFAULT-VALUE}).")
     PromptMode prompt;
@@ -24,7 +27,7 @@ public final class SliceOptions {
     @Option(names = "--cache", paramLabel = "DIR", description = "Embedding cache folder (default: ~/.cache/samtune/embeddings).")
     Path cache;
 
-    @Option(names = "--window", paramLabel = "minmax|LOW,HIGH", description = "Intensity window: minmax or percentiles (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--window", paramLabel = "minmax|LOW,HIGH|volume[:LOW,HIGH]", description = "Intensity window per slice (minmax or percentiles) or per volume (default: ${DEFAULT-VALUE}).")
     IntensityWindow window;
 
     @Option(names = "--skip-invalid", description = "Leave invalid slice files out (listed) instead of failing.")
@@ -45,6 +48,9 @@ public final class SliceOptions {
             b.setFolder(data);
         } else if (b.folder() == null) {
             b.setFolder(Demo.data());
+        }
+        if (source.given() || source.maxVoxels != null) {
+            b.optSource(source.toOptions(b.source()));
         }
         if (Options.given(spec, "--prompt")) {
             b.optPrompt(prompt);

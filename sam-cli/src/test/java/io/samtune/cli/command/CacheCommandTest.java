@@ -199,8 +199,8 @@ class CacheCommandTest {
             var b = new io.samtune.core.cache.EmbeddingCache(batched, model, window, false);
             io.samtune.data.SliceIndex slices = io.samtune.data.SliceIndex.scan(Fixtures.demo());
             for (int i = 0; i < slices.size(); i++) {
-                float[] x = a.get(slices.info(i).file(), m).embedding().toFloatArray();
-                float[] y = b.get(slices.info(i).file(), m).embedding().toFloatArray();
+                float[] x = a.get(slices.info(i), m).embedding().toFloatArray();
+                float[] y = b.get(slices.info(i), m).embedding().toFloatArray();
                 for (int k = 0; k < x.length; k++) {
                     assertThat((double) Math.abs(x[k] - y[k])).as("slice %d value %d", i, k).isLessThan(1e-5);
                 }

@@ -40,13 +40,15 @@ class DatasetInfoCommandTest {
         List<String> files = new ArrayList<>();
         for (String line : lines) {
             JsonObject o = JsonParser.parseString(line).getAsJsonObject();
-            assertThat(o.keySet()).containsExactly("file", "format", "label", "pid", "height", "width", "maskArea", "box",
-                    "centroid");
+            assertThat(o.keySet()).containsExactly("id", "file", "slice", "format", "label", "patient", "height", "width",
+                    "maskArea", "box", "centroid", "imageSum");
+            assertThat(o.get("slice").isJsonNull()).isTrue();
+            assertThat(o.get("id").getAsString()).isEqualTo(o.get("file").getAsString());
             JsonObject g = golden.get(o.get("file").getAsString());
             files.add(o.get("file").getAsString());
             assertThat(o.get("format").getAsString()).isEqualTo(g.get("format").getAsString());
             assertThat(o.get("label").getAsInt()).isEqualTo(g.get("label").getAsInt());
-            assertThat(o.get("pid").getAsString()).isEqualTo(g.get("pid").getAsString());
+            assertThat(o.get("patient").getAsString()).isEqualTo(g.get("pid").getAsString());
             assertThat(o.get("height").getAsInt()).isEqualTo(g.get("height").getAsInt());
             assertThat(o.get("width").getAsInt()).isEqualTo(g.get("width").getAsInt());
             assertThat(o.get("maskArea").getAsInt()).isEqualTo(g.get("mask_area").getAsInt());

@@ -11,7 +11,9 @@ import io.samtune.core.io.Half;
 import io.samtune.core.io.Sha256;
 import io.samtune.core.image.IntensityWindow;
 import io.samtune.data.MatFileException;
-import io.samtune.data.MatSliceReader;
+import io.samtune.data.SampleFileException;
+import io.samtune.data.SampleRef;
+import io.samtune.data.SampleSource;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -33,9 +35,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Image embeddings of slice files, computed once and kept on disk. An entry's key is a hash of
- * the encoder (its checkpoint file's SHA-256 and the model's sizes), the preprocessing (model input size, intensity window) and the slice
- * file's content, so a change to any of them makes a new entry instead of reusing a stale one.
+ * Image embeddings of samples, computed once and kept on disk. An entry's key is a hash of the
+ * encoder (its checkpoint file's SHA-256 and the model's sizes), the preprocessing (model input
+ * size, intensity window) and what decides the sample's image ({@link SampleSource#imageDigest}:
+ * a slice file's content; a volume file's content, channel and axial index), so a change to any of
+ * them makes a new entry instead of reusing a stale one.
  * Entries are float16 by default (float32 as an option), written atomically, and carry their key
  * and a CRC32: a corrupt, truncated or mismatched entry is detected, logged and recomputed, never
  * used.
@@ -129,39 +133,34 @@ public final class EmbeddingCache {
     }
 
     /**
-     * The embedding of a slice file: read from the cache, or computed with the model's encoder and
+     * The embedding of a sample: read from the cache, or computed with the model's encoder and
      * stored.
      *
      * @param target the manager that will own the embedding
-     * @throws MatFileException if the slice cannot be read
+     * @throws SampleFileException if the sample cannot be read
      * @throws IOException if the cache folder cannot be written
      */
-    public ImageEmbedding get(Path sliceFile, NDManager target) throws IOException {
-        return getAll(java.util.List.of(sliceFile), target).get(0);
+    public ImageEmbedding get(SampleRef sample, NDManager target) throws IOException {
+        return getAll(java.util.List.of(sample), target).get(0);
     }
 
     /**
-     * The embeddings of several slice files: those cached are read, the others computed in one
+     * The embeddings of several samples: those cached are read, the others computed in one
      * encoder pass (several images per forward pass: faster on a GPU) and stored.
      *
      * @param target the manager that will own the embeddings
      * @return one embedding per file, in order
-     * @throws MatFileException if a slice cannot be read
+     * @throws SampleFileException if a sample cannot be read
      * @throws IOException if the cache folder cannot be written
      */
-    public java.util.List<ImageEmbedding> getAll(java.util.List<Path> sliceFiles, NDManager target) throws IOException {
-        ImageEmbedding[] out = new ImageEmbedding[sliceFiles.size()];
+    public java.util.List<ImageEmbedding> getAll(java.util.List<SampleRef> samples, NDManager target) throws IOException {
+        ImageEmbedding[] out = new ImageEmbedding[samples.size()];
         java.util.List<Integer> missing = new java.util.ArrayList<>();
         java.util.List<String> missingKeys = new java.util.ArrayList<>();
         for (int i = 0; i < out.length; i++) {
-            Path sliceFile = sliceFiles.get(i);
-            byte[] content;
-            try {
-                content = Files.readAllBytes(sliceFile);
-            } catch (NoSuchFileException e) {
-                throw new MatFileException(sliceFile, null, "file not found", e);
-            }
-            String key = key(content);
+            SampleRef sample = samples.get(i);
+            Path sliceFile = sample.file();
+            String key = key(sample.source().imageDigest(sample));
             Path entry = entry(key);
             if (Files.exists(entry)) {
                 try {
@@ -179,7 +178,7 @@ public final class EmbeddingCache {
         if (!missing.isEmpty()) {
             java.util.List<io.samtune.core.image.RgbImage> images = new java.util.ArrayList<>();
             for (int i : missing) {
-                images.add(SamModel.toRgb(MatSliceReader.read(sliceFiles.get(i)), window));
+                images.add(SamModel.toRgb(samples.get(i).load(), window));
             }
             java.util.List<ImageEmbedding> computed = model.embed(images, target);
             for (int j = 0; j < missing.size(); j++) {
@@ -201,14 +200,14 @@ public final class EmbeddingCache {
         return root.resolve(key.substring(0, 2)).resolve(key + ".emb");
     }
 
-    private String key(byte[] sliceContent) {
+    private String key(byte[] imageDigest) {
         MessageDigest d = Sha256.digest();
         // a float32 encoder adds nothing to the key, so entries written before precisions existed stay valid
         String precision = model.encoderPrecision() == DataType.FLOAT32 ? ""
                 : "|encoder=" + model.encoderPrecision().name().toLowerCase(java.util.Locale.ROOT);
         d.update((encoderHash + "|image=" + model.config().imageSize() + "|window=" + window + "|dtype="
                 + (float16 ? "f16" : "f32") + precision + "|").getBytes(StandardCharsets.UTF_8));
-        d.update(Sha256.digest().digest(sliceContent));
+        d.update(imageDigest);
         return Sha256.hex(d.digest());
     }
 

@@ -6,7 +6,10 @@ import io.samtune.core.PromptMode;
 import io.samtune.core.image.IntensityWindow;
 import io.samtune.data.ConfigJson;
 import io.samtune.data.DatasetException;
+import io.samtune.data.SampleSource;
+import io.samtune.data.SampleSources;
 import io.samtune.data.SliceIndex;
+import io.samtune.data.SourceOptions;
 import io.samtune.data.SplitSpec;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -18,15 +21,17 @@ import java.util.Objects;
  * the prompt made from each mask, the box jitter of training and the intensity window. Build with
  * {@link #builder()}; every setting but the folder has a default.
  *
- * @param folder folder of slice {@code .mat} files (searched recursively)
+ * @param folder the data folder: {@code .mat} slices (searched recursively), BraTS case folders,
+ *     a Decathlon task or a PNG folder ({@link SampleSources})
  * @param split how patients are divided into train, validation and test parts
  * @param skipInvalid leave invalid slice files out (listed) instead of failing (false)
  * @param prompt the prompt made from each slice's mask (box)
  * @param boxJitter largest random move of each box side while training, pixels (0); scoring never jitters
- * @param window intensity window from int16 to 8 bits (minmax)
+ * @param window intensity window to 8 bits (minmax)
+ * @param source how the folder is read: its layout, and for volumes the image, labels and slices kept
  */
 public record DataConfig(Path folder, SplitSpec split, boolean skipInvalid, PromptMode prompt, int boxJitter,
-                         IntensityWindow window) {
+                         IntensityWindow window, SourceOptions source) {
 
     /** The largest box jitter accepted, pixels (more than any slice's side). */
     public static final int MAX_BOX_JITTER = 4096;
@@ -37,6 +42,7 @@ public record DataConfig(Path folder, SplitSpec split, boolean skipInvalid, Prom
         Objects.requireNonNull(split, "split");
         Objects.requireNonNull(prompt, "prompt");
         Objects.requireNonNull(window, "window");
+        Objects.requireNonNull(source, "source");
         if (boxJitter < 0 || boxJitter > MAX_BOX_JITTER) {
             throw new IllegalArgumentException("boxJitter must be in 0.." + MAX_BOX_JITTER + " pixels, got " + boxJitter);
         }
@@ -56,16 +62,23 @@ public record DataConfig(Path folder, SplitSpec split, boolean skipInvalid, Prom
         b.prompt = prompt;
         b.boxJitter = boxJitter;
         b.window = window;
+        b.source = source;
         return b;
     }
 
     /**
-     * Lists the folder's slices.
+     * Lists the folder's samples.
      *
-     * @throws DatasetException if the folder is missing, empty, or holds invalid files (unless skipped)
+     * @throws DatasetException if the folder is missing, empty, of no known layout, or holds invalid
+     *     files (unless skipped)
      */
     public SliceIndex scan() throws IOException {
-        return SliceIndex.scan(folder, skipInvalid);
+        return openSource().scan(skipInvalid);
+    }
+
+    /** The source that reads the folder. */
+    public SampleSource openSource() throws IOException {
+        return SampleSources.open(folder, source);
     }
 
     /** Every setting as JSON; {@link #fromJson} reads it back to an equal config. */
@@ -77,6 +90,9 @@ public record DataConfig(Path folder, SplitSpec split, boolean skipInvalid, Prom
         o.addProperty("prompt", prompt.label());
         o.addProperty("boxJitter", boxJitter);
         o.addProperty("window", window.toString());
+        if (!source.isDefault()) { // runs of .mat slices record what they always did
+            o.add("source", source.toJson());
+        }
         return o;
     }
 
@@ -98,6 +114,9 @@ public record DataConfig(Path folder, SplitSpec split, boolean skipInvalid, Prom
         b.optPrompt(PromptMode.parse(j.string("prompt", b.prompt.label())));
         b.optBoxJitter(j.int32("boxJitter", b.boxJitter));
         b.optWindow(IntensityWindow.parse(j.string("window", b.window.toString())));
+        if (j.has("source")) {
+            b.optSource(SourceOptions.fromJson(j.element("source")));
+        }
         j.finish();
         return b.build();
     }
@@ -115,6 +134,7 @@ public record DataConfig(Path folder, SplitSpec split, boolean skipInvalid, Prom
         private PromptMode prompt = PromptMode.BOX;
         private int boxJitter;
         private IntensityWindow window = IntensityWindow.minMax();
+        private SourceOptions source = SourceOptions.defaults();
 
         private Builder() {
         }
@@ -155,6 +175,17 @@ public record DataConfig(Path folder, SplitSpec split, boolean skipInvalid, Prom
             return this;
         }
 
+        /** How the folder is read (its layout found by itself; whole tumour; slices with tumour). */
+        public Builder optSource(SourceOptions v) {
+            source = v;
+            return this;
+        }
+
+        /** How the folder is read, as set so far. */
+        public SourceOptions source() {
+            return source;
+        }
+
         /** The folder given so far, or null. */
         public Path folder() {
             return folder;
@@ -162,7 +193,7 @@ public record DataConfig(Path folder, SplitSpec split, boolean skipInvalid, Prom
 
         /** Validates and builds. */
         public DataConfig build() {
-            return new DataConfig(folder, split, skipInvalid, prompt, boxJitter, window);
+            return new DataConfig(folder, split, skipInvalid, prompt, boxJitter, window, source);
         }
     }
 }

@@ -9,6 +9,7 @@ import io.samtune.core.Reference;
 import io.samtune.core.SamConfig;
 import io.samtune.core.SamModel;
 import io.samtune.core.image.IntensityWindow;
+import io.samtune.data.figshare.FigshareSource;
 import io.samtune.data.Fixtures;
 import io.samtune.data.MatSliceReader;
 import java.nio.file.Files;
@@ -37,9 +38,9 @@ class EmbeddingCacheTest {
                 SamConfig.fromJson(Reference.file("tiny-sam-config.json")), Device.cpu());
              NDManager m = model.manager().newSubManager()) {
             EmbeddingCache cache = new EmbeddingCache(tmp, model, IntensityWindow.minMax(), false);
-            ImageEmbedding direct = model.embed(MatSliceReader.read(slice), IntensityWindow.minMax(), m);
-            ImageEmbedding first = cache.get(slice, m);
-            ImageEmbedding second = cache.get(slice, m);
+            ImageEmbedding direct = model.embed(FigshareSource.read(slice), IntensityWindow.minMax(), m);
+            ImageEmbedding first = cache.get(FigshareSource.refOf(slice), m);
+            ImageEmbedding second = cache.get(FigshareSource.refOf(slice), m);
             assertThat(cache.stats()).isEqualTo(new EmbeddingCache.Stats(1, 1, 0));
             assertThat(second.embedding().toFloatArray()).containsExactly(direct.embedding().toFloatArray());
             assertThat(first.embedding().toFloatArray()).containsExactly(direct.embedding().toFloatArray());
@@ -52,31 +53,31 @@ class EmbeddingCacheTest {
             byte[] bytes = Files.readAllBytes(entry);
             bytes[bytes.length - 7] ^= 0x40;
             Files.write(entry, bytes);
-            ImageEmbedding repaired = cache.get(slice, m);
+            ImageEmbedding repaired = cache.get(FigshareSource.refOf(slice), m);
             assertThat(cache.stats().corrupt()).isEqualTo(1);
             assertThat(repaired.embedding().toFloatArray()).containsExactly(direct.embedding().toFloatArray());
 
             Files.write(entry, Arrays.copyOf(Files.readAllBytes(entry), 300));
-            assertThat(cache.get(slice, m).embedding().toFloatArray()).containsExactly(direct.embedding().toFloatArray());
+            assertThat(cache.get(FigshareSource.refOf(slice), m).embedding().toFloatArray()).containsExactly(direct.embedding().toFloatArray());
             assertThat(cache.stats().corrupt()).isEqualTo(2);
             assertThat(Files.size(entry)).isGreaterThan(1000);
 
             // another window is another entry, never the stale one
             EmbeddingCache clipped = new EmbeddingCache(tmp, model, IntensityWindow.percentiles(1, 99), false);
-            clipped.get(slice, m);
+            clipped.get(FigshareSource.refOf(slice), m);
             assertThat(clipped.stats().misses()).isEqualTo(1);
             assertThat(entries(tmp)).hasSize(2);
 
             // float16 entries are half the size and within float16 rounding
             EmbeddingCache half = new EmbeddingCache(tmp.resolve("f16"), model, IntensityWindow.minMax(), true);
-            float[] h = half.get(slice, m).embedding().toFloatArray();
+            float[] h = half.get(FigshareSource.refOf(slice), m).embedding().toFloatArray();
             float[] d = direct.embedding().toFloatArray();
             for (int i = 0; i < d.length; i++) {
                 assertThat(Math.abs(h[i] - d[i])).isLessThanOrEqualTo(Math.abs(d[i]) * 1e-3f + 1e-6f);
             }
             assertThat(Files.size(entries(tmp.resolve("f16")).get(0))).isLessThan(Files.size(entry));
             // a miss hands back what every later hit reads, so a first epoch equals the others
-            assertThat(half.get(slice, m).embedding().toFloatArray()).containsExactly(h);
+            assertThat(half.get(FigshareSource.refOf(slice), m).embedding().toFloatArray()).containsExactly(h);
 
             // a changed size in the header is caught by the checksum and recomputed, not used
             byte[] header = Files.readAllBytes(entry);
@@ -84,7 +85,7 @@ class EmbeddingCacheTest {
             int originalHeight = keyEnd + 1 + 4 + 4 * 8 + 4 + 4; // after flag, dims, shape, input sizes
             header[originalHeight + 3] ^= 0x01;
             Files.write(entry, header);
-            ImageEmbedding again = cache.get(slice, m);
+            ImageEmbedding again = cache.get(FigshareSource.refOf(slice), m);
             assertThat(again.originalHeight()).isEqualTo(256);
             assertThat(cache.stats().corrupt()).isEqualTo(3);
         }
@@ -99,13 +100,13 @@ class EmbeddingCacheTest {
              NDManager m = model.manager().newSubManager()) {
             float[][] single = new float[slices.size()][];
             for (int i = 0; i < slices.size(); i++) {
-                single[i] = model.embed(MatSliceReader.read(slices.get(i)), IntensityWindow.minMax(), m).embedding()
+                single[i] = model.embed(FigshareSource.read(slices.get(i)), IntensityWindow.minMax(), m).embedding()
                         .toFloatArray();
             }
             // one slice cached first: the batch reads it and encodes the other two in one pass
             EmbeddingCache cache = new EmbeddingCache(tmp, model, IntensityWindow.minMax(), false);
-            cache.get(slices.get(1), m);
-            List<ImageEmbedding> batch = cache.getAll(slices, m);
+            cache.get(FigshareSource.refOf(slices.get(1)), m);
+            List<ImageEmbedding> batch = cache.getAll(FigshareSource.refsOf(slices), m);
             assertThat(cache.stats()).isEqualTo(new EmbeddingCache.Stats(1, 3, 0));
             assertThat(entries(tmp)).hasSize(3);
             for (int i = 0; i < slices.size(); i++) {
@@ -119,7 +120,7 @@ class EmbeddingCacheTest {
                 model.setEncoderPrecision(low);
                 assertThat(model.imageEncoder().precision()).isEqualTo(low);
                 EmbeddingCache lower = new EmbeddingCache(tmp, model, IntensityWindow.minMax(), false);
-                float[] e = lower.get(slices.get(0), m).embedding().toFloatArray();
+                float[] e = lower.get(FigshareSource.refOf(slices.get(0)), m).embedding().toFloatArray();
                 assertThat(lower.stats().misses()).as("%s is not the float32 entry", low).isEqualTo(1);
                 double scale = 0;
                 for (float v : single[0]) {
@@ -135,7 +136,7 @@ class EmbeddingCacheTest {
                     .hasMessageContaining("float16");
             model.setEncoderPrecision(ai.djl.ndarray.types.DataType.FLOAT32);
             EmbeddingCache back = new EmbeddingCache(tmp, model, IntensityWindow.minMax(), false);
-            back.get(slices.get(0), m);
+            back.get(FigshareSource.refOf(slices.get(0)), m);
             assertThat(back.stats().hits()).isEqualTo(1);
         }
     }

@@ -77,7 +77,8 @@ public final class FigshareSource implements SampleSource {
         }
         bad.forEach(e -> LOG.warn("skipping {}", e.getMessage()));
         if (infos.isEmpty()) {
-            throw new DatasetException("dataset " + dir + ": no usable slice among " + files.size() + " .mat files");
+            String summary = "dataset " + dir + ": no usable slice among " + files.size() + " .mat files";
+            throw bad.isEmpty() ? new DatasetException(summary) : new DatasetException(summary, bad);
         }
         return SliceIndex.of(this, infos, bad);
     }
@@ -108,6 +109,20 @@ public final class FigshareSource implements SampleSource {
         BrainTumorSlice s = MatSliceReader.read(file);
         FigshareSource source = new FigshareSource(file.toAbsolutePath().getParent());
         return sample(source.ref(String.valueOf(file.getFileName()), s), s);
+    }
+
+    /** A single slice file as a sample reference (its own source). */
+    public static SampleRef refOf(Path file) throws MatFileException {
+        return read(file).ref();
+    }
+
+    /** Single slice files as sample references. */
+    public static List<SampleRef> refsOf(List<Path> files) throws MatFileException {
+        List<SampleRef> out = new ArrayList<>();
+        for (Path f : files) {
+            out.add(refOf(f));
+        }
+        return out;
     }
 
     @Override

@@ -114,6 +114,9 @@ public final class VolumeSource implements SampleSource {
             throw new DatasetException("dataset " + dir, bad);
         }
         bad.forEach(e -> LOG.warn("skipping {}", e.getMessage()));
+        if (refs.isEmpty() && !bad.isEmpty()) {
+            throw new DatasetException("dataset " + dir + ": no usable case", bad);
+        }
         if (refs.isEmpty()) {
             throw new DatasetException("dataset " + dir + ": no slice with target (labels " + target + ") in "
                     + cases.size() + (cases.size() == 1 ? " case" : " cases") + "; check --labels, or list every slice"

@@ -133,6 +133,9 @@ public final class PngFolderSource implements SampleSource {
             LOG.info("{} images of {} have a mask smaller than {} pixels and are left out (--slices all keeps them)",
                     empty, dir, options.minArea());
         }
+        if (refs.isEmpty() && !bad.isEmpty()) {
+            throw new DatasetException("dataset " + dir + ": no usable image", bad);
+        }
         if (refs.isEmpty()) {
             throw new DatasetException("dataset " + dir + ": no usable image with a target among " + files.size());
         }
