@@ -180,8 +180,8 @@ public final class TestAccuracyCommand implements Callable<Integer> {
                         + "; choose --split all or other fractions");
                 return 1;
             }
-            o.printf(Locale.ROOT, "scoring %d %s slices of %s with the %s prompt%n", slices.size(), part.label(),
-                    data.folder(), mode);
+            o.printf(Locale.ROOT, "scoring %d %s slices of %s (%s) with the %s prompt%n", slices.size(), part.label(),
+                    data.folder(), index.source().format(), mode);
             EmbeddingCache embeddings = new EmbeddingCache(modelConfig.cacheFolder(), sam, data.window(),
                     modelConfig.cacheFloat16());
             DiceScorer scorer = new DiceScorer(sam, embeddings, mode, data.window());

@@ -440,7 +440,7 @@ public final class TrainCommand implements Callable<Integer> {
                     @Override
                     public void onData(SliceIndex index, DataSplit parts) {
                         index.skipped().forEach(e -> err.println("skipped: " + e.getMessage()));
-                        o.println("data: " + index + System.lineSeparator() + "split: " + parts);
+                        o.println("data (" + index.source().format() + "): " + index + System.lineSeparator() + "split: " + parts);
                         if (!parts.validation().isEmpty() && parts.validation().size() < 5
                                 && config.run().select() == RunConfig.Selection.BEST_VAL) {
                             err.println("warning: validation holds only " + parts.validation().size() + " slice(s), so"
