@@ -115,7 +115,7 @@ public record Orientation(int[] axis, boolean[] flip) {
             int i = voxelAxisOf(j);
             double s = flip[i] ? -1 : 1;
             for (int r = 0; r < 3; r++) {
-                out[r * 4 + j] = s * affine[r * 4 + i];
+                out[r * 4 + j] = s * affine[r * 4 + i] + 0.0; // + 0.0: no negative zeros
                 if (flip[i]) {
                     origin[r] += affine[r * 4 + i] * (sides[i] - 1);
                 }
