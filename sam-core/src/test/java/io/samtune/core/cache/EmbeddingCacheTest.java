@@ -149,4 +149,37 @@ class EmbeddingCacheTest {
         }
         return d;
     }
+
+    @Test
+    void aSliceOfAVolumeIsKeyedOnWhatItShowsNotWhereItLies() throws Exception {
+        Path copy = tmp.resolve("moved/brats");
+        Files.createDirectories(copy);
+        try (Stream<Path> cases = Files.list(Fixtures.phantomVolumes().resolve("brats"))) {
+            for (Path c : cases.filter(Files::isDirectory).toList()) {
+                Path to = Files.createDirectories(copy.resolve(c.getFileName()));
+                try (Stream<Path> files = Files.list(c)) {
+                    for (Path f : files.toList()) {
+                        Files.copy(f, to.resolve(f.getFileName()));
+                    }
+                }
+            }
+        }
+        io.samtune.data.SourceOptions o = io.samtune.data.SourceOptions.defaults();
+        var original = io.samtune.data.SampleSources.open(Fixtures.phantomVolumes().resolve("brats"), o).scan(false);
+        var moved = io.samtune.data.SampleSources.open(copy, o).scan(false);
+        try (SamModel model = SamModel.load(Reference.file("tiny-sam.pth"),
+                SamConfig.fromJson(Reference.file("tiny-sam-config.json")), Device.cpu());
+             NDManager m = model.manager().newSubManager()) {
+            EmbeddingCache cache = new EmbeddingCache(tmp.resolve("cache"), model, IntensityWindow.parse("volume"), true);
+            float[] a = cache.get(original.info(5), m).embedding().toFloatArray();
+            float[] b = cache.get(moved.info(5), m).embedding().toFloatArray();
+            assertThat(cache.stats()).isEqualTo(new EmbeddingCache.Stats(1, 1, 0));
+            assertThat(b).containsExactly(a);
+            cache.get(moved.info(6), m);
+            assertThat(cache.stats().misses()).isEqualTo(2); // another slice of the same volume is another entry
+            EmbeddingCache perSlice = new EmbeddingCache(tmp.resolve("cache"), model, IntensityWindow.minMax(), true);
+            perSlice.get(original.info(5), m);
+            assertThat(perSlice.stats().misses()).isEqualTo(1); // another window, another entry
+        }
+    }
 }
