@@ -1,5 +1,6 @@
 package io.samtune.core;
 
+import io.samtune.data.BinaryMask;
 import io.samtune.data.BoxPrompt;
 import io.samtune.data.Sample;
 import io.samtune.data.PointPrompt;
@@ -40,11 +41,22 @@ public enum PromptMode {
      * @param rng randomness for the jitter; may be null when {@code boxJitter} is 0
      */
     public Prompt promptFor(Sample slice, int boxJitter, Random rng) {
-        BoxPrompt box = slice.box();
+        slice.box(); // an empty mask is refused naming the sample
+        return promptFor(slice.mask(), boxJitter, rng);
+    }
+
+    /**
+     * The prompt for a target mask (not empty).
+     *
+     * @param boxJitter largest move of each box side in pixels (0 for none)
+     * @param rng randomness for the jitter; may be null when {@code boxJitter} is 0
+     */
+    public Prompt promptFor(BinaryMask target, int boxJitter, Random rng) {
+        BoxPrompt box = BoxPrompt.fromMask(target);
         if (boxJitter > 0) {
-            box = box.jitter(boxJitter, rng, slice.width(), slice.height());
+            box = box.jitter(boxJitter, rng, target.width(), target.height());
         }
-        PointPrompt point = PointPrompt.interior(slice.mask());
+        PointPrompt point = PointPrompt.interior(target);
         return switch (this) {
             case BOX -> Prompt.of(box);
             case POINT -> Prompt.of(point);

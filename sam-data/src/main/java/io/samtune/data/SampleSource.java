@@ -35,6 +35,14 @@ public interface SampleSource {
     Sample load(SampleRef ref) throws IOException;
 
     /**
+     * The target mask of a sample, without its image when the source can (a training step whose
+     * embedding is cached needs only this); by default the whole sample is loaded.
+     */
+    default BinaryMask target(SampleRef ref) throws IOException {
+        return load(ref).mask();
+    }
+
+    /**
      * A SHA-256 over everything that decides the sample's image (file contents, channel, slice), so
      * that caches can key on what the model sees rather than where it was found.
      */

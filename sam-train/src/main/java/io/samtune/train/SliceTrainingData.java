@@ -7,6 +7,7 @@ import io.samtune.core.SamModel;
 import io.samtune.core.config.DataConfig;
 import io.samtune.core.image.IntensityWindow;
 import io.samtune.core.cache.EmbeddingCache;
+import io.samtune.data.BinaryMask;
 import io.samtune.data.Sample;
 import io.samtune.data.SampleRef;
 import java.io.IOException;
@@ -75,8 +76,17 @@ public final class SliceTrainingData implements TrainingData {
     @Override
     public TrainingExample load(int index, NDManager manager, Random rng) throws IOException {
         SampleRef info = slices.get(index);
+        if (cache != null) { // the image is only needed where the cache misses: the mask alone is read
+            BinaryMask target = info.source().target(info);
+            if (target.isEmpty()) {
+                throw new IllegalArgumentException(info.name() + " has an empty mask, so no prompt can be made from it;"
+                        + " keep only slices with a target (--slices tumour)");
+            }
+            ImageEmbedding e = cache.get(info, manager);
+            return new TrainingExample(info.name(), e, target, prompt.promptFor(target, boxJitter, rng));
+        }
         Sample slice = info.load();
-        ImageEmbedding e = cache != null ? cache.get(info, manager) : model.embed(slice, window, manager);
+        ImageEmbedding e = model.embed(slice, window, manager);
         return new TrainingExample(info.name(), e, slice.mask(), prompt.promptFor(slice, boxJitter, rng));
     }
 

@@ -17,7 +17,7 @@ import java.util.Map;
  */
 public final class FileDigests {
 
-    private static final int MAX_REMEMBERED = 64;
+    private static final int MAX_REMEMBERED = 8192;
 
     private record Key(Path file, long size, long modified) {
     }

@@ -1,6 +1,7 @@
 package io.samtune.data.nifti;
 
 import io.samtune.data.BinaryMask;
+import io.samtune.data.CroppedMask;
 import io.samtune.data.DatasetException;
 import io.samtune.data.LabelSet;
 import io.samtune.data.Sample;
@@ -65,6 +66,7 @@ public final class VolumeSource implements SampleSource {
             return size() > CASES_HELD;
         }
     };
+    private final Map<String, CroppedMask> targets = new java.util.concurrent.ConcurrentHashMap<>();
     private final Map<String, Integer> orientations = new TreeMap<>();
     private final TreeSet<Integer> labelsPresent = new TreeSet<>();
 
@@ -159,15 +161,18 @@ public final class VolumeSource implements SampleSource {
         int[] sides = labels.canonicalSides();
         List<SampleRef> refs = new ArrayList<>();
         for (int k = 0; k < sides[2]; k++) {
+            float[] slice = labels.axialSlice(k);
+            boolean[] mask = new boolean[slice.length];
             int area = 0;
-            for (float v : labels.axialSlice(k)) {
-                if (target.contains((int) v)) {
-                    area++;
-                }
+            for (int i = 0; i < slice.length; i++) {
+                mask[i] = target.contains((int) slice[i]);
+                area += mask[i] ? 1 : 0;
             }
             if (options.allSlices() || area >= options.minArea()) {
-                refs.add(new SampleRef(this, String.format(java.util.Locale.ROOT, "%s/z%03d", c.id(), k), c.id(), null,
-                        c.image(), k, sides[1], sides[0], "nifti"));
+                SampleRef ref = new SampleRef(this, String.format(java.util.Locale.ROOT, "%s/z%03d", c.id(), k), c.id(),
+                        null, c.image(), k, sides[1], sides[0], "nifti");
+                targets.put(ref.name(), new CroppedMask(new BinaryMask(sides[1], sides[0], mask)));
+                refs.add(ref);
             }
         }
         return refs;
@@ -252,6 +257,13 @@ public final class VolumeSource implements SampleSource {
             held.put(c.id(), l);
         }
         return l;
+    }
+
+    /** The target as the scan found it: no volume is read. */
+    @Override
+    public BinaryMask target(SampleRef ref) throws IOException {
+        CroppedMask m = targets.get(ref.name());
+        return m != null ? m.expand() : load(ref).mask();
     }
 
     @Override

@@ -198,6 +198,28 @@ public final class PngFolderSource implements SampleSource {
         return new Sample(ref, image, new BinaryMask(h, w, target), null);
     }
 
+    /** The target alone: only the mask file is read. */
+    @Override
+    public BinaryMask target(SampleRef ref) throws IOException {
+        Path mask;
+        synchronized (masks) {
+            mask = masks.get(ref.name());
+        }
+        float[][] m = read(mask);
+        int h = ref.height();
+        int w = ref.width();
+        if (m.length != h || m[0].length != w) {
+            throw new SampleFileException(mask, null, "changed size since the dataset was scanned");
+        }
+        boolean[] target = new boolean[h * w];
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                target[y * w + x] = m[y][x] > 0;
+            }
+        }
+        return new BinaryMask(h, w, target);
+    }
+
     @Override
     public byte[] imageDigest(SampleRef ref) throws IOException {
         return digests.of(ref.file());

@@ -51,6 +51,7 @@ class PhantomVolumesTest {
         for (SampleRef ref : index.infos()) {
             JsonObject g = golden.get(ref.name());
             Sample s = ref.load();
+            assertThat(source.target(ref)).as("the target without the image, " + ref.name()).isEqualTo(s.mask());
             assertThat(s.height()).as(ref.name()).isEqualTo(g.get("height").getAsInt());
             assertThat(s.width()).as(ref.name()).isEqualTo(g.get("width").getAsInt());
             assertThat(s.maskArea()).as(ref.name()).isEqualTo(g.get("area").getAsInt());

@@ -58,6 +58,7 @@ class VolumeLayoutsTest {
         SampleRef first = every.info(0);
         assertThat(first.slice()).isZero();
         assertThat(first.load().maskArea()).isZero();
+        assertThat(all.target(first).isEmpty()).isTrue();
         // golden: slice 28 of this case has 5 tumour pixels, 29 has 33
         SliceIndex big = SampleSources.open(BRATS, new SourceOptions("brats", null, null, "tumour", 6, null)).scan(false);
         assertThat(big.infos()).extracting(SampleRef::name).doesNotContain(id + "/z028").contains(id + "/z029");
