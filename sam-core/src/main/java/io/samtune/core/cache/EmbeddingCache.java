@@ -169,7 +169,8 @@ public final class EmbeddingCache {
                     continue;
                 } catch (IOException | RuntimeException e) {
                     corrupt.incrementAndGet();
-                    LOG.warn("cache entry {} for {} is unusable ({}); recomputing it", entry, sliceFile, e.getMessage());
+                    LOG.warn("cache entry {} for {} ({}) is unusable: {}; recomputing it", entry, sample.name(), sliceFile,
+                            e.getMessage());
                 }
             }
             missing.add(i);
@@ -251,7 +252,8 @@ public final class EmbeddingCache {
     }
 
     /** A CRC over an entry's header fields, to which the data is added: a changed size is caught too. */
-    private static CRC32 headerCrc(String key, boolean half, long[] shape, int ih, int iw, int oh, int ow) {
+    /** The checksum of an entry's header; the data follow into it. */
+    static CRC32 headerCrc(String key, boolean half, long[] shape, int ih, int iw, int oh, int ow) {
         ByteBuffer h = ByteBuffer.allocate(1 + 8 * shape.length + 16).order(ByteOrder.LITTLE_ENDIAN);
         h.put((byte) (half ? 1 : 0));
         for (long s : shape) {
@@ -303,8 +305,14 @@ public final class EmbeddingCache {
             }
             ByteBuffer data = b.slice().order(ByteOrder.LITTLE_ENDIAN);
             float[] values = new float[(int) n];
+            int notFinite = 0;
             for (int i = 0; i < values.length; i++) {
                 values[i] = half ? Half.toFloat(data.getShort()) : data.getFloat();
+                notFinite += Float.isFinite(values[i]) ? 0 : 1;
+            }
+            if (notFinite > 0) { // the checksum found no damage: the entry was written so, not by an encoder
+                throw new IOException(notFinite + " of its " + n + " values are not finite (NaN or infinite), which no"
+                        + " encoder of finite weights writes");
             }
             NDArray arr = target.create(values, new Shape(shape));
             return new ImageEmbedding(arr, ih, iw, oh, ow);

@@ -182,4 +182,48 @@ class EmbeddingCacheTest {
             assertThat(perSlice.stats().misses()).isEqualTo(1); // another window, another entry
         }
     }
+
+    @Test
+    void anEntryForgedWithNanValuesAndAValidChecksumIsRecomputed() throws Exception {
+        Path slice = Fixtures.phantoms().resolve("8.mat");
+        try (SamModel model = SamModel.load(Reference.file("tiny-sam.pth"),
+                SamConfig.fromJson(Reference.file("tiny-sam-config.json")), Device.cpu());
+             NDManager m = model.manager().newSubManager()) {
+            EmbeddingCache cache = new EmbeddingCache(tmp, model, IntensityWindow.minMax(), false);
+            float[] good = cache.get(FigshareSource.refOf(slice), m).embedding().toFloatArray();
+            Path entry = entries(tmp).get(0);
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(Files.readAllBytes(entry));
+            b.position(8);
+            byte[] keyBytes = new byte[b.getShort() & 0xffff];
+            b.get(keyBytes);
+            boolean half = b.get() != 0;
+            long[] shape = new long[b.getInt()];
+            for (int i = 0; i < shape.length; i++) {
+                shape[i] = b.getLong();
+            }
+            int ih = b.getInt();
+            int iw = b.getInt();
+            int oh = b.getInt();
+            int ow = b.getInt();
+            int crcAt = b.position();
+            b.getLong();
+            int len = b.getInt();
+            int dataAt = b.position();
+            java.nio.ByteBuffer data = java.nio.ByteBuffer.wrap(b.array(), dataAt, len).slice()
+                    .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < len / 4; i += 97) {
+                data.putFloat(i * 4, Float.NaN);
+            }
+            java.util.zip.CRC32 crc = EmbeddingCache.headerCrc(new String(keyBytes, java.nio.charset.StandardCharsets.UTF_8),
+                    half, shape, ih, iw, oh, ow);
+            crc.update(b.array(), dataAt, len);
+            b.putLong(crcAt, crc.getValue());
+            Files.write(entry, b.array());
+            float[] again = cache.get(FigshareSource.refOf(slice), m).embedding().toFloatArray();
+            assertThat(cache.stats().corrupt()).isEqualTo(1);
+            assertThat(again).containsExactly(good);
+            assertThat(cache.get(FigshareSource.refOf(slice), m).embedding().toFloatArray()).containsExactly(good);
+            assertThat(cache.stats().corrupt()).isEqualTo(1); // rewritten: the next read is a plain hit
+        }
+    }
 }
