@@ -122,6 +122,11 @@ public final class PredictCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--data makes each slice's prompt from its own mask (--prompt);"
                         + " --box, --point, --mask-input and --overlay are for --image");
             }
+            String outName = out.getFileName() == null ? "" : out.getFileName().toString().toLowerCase(Locale.ROOT);
+            if (image != null && !outName.endsWith(".npz") && !outName.endsWith(".png")) {
+                throw new IllegalArgumentException("--out " + out + ": name it .npz (masks, scores and low-res logits) or"
+                        + " .png (the best mask as a picture); the format follows the extension");
+            }
             if (data == null && boxList.isEmpty() && pointList.isEmpty() && maskInput == null) {
                 throw new IllegalArgumentException("give a prompt: --box, --point or --mask-input");
             }

@@ -195,6 +195,16 @@ class PredictCommandTest {
         assertThat(c.exit()).isEqualTo(1);
         assertThat(c.err()).contains("absent.pth: checkpoint file not found");
         assertThat(out).doesNotExist();
+
+        // the format follows the extension: anything but .npz and .png is refused, nothing written
+        for (String name : new String[] {"x.jpg", "x", "x.npy"}) {
+            List<String> jpg = base(image, tmp.resolve(name));
+            jpg.addAll(List.of("--box", "1,2,3,4"));
+            CommandResult j = run(jpg.toArray(String[]::new));
+            assertThat(j.exit()).as(name).isEqualTo(2);
+            assertThat(j.err()).contains("--out " + tmp.resolve(name) + ": name it .npz").contains(".png");
+            assertThat(tmp.resolve(name)).doesNotExist();
+        }
     }
 
     @Test
