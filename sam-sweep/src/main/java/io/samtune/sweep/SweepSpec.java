@@ -57,6 +57,9 @@ public record SweepSpec(TrainingConfig base, JsonObject space, int samples, long
         }
     }
 
+    /** The largest {@code base} settings file read, bytes. */
+    static final long MAX_BASE_BYTES = 16L << 20;
+
     /**
      * A spec from JSON.
      *
@@ -73,6 +76,14 @@ public record SweepSpec(TrainingConfig base, JsonObject space, int samples, long
         if (baseJson.isJsonPrimitive()) {
             Path runJson = dir.resolve(baseJson.getAsString());
             try {
+                if (!Files.isRegularFile(runJson)) {
+                    throw new IOException(Files.exists(runJson) ? "it is not a regular file (a folder, pipe or device?)"
+                            : "file not found");
+                }
+                if (Files.size(runJson) > MAX_BASE_BYTES) {
+                    throw new IOException("it is " + Files.size(runJson) + " bytes, more than a run's settings ("
+                            + MAX_BASE_BYTES + ")");
+                }
                 JsonObject run = JsonParser.parseString(Files.readString(runJson)).getAsJsonObject();
                 base = TrainingConfig.fromJson(run.has("settings") ? run.get("settings") : run);
             } catch (IOException | RuntimeException e) {

@@ -83,4 +83,21 @@ class SweepSpecTest {
         assertThatThrownBy(() -> SweepSpec.fromJson(JsonParser.parseString("{\"space\": {}}"), tmp))
                 .hasMessageContaining("sweep.base is missing");
     }
+
+    @Test
+    void aBaseThatIsAPipeADeviceOrHugeIsRefusedWithoutReadingIt() throws Exception {
+        Path fifo = tmp.resolve("base.fifo");
+        assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+        for (String base : new String[] {fifo.toString(), "/dev/zero", tmp.toString()}) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> SweepSpec.fromJson(JsonParser.parseString(
+                    spec("\"" + base + "\"")), tmp)).hasMessageContaining("sweep.base " + base)
+                    .hasMessageContaining("not a regular file");
+        }
+        java.nio.file.Path big = tmp.resolve("big.json");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(big.toFile(), "rw")) {
+            f.setLength(SweepSpec.MAX_BASE_BYTES + 1);
+        }
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SweepSpec.fromJson(JsonParser.parseString(
+                spec("\"big.json\"")), tmp)).hasMessageContaining("more than a run's settings");
+    }
 }

@@ -66,6 +66,10 @@ public final class SamCheckpoint {
     /** The format of a checkpoint file, from its first bytes. */
     public static Format detect(Path file) throws CheckpointException {
         byte[] head;
+        if (Files.exists(file) && !Files.isRegularFile(file)) { // a pipe would block the read forever
+            throw new CheckpointException(file, "is not a regular file (a folder, pipe or device?); a checkpoint is a"
+                    + " .pth or .safetensors file");
+        }
         try (InputStream in = Files.newInputStream(file)) {
             head = in.readNBytes(16);
         } catch (NoSuchFileException e) {

@@ -33,6 +33,9 @@ public final class Sha256 {
     public static String of(Path file) throws IOException {
         java.nio.file.attribute.BasicFileAttributes a = Files.readAttributes(file,
                 java.nio.file.attribute.BasicFileAttributes.class);
+        if (!a.isRegularFile()) { // a pipe would block the read forever, a device never end
+            throw new IOException(file + ": is not a regular file (a folder, pipe or device?); give a file");
+        }
         String id = file.toAbsolutePath().normalize() + "|" + a.size() + "|" + a.lastModifiedTime().toMillis();
         String known = TAKEN.get(id);
         if (known != null) {
