@@ -46,7 +46,14 @@ public final class ConfigJson {
 
     /** A string, or {@code fallback} when absent. */
     public String string(String key, String fallback) {
-        return has(key) ? primitive(key, "a string").getAsString() : fallback;
+        if (!has(key)) {
+            return fallback;
+        }
+        JsonPrimitive p = primitive(key, "a string");
+        if (!p.isString()) {
+            throw wrong(key, "a string (in quotes)");
+        }
+        return p.getAsString();
     }
 
     /** A path, or {@code fallback} when absent. */
@@ -63,12 +70,13 @@ public final class ConfigJson {
         if (p.isNumber()) {
             return p.getAsDouble();
         }
-        // gson writes NaN and infinities as strings when allowed; accept them back
-        try {
-            return Double.parseDouble(p.getAsString());
-        } catch (NumberFormatException e) {
-            throw wrong(key, "a number");
-        }
+        // gson writes NaN and infinities as strings when allowed; accept them back, and no other string
+        return switch (p.getAsString()) {
+            case "NaN" -> Double.NaN;
+            case "Infinity" -> Double.POSITIVE_INFINITY;
+            case "-Infinity" -> Double.NEGATIVE_INFINITY;
+            default -> throw wrong(key, "a number (without quotes)");
+        };
     }
 
     /** A whole number, or {@code fallback} when absent. */
@@ -77,6 +85,9 @@ public final class ConfigJson {
             return fallback;
         }
         JsonPrimitive p = primitive(key, "a whole number");
+        if (!p.isNumber()) {
+            throw wrong(key, "a whole number (without quotes)");
+        }
         try {
             return p.getAsBigDecimal().longValueExact();
         } catch (ArithmeticException | NumberFormatException e) {

@@ -44,12 +44,7 @@ public record SweepSpec(TrainingConfig base, JsonObject space, int samples, long
 
     /** Reads a spec file; {@code base} may be a path (to a run's run.json) relative to the spec. */
     public static SweepSpec read(Path file) throws IOException {
-        JsonElement json;
-        try {
-            json = JsonParser.parseString(Files.readString(file));
-        } catch (RuntimeException e) {
-            throw new IOException(file + ": not JSON: " + e.getMessage(), e);
-        }
+        JsonElement json = io.samtune.data.StrictJson.read(file);
         try {
             return fromJson(json, file.toAbsolutePath().getParent());
         } catch (IllegalArgumentException e) {
@@ -84,7 +79,11 @@ public record SweepSpec(TrainingConfig base, JsonObject space, int samples, long
                     throw new IOException("it is " + Files.size(runJson) + " bytes, more than a run's settings ("
                             + MAX_BASE_BYTES + ")");
                 }
-                JsonObject run = JsonParser.parseString(Files.readString(runJson)).getAsJsonObject();
+                JsonElement parsed = io.samtune.data.StrictJson.read(runJson);
+                if (!parsed.isJsonObject()) {
+                    throw new IOException("it is not a JSON object");
+                }
+                JsonObject run = parsed.getAsJsonObject();
                 base = TrainingConfig.fromJson(run.has("settings") ? run.get("settings") : run);
             } catch (IOException | RuntimeException e) {
                 throw new IllegalArgumentException("sweep.base " + runJson + " cannot be read: " + e.getMessage());

@@ -82,6 +82,13 @@ public final class Provenance {
         } else {
             compare(out, "split", saved.get("split"), now.get("split"), "");
         }
+        String folders = "";
+        com.google.gson.JsonElement savedFolder = folder(saved);
+        com.google.gson.JsonElement nowFolder = folder(now);
+        if (savedFolder != null && !savedFolder.equals(nowFolder)) {
+            folders = "; trained on " + text(savedFolder) + ", given " + text(nowFolder)
+                    + " (resume with the data it was trained on)";
+        }
         for (String part : List.of("train", "validation", "test")) {
             java.util.Map<String, String> a = hashes(saved.getAsJsonArray(part));
             java.util.Map<String, String> b = hashes(now.getAsJsonArray(part));
@@ -100,10 +107,20 @@ public final class Provenance {
                 }
                 out.add(part + " part: " + which.size() + " file(s) differ: "
                         + String.join(", ", which.subList(0, Math.min(5, which.size())))
-                        + (which.size() > 5 ? ", ..." : ""));
+                        + (which.size() > 5 ? ", ..." : "") + folders);
             }
         }
         return out;
+    }
+
+    private static com.google.gson.JsonElement folder(JsonObject run) {
+        if (run.has("settings") && run.get("settings").isJsonObject()) {
+            JsonObject settings = run.getAsJsonObject("settings");
+            if (settings.has("data") && settings.get("data").isJsonObject()) {
+                return settings.getAsJsonObject("data").get("folder");
+            }
+        }
+        return null;
     }
 
     private static void compare(List<String> out, String what, com.google.gson.JsonElement saved,

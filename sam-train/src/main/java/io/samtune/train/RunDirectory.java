@@ -282,7 +282,7 @@ public final class RunDirectory {
     /** Reads {@code run.json}. */
     public JsonObject readRunInfo() throws IOException {
         try {
-            return JsonParser.parseString(Files.readString(file(RUN))).getAsJsonObject();
+            return io.samtune.data.StrictJson.read(file(RUN)).getAsJsonObject();
         } catch (RuntimeException e) {
             throw new IOException(file(RUN) + " is not a samtune run.json: " + e.getMessage(), e);
         }

@@ -27,7 +27,12 @@ public final class Commands {
         cl.setParameterExceptionHandler((e, args) -> {
             CommandLine failed = e.getCommandLine();
             PrintWriter err = failed.getErr();
-            err.println("error: " + e.getMessage());
+            String suggestion = "";
+            if (e instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+                suggestion = "; did you mean " + String.join(" or ", u.getSuggestions().subList(0,
+                        Math.min(3, u.getSuggestions().size()))) + "?";
+            }
+            err.println("error: " + e.getMessage() + suggestion);
             err.println("see " + failed.getCommandSpec().qualifiedName() + " --help");
             err.flush();
             return 2;

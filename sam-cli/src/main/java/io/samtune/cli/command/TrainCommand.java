@@ -333,9 +333,9 @@ public final class TrainCommand implements Callable<Integer> {
         }
         JsonElement settings;
         try {
-            JsonObject run = JsonParser.parseString(Files.readString(f)).getAsJsonObject();
+            JsonObject run = io.samtune.data.StrictJson.read(f).getAsJsonObject();
             settings = run.get("settings");
-        } catch (RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException("--settings " + f + " is not a samtune run.json: " + e.getMessage());
         }
         if (settings == null) {

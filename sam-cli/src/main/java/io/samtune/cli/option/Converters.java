@@ -26,15 +26,26 @@ public final class Converters {
         }
     }
 
+    /** A parser whose refusal is shown as its own message, without the exception's class. */
+    private static <T> CommandLine.ITypeConverter<T> plain(java.util.function.Function<String, T> parse) {
+        return s -> {
+            try {
+                return parse.apply(s);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        };
+    }
+
     /** Registers every converter on a command line (and its subcommands). */
     public static CommandLine register(CommandLine cl) {
-        return cl.registerConverter(PromptMode.class, PromptMode::parse)
-                .registerConverter(IntensityWindow.class, IntensityWindow::parse)
-                .registerConverter(OptimizationConfig.Loss.class, OptimizationConfig.Loss::parse)
-                .registerConverter(OptimizationConfig.Algorithm.class, OptimizationConfig.Algorithm::parse)
-                .registerConverter(LearningRateSchedule.Kind.class, LearningRateSchedule.Kind::parse)
-                .registerConverter(RunConfig.Selection.class, RunConfig.Selection::parse)
-                .registerConverter(DataSplit.Part.class, DataSplit.Part::parse)
+        return cl.registerConverter(PromptMode.class, plain(PromptMode::parse))
+                .registerConverter(IntensityWindow.class, plain(IntensityWindow::parse))
+                .registerConverter(OptimizationConfig.Loss.class, plain(OptimizationConfig.Loss::parse))
+                .registerConverter(OptimizationConfig.Algorithm.class, plain(OptimizationConfig.Algorithm::parse))
+                .registerConverter(LearningRateSchedule.Kind.class, plain(LearningRateSchedule.Kind::parse))
+                .registerConverter(RunConfig.Selection.class, plain(RunConfig.Selection::parse))
+                .registerConverter(DataSplit.Part.class, plain(DataSplit.Part::parse))
                 .registerConverter(DeviceSpec.class, s -> {
                     try {
                         Engines.device(s);

@@ -94,4 +94,20 @@ class OwnDataTrainTest {
         JsonObject settings = JsonParser.parseString(Files.readString(run.resolve(RunDirectory.RUN))).getAsJsonObject();
         assertThat(settings.toString()).contains(png.toString());
     }
+
+    @Test
+    void resumingOnOtherDataNamesBothFolders() throws Exception {
+        Path png = Fixtures.phantomVolumes().resolve("png");
+        Path demo = Fixtures.demo();
+        Path run = tmp.resolve("moved-run");
+        List<String> a = common(png, run);
+        a.addAll(List.of("--steps", "1", "--checkpoint-every", "1"));
+        CommandResult first = CommandResult.of(TrainCommand::run, a.toArray(String[]::new));
+        assertThat(first.exit()).as(first.err()).isZero();
+        List<String> b = common(demo, run);
+        b.addAll(List.of("--steps", "2", "--resume"));
+        CommandResult other = CommandResult.of(TrainCommand::run, b.toArray(String[]::new));
+        assertThat(other.exit()).isNotZero();
+        assertThat(other.err()).contains("trained on " + png).contains("given " + demo);
+    }
 }

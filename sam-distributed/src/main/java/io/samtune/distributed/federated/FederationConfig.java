@@ -127,12 +127,7 @@ public record FederationConfig(String site, String bindHost, int bindPort, List<
         if (!Files.isRegularFile(file)) {
             throw new IOException(file + ": no such federation file (see README, Federated training)");
         }
-        JsonElement json;
-        try {
-            json = JsonParser.parseString(Files.readString(file));
-        } catch (RuntimeException e) {
-            throw new IOException(file + ": not valid JSON: " + e.getMessage(), e);
-        }
+        JsonElement json = io.samtune.data.StrictJson.read(file);
         try {
             FederationConfig c = fromJson(json);
             Path base = file.toAbsolutePath().getParent();
