@@ -188,10 +188,15 @@ public final class ClusterTls {
         if (!Files.isRegularFile(file)) {
             throw new IOException(file + ": certificate not found");
         }
+        if (Files.size(file) > 1 << 20) {
+            throw new IOException(file + ": is " + Files.size(file) + " bytes, not a PEM certificate (a few kB)");
+        }
         try (InputStream in = Files.newInputStream(file)) {
             return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
         } catch (GeneralSecurityException | ClassCastException e) {
-            throw new IOException(file + ": not a PEM certificate: " + e.getMessage(), e);
+            // the JDK's own words ("Empty input", "Could not parse certificate") say nothing to a user
+            throw new IOException(file + ": not a PEM certificate (a text file starting with -----BEGIN CERTIFICATE-----,"
+                    + " as samtune certs writes); give the consortium's ca.pem", e);
         }
     }
 
