@@ -34,7 +34,7 @@ public final class Samtune implements Runnable {
 
     /** Entry point of the {@code samtune} launcher. */
     public static void main(String[] args) {
-        System.exit(Commands.commandLine(new Samtune()).execute(args));
+        System.exit(Commands.execute(new Samtune(), args));
     }
 
     @Override

@@ -49,6 +49,18 @@ public final class Commands {
         return m;
     }
 
+    /**
+     * Runs a command on the process's own output, flushing it before the exit code is returned (a
+     * table printed without a line end would otherwise be lost at {@code System.exit}).
+     */
+    public static int execute(Object command, String[] args) {
+        CommandLine cl = commandLine(command);
+        int code = cl.execute(args);
+        cl.getOut().flush();
+        cl.getErr().flush();
+        return code;
+    }
+
     /** Runs a command with these writers and arguments; returns its exit code. */
     public static int run(Object command, PrintWriter out, PrintWriter err, String... args) {
         return commandLine(command).setOut(out).setErr(err).execute(args);

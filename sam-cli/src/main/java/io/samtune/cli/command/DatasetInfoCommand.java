@@ -69,7 +69,7 @@ public final class DatasetInfoCommand implements Callable<Integer> {
 
     /** Entry point. */
     public static void main(String[] args) {
-        System.exit(Commands.commandLine(new DatasetInfoCommand()).execute(args));
+        System.exit(Commands.execute(new DatasetInfoCommand(), args));
     }
 
     @Override

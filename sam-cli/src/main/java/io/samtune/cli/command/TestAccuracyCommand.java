@@ -91,7 +91,7 @@ public final class TestAccuracyCommand implements Callable<Integer> {
 
     /** Entry point. */
     public static void main(String[] args) {
-        System.exit(Commands.commandLine(new TestAccuracyCommand()).execute(args));
+        System.exit(Commands.execute(new TestAccuracyCommand(), args));
     }
 
     /** The newest {@code runs/*} folder holding a best decoder, or null. */

@@ -189,7 +189,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** Entry point. */
     public static void main(String[] args) {
-        System.exit(Commands.commandLine(new TrainCommand()).execute(args));
+        System.exit(Commands.execute(new TrainCommand(), args));
     }
 
     private boolean given(String option) {

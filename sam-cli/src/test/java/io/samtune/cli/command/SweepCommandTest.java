@@ -121,6 +121,13 @@ class SweepCommandTest {
         CommandResult summary = sweep("--out", array.toString(), "--summary");
         assertThat(summary.exit()).as(summary.err()).isZero();
         sameTable(table(array), rows);
+        // as a process, the table reaches stdout before the process exits
+        Process shown = new ProcessBuilder(JavaProcess.command(io.samtune.cli.Samtune.class, "sweep", "--out",
+                array.toString(), "--summary")).redirectErrorStream(false).start();
+        String printed = new String(shown.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(shown.waitFor()).isZero();
+        assertThat(printed).isEqualTo(summary.out());
+        assertThat(printed).contains("trial").contains("best:");
 
         // two sweep processes share the trials through a rendezvous folder; one is killed with
         // SIGKILL while it trains, and the other takes its trial over: the same table again
