@@ -135,7 +135,12 @@ public final class PredictCommand implements Callable<Integer> {
                         + " --point or --mask-input; give one box with points");
             }
             win = IntensityWindow.parse(window);
-            modelConfig = model.apply(null, spec).build();
+            ModelConfig.Builder mb = model.apply(null, spec);
+            io.samtune.core.SamConfig recorded = model.hasConfig() ? null : runSizes();
+            if (recorded != null) { // the run knows its model's sizes: they win over what the file suggests
+                mb.optSizes(recorded);
+            }
+            modelConfig = mb.build();
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -191,6 +196,28 @@ public final class PredictCommand implements Callable<Integer> {
         } catch (IOException e) {
             err.println("error: " + e.getMessage());
             return 1;
+        }
+    }
+
+    /** The model sizes a {@code --decoder} run folder recorded in its run.json, or null. */
+    private io.samtune.core.SamConfig runSizes() {
+        if (decoder == null || !java.nio.file.Files.isDirectory(decoder)) {
+            return null;
+        }
+        Path run = decoder.resolve(io.samtune.train.RunDirectory.RUN);
+        if (!java.nio.file.Files.isRegularFile(run)) {
+            return null;
+        }
+        try {
+            com.google.gson.JsonElement json = io.samtune.data.StrictJson.read(run);
+            if (json.isJsonObject() && json.getAsJsonObject().has("model")
+                    && json.getAsJsonObject().get("model").isJsonObject()) {
+                return io.samtune.core.SamConfig.fromJson(json.getAsJsonObject().getAsJsonObject("model"));
+            }
+            return null;
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("--decoder " + decoder + ": its " + run.getFileName()
+                    + " cannot be read (" + e.getMessage() + "); give the sizes with --config");
         }
     }
 

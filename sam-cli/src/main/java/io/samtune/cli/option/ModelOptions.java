@@ -27,6 +27,11 @@ public final class ModelOptions {
         return checkpoint != null;
     }
 
+    /** True when {@code --config} was given. */
+    public boolean hasConfig() {
+        return config != null;
+    }
+
     /** The device spec. */
     public String device() {
         return device.spec();

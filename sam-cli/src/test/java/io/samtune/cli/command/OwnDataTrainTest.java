@@ -91,6 +91,13 @@ class OwnDataTrainTest {
         assertThat(p.exit()).as(p.err()).isZero();
         assertThat(tmp.resolve("masks/images/case_4100.png")).isRegularFile();
         assertThat(Files.readString(tmp.resolve("masks/predictions.csv")).lines()).hasSize(9);
+        // without --config the run's recorded sizes are used, not a guess from the checkpoint (whose decoder head
+        // count is not in the weights): the same logits as with --config; the decoder file alone gives others
+        Path image = png.resolve("images/case_4100.png");
+        float[] sized = logits(predictOne(image, run, true, "sized.npz"));
+        assertThat(logits(predictOne(image, run, false, "recorded.npz"))).containsExactly(sized);
+        assertThat(logits(predictOne(image, run.resolve(RunDirectory.DECODER_BEST), false, "guessed.npz")))
+                .isNotEqualTo(sized);
         JsonObject settings = JsonParser.parseString(Files.readString(run.resolve(RunDirectory.RUN))).getAsJsonObject();
         assertThat(settings.toString()).contains(png.toString());
     }
@@ -109,5 +116,26 @@ class OwnDataTrainTest {
         CommandResult other = CommandResult.of(TrainCommand::run, b.toArray(String[]::new));
         assertThat(other.exit()).isNotZero();
         assertThat(other.err()).contains("trained on " + png).contains("given " + demo);
+    }
+
+    Path predictOne(Path image, Path decoder, boolean config, String name) {
+        List<String> a = new java.util.ArrayList<>(List.of("--image", image.toString(), "--box", "100,70,190,130",
+                "--checkpoint", Reference.file("tiny-sam.pth").toString(), "--device", "cpu",
+                "--decoder", decoder.toString(), "--out", tmp.resolve(name).toString()));
+        if (config) {
+            a.addAll(List.of("--config", Reference.file("tiny-sam-config.json").toString()));
+        }
+        CommandResult r = CommandResult.of(PredictCommand::run, a.toArray(String[]::new));
+        assertThat(r.exit()).as(r.err()).isZero();
+        return tmp.resolve(name);
+    }
+
+    static float[] logits(Path npz) throws Exception {
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(ai.djl.Device.cpu());
+             java.io.InputStream in = Files.newInputStream(npz)) {
+            ai.djl.ndarray.NDList list = ai.djl.ndarray.NDList.decode(m, in);
+            return list.get("low_res_logits") != null ? list.get("low_res_logits").toFloatArray()
+                    : list.get(list.size() - 1).toFloatArray();
+        }
     }
 }
