@@ -37,4 +37,22 @@ class CliMessagesTest {
         Result window = run("train", "--window", "wide");
         assertThat(window.err()).contains("window must be 'minmax'").doesNotContain("java.lang");
     }
+
+    @Test
+    void anEncoderFoundDamagedWhenFirstNeededIsOneLineInEveryCommand(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp)
+            throws Exception {
+        java.nio.file.Path bad = io.samtune.core.Reference.damagedEncoder(tmp);
+        String config = io.samtune.core.Reference.file("tiny-sam-config.json").toString();
+        String slice = io.samtune.data.Fixtures.demo().resolve("1.mat").toString();
+        Result predict = run("predict", "--image", slice, "--box", "250,100,340,190", "--checkpoint", bad.toString(),
+                "--config", config, "--device", "cpu", "--out", tmp.resolve("p.npz").toString());
+        Result score = run("test-accuracy", "--data", io.samtune.data.Fixtures.demo().toString(), "--checkpoint",
+                bad.toString(), "--config", config, "--device", "cpu", "--cache", tmp.resolve("cache").toString(),
+                "--out", tmp.resolve("report").toString());
+        for (Result r : new Result[] {predict, score}) {
+            assertThat(r.exit()).isEqualTo(1);
+            assertThat(r.err()).contains("error: " + bad).contains("image_encoder.").doesNotContain("Exception")
+                    .doesNotContain("\tat ");
+        }
+    }
 }

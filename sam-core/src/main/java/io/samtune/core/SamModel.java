@@ -198,7 +198,9 @@ public final class SamModel implements AutoCloseable {
             org.slf4j.LoggerFactory.getLogger(SamModel.class).info("read the image encoder of {} (a slice was not in the"
                     + " embedding cache)", source);
         } catch (CheckpointException e) {
-            throw new IllegalStateException(e.getMessage(), e);
+            // the same one line an eager load gives, unchecked because encoding declares no I/O; the embedding
+            // cache and every command hand its CheckpointException on as it is
+            throw new java.io.UncheckedIOException(e.getMessage(), e);
         }
     }
 

@@ -51,4 +51,21 @@ class DeferredEncoderTest {
             assertThat(actual).containsExactly(expected);
         }
     }
+
+    @Test
+    void aDamagedEncoderReadOnlyWhenNeededIsRefusedAsAnEagerLoadRefusesIt() throws Exception {
+        Path bad = Reference.damagedEncoder(tmp);
+        SamConfig sizes = SamConfig.fromJson(Reference.file("tiny-sam-config.json"));
+        String eager = org.assertj.core.api.Assertions.catchThrowable(() -> SamModel.load(bad, sizes, Device.cpu()))
+                .getMessage();
+        org.assertj.core.api.Assertions.assertThat(eager).contains(bad.toString()).contains("image_encoder.");
+        try (SamModel lazy = SamModel.loadDeferringEncoder(bad, sizes, Device.cpu());
+             ai.djl.ndarray.NDManager m = lazy.manager().newSubManager()) {
+            io.samtune.core.cache.EmbeddingCache cache = new io.samtune.core.cache.EmbeddingCache(tmp.resolve("cache"),
+                    lazy, IntensityWindow.minMax(), true);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> cache.get(
+                    io.samtune.data.figshare.FigshareSource.refOf(Fixtures.phantoms().resolve("2.mat")), m))
+                    .isInstanceOf(io.samtune.core.checkpoint.CheckpointException.class).hasMessage(eager);
+        }
+    }
 }

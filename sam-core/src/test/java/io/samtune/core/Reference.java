@@ -46,4 +46,23 @@ public final class Reference {
         double d = maxAbsDiff(actual, expected);
         assertThat(d).as("max |java - reference| for " + expected.getName()).isLessThanOrEqualTo(TOLERANCE);
     }
+    /** A copy of the tiny checkpoint, as safetensors, with one image-encoder value NaN. */
+    public static Path damagedEncoder(Path dir) throws Exception {
+        Path out = dir.resolve("damaged-encoder.safetensors");
+        try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager(ai.djl.Device.cpu());
+             io.samtune.core.checkpoint.StateDict sd = io.samtune.core.checkpoint.SamCheckpoint.load(
+                     file("tiny-sam.pth"), m)) {
+            java.util.Map<String, ai.djl.ndarray.NDArray> all = new java.util.TreeMap<>();
+            for (String k : sd.keys()) {
+                all.put(k, sd.get(k));
+            }
+            String name = all.keySet().stream().filter(k -> k.startsWith("image_encoder.")).findFirst().orElseThrow();
+            float[] v = all.get(name).toFloatArray();
+            v[0] = Float.NaN;
+            all.put(name, m.create(v, all.get(name).getShape()));
+            io.samtune.core.checkpoint.Safetensors.write(all, java.util.Map.of(), out, false);
+        }
+        return out;
+    }
+
 }

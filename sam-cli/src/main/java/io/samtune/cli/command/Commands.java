@@ -37,6 +37,17 @@ public final class Commands {
             err.flush();
             return 2;
         });
+        // an I/O refusal that surfaces unchecked (an encoder read when first needed, found damaged) is the same
+        // one line as when it is found at start, not a stack trace
+        cl.setExecutionExceptionHandler((e, failed, parsed) -> {
+            if (e instanceof java.io.UncheckedIOException || e instanceof java.io.IOException) {
+                String message = e instanceof java.io.UncheckedIOException u ? u.getCause().getMessage() : e.getMessage();
+                failed.getErr().println("error: " + message);
+                failed.getErr().flush();
+                return 1;
+            }
+            throw e;
+        });
         return cl;
     }
 

@@ -181,7 +181,12 @@ public final class EmbeddingCache {
             for (int i : missing) {
                 images.add(SamModel.toRgb(samples.get(i).load(), window));
             }
-            java.util.List<ImageEmbedding> computed = model.embed(images, target);
+            java.util.List<ImageEmbedding> computed;
+            try {
+                computed = model.embed(images, target);
+            } catch (java.io.UncheckedIOException e) { // an encoder read only now, found damaged: its own refusal
+                throw e.getCause();
+            }
             for (int j = 0; j < missing.size(); j++) {
                 misses.incrementAndGet();
                 ImageEmbedding e = computed.get(j);
