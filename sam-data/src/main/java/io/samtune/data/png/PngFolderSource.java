@@ -176,26 +176,17 @@ public final class PngFolderSource implements SampleSource {
 
     @Override
     public Sample load(SampleRef ref) throws IOException {
-        Path mask;
-        synchronized (masks) {
-            mask = masks.get(ref.name());
-        }
         float[][] img = read(ref.file());
-        float[][] m = read(mask);
         int h = ref.height();
         int w = ref.width();
-        if (img.length != h || img[0].length != w || m.length != h || m[0].length != w) {
+        if (img.length != h || img[0].length != w) {
             throw new SampleFileException(ref.file(), null, "changed size since the dataset was scanned");
         }
         float[] image = new float[h * w];
-        boolean[] target = new boolean[h * w];
         for (int y = 0; y < h; y++) {
-            for (int x = 0; x < w; x++) {
-                image[y * w + x] = img[y][x];
-                target[y * w + x] = m[y][x] > 0;
-            }
+            System.arraycopy(img[y], 0, image, y * w, w);
         }
-        return new Sample(ref, image, new BinaryMask(h, w, target), null);
+        return new Sample(ref, image, target(ref), null);
     }
 
     /** The target alone: only the mask file is read. */
