@@ -52,6 +52,9 @@ public record SweepSpec(TrainingConfig base, JsonObject space, int samples, long
         }
     }
 
+    /** The most trials one sweep makes. */
+    public static final int MAX_TRIALS = 10_000;
+
     /** The largest {@code base} settings file read, bytes. */
     static final long MAX_BASE_BYTES = 16L << 20;
 
@@ -125,9 +128,22 @@ public record SweepSpec(TrainingConfig base, JsonObject space, int samples, long
         if (samples < 1 || maxEpochs < 1 || grace < 1 || factor < 2) {
             throw new IllegalArgumentException("samples, maxEpochs and gracePeriod must be >= 1 and reductionFactor >= 2");
         }
+        long trials = samples;
+        long gridPoints = 1;
         for (Map.Entry<String, JsonElement> e : space.getAsJsonObject().entrySet()) {
-            domain(e.getKey(), e.getValue()); // refuses a malformed key before any trial is made
+            JsonObject d = domain(e.getKey(), e.getValue()); // refuses a malformed key before any trial is made
             apply(base, e.getKey(), sampleOne(e.getKey(), e.getValue()));
+            if (d.has("grid")) { // counted, never multiplied past the bound: no list of them is made to count
+                gridPoints = Math.min(Long.MAX_VALUE / 2, gridPoints * d.getAsJsonArray("grid").size());
+                trials = Math.min(Long.MAX_VALUE / 2, trials * d.getAsJsonArray("grid").size());
+                gridPoints = Math.min(gridPoints, MAX_TRIALS + 1L);
+                trials = Math.min(trials, MAX_TRIALS + 1L);
+            }
+        }
+        if (trials > MAX_TRIALS) {
+            throw new IllegalArgumentException("the spec makes more than " + MAX_TRIALS + " trials (" + (gridPoints > MAX_TRIALS
+                    ? "over " + MAX_TRIALS : String.valueOf(gridPoints)) + " grid points x " + samples + " samples), more"
+                    + " than a sweep runs; shrink the grid or \"samples\", or split the search into several sweeps");
         }
         return new SweepSpec(base, space.getAsJsonObject(), samples, seed, metric, mode.equals("max"), type, maxEpochs,
                 grace, factor);

@@ -100,4 +100,28 @@ class SweepSpecTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> SweepSpec.fromJson(JsonParser.parseString(
                 spec("\"big.json\"")), tmp)).hasMessageContaining("more than a run's settings");
     }
+
+    @Test
+    void specsMakingMoreTrialsThanASweepRunsAreRefusedBeforeAnyIsMade() {
+        String huge = "{\"base\": " + base() + ", \"samples\": 2000000000, \"space\": {\"lr\": {\"loguniform\": [1e-5, 1e-2]}}}";
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SweepSpec.fromJson(JsonParser.parseString(huge), tmp))
+                .hasMessageContaining("more than " + SweepSpec.MAX_TRIALS + " trials (1 grid points x 2000000000 samples)");
+        StringBuilder grid = new StringBuilder("[");
+        for (int i = 0; i < 750; i++) {
+            grid.append(i == 0 ? "" : ", ").append(1e-5 * (i + 1));
+        }
+        grid.append("]");
+        StringBuilder ints = new StringBuilder("[");
+        for (int i = 0; i < 750; i++) {
+            ints.append(i == 0 ? "" : ", ").append(i);
+        }
+        ints.append("]");
+        String space = "{\"lr\": {\"grid\": " + grid + "}, \"weightDecay\": {\"grid\": " + grid + "}, \"seed\": {\"grid\": "
+                + ints + "}, \"warmup\": {\"grid\": " + ints + "}}";
+        String crossed = "{\"base\": " + base() + ", \"space\": " + space + "}";
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SweepSpec.fromJson(JsonParser.parseString(crossed), tmp))
+                .hasMessageContaining("over " + SweepSpec.MAX_TRIALS + " grid points");
+        String fits = "{\"base\": " + base() + ", \"samples\": 10, \"space\": {\"lr\": {\"grid\": [1e-4, 1e-3]}}}";
+        org.assertj.core.api.Assertions.assertThat(SweepSpec.fromJson(JsonParser.parseString(fits), tmp).trials()).hasSize(20);
+    }
 }
