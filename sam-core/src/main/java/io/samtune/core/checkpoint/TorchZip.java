@@ -80,6 +80,21 @@ final class TorchZip {
                 throw new CheckpointException(file, e.getMessage());
             }
             Map<String, ByteBuffer> storages = new HashMap<>();
+            // what the kept tensors need of each storage: no storage is read, or inflated, beyond it
+            Map<String, Long> needed = new HashMap<>();
+            long cap = maxTensorBytes();
+            for (Map.Entry<Object, Object> e : entries.entrySet()) {
+                String name = String.valueOf(e.getKey());
+                if (e.getValue() instanceof RestrictedUnpickler.TensorRef t && keep.test(name)) {
+                    long bytes = neededBytes(file, name, t);
+                    if (bytes > cap) {
+                        throw new CheckpointException(file, "tensor " + name + " needs " + bytes + " bytes of storage "
+                                + t.storage().key() + ", more than any SAM tensor (" + cap + "); refused as corrupt or"
+                                + " a compression bomb (raise -D" + MAX_TENSOR_BYTES_PROPERTY + "=N if it is real)");
+                    }
+                    needed.merge(t.storage().key(), bytes, Math::max);
+                }
+            }
             StateDict sd = new StateDict(manager);
             try {
                 for (Map.Entry<Object, Object> e : entries.entrySet()) {
@@ -95,7 +110,7 @@ final class TorchZip {
                     }
                     ByteBuffer storage = storages.get(t.storage().key());
                     if (storage == null) {
-                        storage = readStorage(zip, file, prefix, t.storage());
+                        storage = readStorage(zip, file, prefix, t.storage(), needed.get(t.storage().key()));
                         storages.put(t.storage().key(), storage);
                     }
                     sd.put(name, toFloatArray(storage, t.storage().dtype(), t.storage().numel(), t.offset(), t.size(),
@@ -124,8 +139,58 @@ final class TorchZip {
         }
     }
 
-    private static ByteBuffer readStorage(ZipFile zip, Path file, String prefix, RestrictedUnpickler.StorageRef ref)
-            throws IOException {
+    /** The property that raises {@link #DEFAULT_MAX_TENSOR_BYTES}. */
+    public static final String MAX_TENSOR_BYTES_PROPERTY = "samtune.maxTensorBytes";
+    /** The most bytes one tensor may need of its storage: far above SAM's largest (ViT-H, 26 MB). */
+    public static final long DEFAULT_MAX_TENSOR_BYTES = 512L << 20;
+
+    static long maxTensorBytes() {
+        String v = System.getProperty(MAX_TENSOR_BYTES_PROPERTY);
+        if (v == null || v.isBlank()) {
+            return DEFAULT_MAX_TENSOR_BYTES;
+        }
+        try {
+            long n = Long.parseLong(v.trim());
+            if (n >= 1) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(MAX_TENSOR_BYTES_PROPERTY + " must be a whole number >= 1, got '" + v + "'");
+    }
+
+    /** Bytes of its storage a tensor view reads: up to its last element; refused when it reads past the storage. */
+    static long neededBytes(Path file, String name, RestrictedUnpickler.TensorRef t) throws CheckpointException {
+        long[] size = t.size();
+        long[] st = t.stride() == null ? contiguousStrides(size) : t.stride();
+        try {
+            if (t.offset() < 0 || st.length != size.length) {
+                throw new ArithmeticException("offset or strides");
+            }
+            long last = t.offset();
+            for (int i = 0; i < size.length; i++) {
+                if (size[i] < 0 || st[i] < 0) {
+                    throw new ArithmeticException("negative size or stride");
+                }
+                if (size[i] == 0) {
+                    return 0;
+                }
+                last = Math.addExact(last, Math.multiplyExact(size[i] - 1, st[i]));
+            }
+            if (last >= t.storage().numel()) {
+                throw new CheckpointException(file, "tensor " + name + " reads element " + last + " of storage "
+                        + t.storage().key() + ", which holds " + t.storage().numel() + "; the file is corrupt");
+            }
+            return Math.multiplyExact(last + 1, (long) t.storage().dtype().bytes);
+        } catch (ArithmeticException e) {
+            throw new CheckpointException(file, "tensor " + name + " has an impossible view (" + e.getMessage()
+                    + "); the file is corrupt");
+        }
+    }
+
+    private static ByteBuffer readStorage(ZipFile zip, Path file, String prefix, RestrictedUnpickler.StorageRef ref,
+                                          long needed) throws IOException {
         String name = prefix + "data/" + ref.key();
         ZipEntry entry = zip.getEntry(name);
         if (entry == null) {
@@ -146,14 +211,12 @@ final class TorchZip {
             throw new CheckpointException(file, "storage " + name + " holds " + entry.getSize() + " bytes, expected "
                     + expected + " (" + ref.numel() + " x " + ref.dtype() + ")");
         }
-        ByteBuffer buf = ByteBuffer.allocateDirect(Math.toIntExact(expected)).order(ByteOrder.LITTLE_ENDIAN);
+        // only what the tensors need is allocated and inflated: a storage's claim costs nothing beyond that
+        ByteBuffer buf = ByteBuffer.allocateDirect(Math.toIntExact(needed)).order(ByteOrder.LITTLE_ENDIAN);
         byte[] chunk = new byte[1 << 16];
         try (InputStream in = zip.getInputStream(entry)) {
             int n;
-            while ((n = in.read(chunk)) > 0) {
-                if (n > buf.remaining()) {
-                    throw new CheckpointException(file, "storage " + name + " is longer than its " + expected + " bytes");
-                }
+            while (buf.hasRemaining() && (n = in.read(chunk, 0, Math.min(chunk.length, buf.remaining()))) > 0) {
                 buf.put(chunk, 0, n);
             }
         }

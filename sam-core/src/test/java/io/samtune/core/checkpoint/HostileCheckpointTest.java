@@ -110,9 +110,14 @@ class HostileCheckpointTest {
 
     /** A state dict {'w': tensor over storage '0' of {@code numel} floats, shape (numel,)}. */
     private static byte[] stateDict(long numel) {
+        return stateDict(numel, numel);
+    }
+
+    /** A state dict {'w': tensor of shape (size,) over storage '0' of {@code numel} floats}. */
+    private static byte[] stateDict(long numel, long size) {
         return pickle(0x80, 2, "}", text("w"), "ctorch._utils\n_rebuild_tensor_v2\n", "(",
                 "(", text("storage"), "ctorch\nFloatStorage\n", text("0"), text("cpu"), "J", le(numel, 4), "t", "Q",
-                "K", 0, "J", le(numel, 4), 0x85, "K", 1, 0x85, 0x89, "ccollections\nOrderedDict\n", ")", "R",
+                "K", 0, "J", le(size, 4), 0x85, "K", 1, 0x85, 0x89, "ccollections\nOrderedDict\n", ")", "R",
                 "t", "R", "s", ".");
     }
 
@@ -130,8 +135,36 @@ class HostileCheckpointTest {
     @Test
     void storagesClaimingGigabytesAreRefusedBeforeAllocation() throws Exception {
         refused(torchZip("bomb.pth", stateDict(1 << 28), "0", new byte[1 << 16], true), "compression bomb");
-        refused(torchZip("short.pth", stateDict(1 << 28), "0", new byte[16], false), "claims");
-        refused(torchZip("huge.pth", stateDict(Integer.MAX_VALUE), "0", new byte[16], false), "more than one tensor");
+        refused(torchZip("short.pth", stateDict(1 << 28), "0", new byte[16], false), "more than any SAM tensor");
+        refused(torchZip("huge.pth", stateDict(Integer.MAX_VALUE), "0", new byte[16], false), "more than any SAM tensor");
+        // within the per-tensor bound, the claim is still checked against the entry before anything is read
+        refused(torchZip("claim.pth", stateDict(1 << 20), "0", new byte[16], false), "claims");
+    }
+
+    @Test
+    void aStorageIsReadOnlyAsFarAsItsTensorsNeed() throws Exception {
+        // a storage claiming 32 M floats (128 MB, inflating from a zip entry of some 130 kB) of which the tensor
+        // views 10: 40 bytes are inflated and allocated, and the values are the storage's first ten
+        int numel = 32 << 20;
+        byte[] data = new byte[numel * 4];
+        ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN).putFloat(0, 1.5f).putFloat(36, -2f);
+        Path f = torchZip("view.pth", stateDict(numel, 10), "0", data, true);
+        data = null;
+        try (StateDict sd = SamCheckpoint.load(f, manager)) {
+            float[] v = sd.get("w").toFloatArray();
+            assertThat(v).hasSize(10);
+            assertThat(v[0]).isEqualTo(1.5f);
+            assertThat(v[9]).isEqualTo(-2f);
+        }
+        // a view past its storage is refused before reading
+        refused(torchZip("past.pth", stateDict(10, 11), "0", new byte[40], false), "reads element 10 of storage 0");
+        // the bound can be lowered (or raised) for one process
+        System.setProperty(TorchZip.MAX_TENSOR_BYTES_PROPERTY, "16");
+        try {
+            refused(torchZip("small.pth", stateDict(10, 10), "0", new byte[40], false), "-Dsamtune.maxTensorBytes=N");
+        } finally {
+            System.clearProperty(TorchZip.MAX_TENSOR_BYTES_PROPERTY);
+        }
     }
 
     @Test
