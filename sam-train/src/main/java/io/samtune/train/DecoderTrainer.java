@@ -419,8 +419,9 @@ public final class DecoderTrainer implements AutoCloseable {
             throws IOException {
         boolean writes = strategy.isGlobalZero();
         if (resume && !run.hasState()) {
-            throw new IOException("nothing to resume: " + run.path() + " holds no " + RunDirectory.STATE
-                    + (writes ? "" : " (the run this worker follows)"));
+            throw new IOException("nothing to resume in " + run.path() + ": it holds no " + RunDirectory.STATE
+                    + (writes ? " (the run stopped before its first checkpoint); start it again without --resume"
+                    : " (the run this worker follows)"));
         }
         if (writes && !resume && run.holdsTraining()) {
             throw new IOException(run.path() + " already holds a training run; resume it, or choose another folder"

@@ -108,19 +108,23 @@ public final class FineTuning {
      */
     public TrainingResult run(RunDirectory run, boolean resume) throws IOException {
         if (resume && !run.hasState()) {
-            throw new IOException("nothing to resume in " + run.path() + ": it holds no " + RunDirectory.STATE);
+            throw new IOException("nothing to resume in " + run.path() + ": it holds no " + RunDirectory.STATE
+                    + " (the run stopped before its first checkpoint); start it again without --resume");
         }
         DataConfig data = config.data();
         if (!strategy.isGlobalZero()) {
             return run(run, resume, data); // global zero writes (and locks) the folder
         }
         try (AutoCloseable lock = run.lock()) {
-            if (!resume && run.holdsRun()) {
+            // a run.json alone is a start that never trained (a refused keystore, workers that never met):
+            // a fresh start takes the folder over; anything training wrote keeps it
+            if (!resume && run.holdsTraining()) {
                 throw new IOException(run.path() + " already holds a training run; pass --resume to continue it, or"
                         + " choose another --out (nothing was overwritten)");
             }
             if (resume && !run.hasState()) {
-                throw new IOException("nothing to resume in " + run.path() + ": it holds no " + RunDirectory.STATE);
+                throw new IOException("nothing to resume in " + run.path() + ": it holds no " + RunDirectory.STATE
+                    + " (the run stopped before its first checkpoint); start it again without --resume");
             }
             return run(run, resume, data);
         } catch (IOException | RuntimeException e) {

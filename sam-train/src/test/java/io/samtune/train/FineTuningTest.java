@@ -28,7 +28,14 @@ class FineTuningTest {
                         .optDevice("cpu").optCacheFolder(tmp.resolve("cache")).build())
                 .optOptimization(OptimizationConfig.builder().optLearningRate(3e-3).optBatchSize(4).build())
                 .optSchedule(ScheduleConfig.builder().optMaxSteps(3).build()).build();
+        // the folder of a start that failed before training (a run.json, a lock file, nothing trained): a resume
+        // says to start again, and a fresh start takes the folder over
+        java.nio.file.Files.createDirectories(tmp.resolve("run"));
+        java.nio.file.Files.writeString(tmp.resolve("run").resolve(RunDirectory.RUN), "{\"settings\": {}}");
+        java.nio.file.Files.writeString(tmp.resolve("run").resolve(".lock"), "");
         RunDirectory run = new RunDirectory(tmp.resolve("run"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> new FineTuning(config).run(run, true))
+                .hasMessageContaining("start it again without --resume");
         int[] encoded = {0};
         TrainingResult r = new FineTuning(config).setObserver(new FineTuning.Observer() {
             @Override

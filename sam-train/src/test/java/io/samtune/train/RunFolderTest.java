@@ -162,6 +162,17 @@ class RunFolderTest {
         Files.writeString(dir.resolve(RunDirectory.METRICS), "{\"step\":1}\n");
         assertThatThrownBy(() -> train(dir, false, e -> { })).hasMessageContaining("already holds a training run");
 
+        // a start that failed before training (run.json and a lock file, no state): resume says what to do, and a
+        // fresh start takes the folder over
+        Path failed = tmp.resolve("failed-start");
+        Files.createDirectories(failed);
+        Files.writeString(failed.resolve(RunDirectory.RUN), "{\"settings\": {}}");
+        Files.writeString(failed.resolve(".lock"), "");
+        assertThatThrownBy(() -> train(failed, true, e -> { })).hasMessageContaining("nothing to resume in " + failed)
+                .hasMessageContaining("start it again without --resume");
+        train(failed, false, e -> { });
+        org.assertj.core.api.Assertions.assertThat(failed.resolve(RunDirectory.STATE)).isRegularFile();
+
         Path linked = tmp.resolve("linked");
         Files.createDirectories(linked);
         Path target = tmp.resolve("elsewhere.jsonl");
