@@ -72,33 +72,13 @@ public record IntensityWindow(double lowPercentile, double highPercentile, boole
                 + " 'volume:LOW,HIGH', got '" + s + "'");
     }
 
-    /** Windows an image to 8 bits. */
+    /** Windows an int16 image to 8 bits (as {@link #apply(float[])}: int16 values are exact as floats). */
     public byte[] apply(short[] image) {
-        int low;
-        int high;
-        if (lowPercentile == 0 && highPercentile == 100) {
-            low = Integer.MAX_VALUE;
-            high = Integer.MIN_VALUE;
-            for (short v : image) {
-                low = Math.min(low, v);
-                high = Math.max(high, v);
-            }
-        } else {
-            short[] sorted = image.clone();
-            Arrays.sort(sorted);
-            low = (int) Math.floor(percentile(sorted, lowPercentile));
-            high = (int) Math.ceil(percentile(sorted, highPercentile));
-        }
-        byte[] out = new byte[image.length];
-        if (high <= low) {
-            return out;
-        }
-        double scale = 255.0 / (high - low);
+        float[] f = new float[image.length];
         for (int i = 0; i < image.length; i++) {
-            double v = (image[i] - low) * scale;
-            out[i] = (byte) (v <= 0 ? 0 : v >= 255 ? 255 : (int) Math.round(v));
+            f[i] = image[i];
         }
-        return out;
+        return apply(f);
     }
 
     /** Windows a sample to 8 bits: bounds from the sample, or from its volume when per volume. */
@@ -153,14 +133,6 @@ public record IntensityWindow(double lowPercentile, double highPercentile, boole
     }
 
     private static double percentile(float[] sorted, double p) {
-        double pos = p / 100.0 * (sorted.length - 1);
-        int i = (int) Math.floor(pos);
-        int j = Math.min(i + 1, sorted.length - 1);
-        return sorted[i] + (pos - i) * (sorted[j] - sorted[i]);
-    }
-
-    /** Linear-interpolated percentile of sorted values, as numpy's default. */
-    private static double percentile(short[] sorted, double p) {
         double pos = p / 100.0 * (sorted.length - 1);
         int i = (int) Math.floor(pos);
         int j = Math.min(i + 1, sorted.length - 1);

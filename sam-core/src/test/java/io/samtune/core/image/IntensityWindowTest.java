@@ -19,14 +19,32 @@ import org.junit.jupiter.api.Test;
 class IntensityWindowTest {
 
     @Test
-    void floatImagesOfWholeNumbersWindowExactlyAsInt16Images() throws Exception {
+    void int16SlicesWindowByTheFormulaWithWholeNumberBounds() throws Exception {
         Path file = Fixtures.phantoms().resolve("3.mat");
         short[] int16 = MatSliceReader.read(file).image();
         Sample sample = FigshareSource.read(file);
-        for (String w : new String[] {"minmax", "0.5,99.5", "1,99", "2.5,97.5"}) {
-            IntensityWindow window = IntensityWindow.parse(w);
-            assertThat(window.apply(sample)).as(w).isEqualTo(window.apply(int16));
+        short[] sorted = int16.clone();
+        java.util.Arrays.sort(sorted);
+        for (double[] w : new double[][] {{0, 100}, {0.5, 99.5}, {1, 99}, {2.5, 97.5}}) {
+            // numpy's linear percentile, rounded outwards to whole numbers, then round((v - low) * 255 / (high - low))
+            int low = (int) Math.floor(numpyPercentile(sorted, w[0]));
+            int high = (int) Math.ceil(numpyPercentile(sorted, w[1]));
+            byte[] expected = new byte[int16.length];
+            for (int i = 0; i < int16.length; i++) {
+                double v = (int16[i] - low) * 255.0 / (high - low);
+                expected[i] = (byte) (v <= 0 ? 0 : v >= 255 ? 255 : (int) Math.round(v));
+            }
+            IntensityWindow window = IntensityWindow.percentiles(w[0], w[1]);
+            assertThat(window.apply(sample)).as("%s", java.util.Arrays.toString(w)).isEqualTo(expected);
+            assertThat(window.apply(int16)).isEqualTo(expected);
         }
+    }
+
+    static double numpyPercentile(short[] sorted, double p) {
+        double pos = p / 100.0 * (sorted.length - 1);
+        int i = (int) Math.floor(pos);
+        int j = Math.min(i + 1, sorted.length - 1);
+        return sorted[i] + (pos - i) * (sorted[j] - sorted[i]);
     }
 
     @Test
