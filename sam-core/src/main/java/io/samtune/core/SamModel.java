@@ -14,6 +14,7 @@ import io.samtune.core.image.ImagePreprocessor;
 import io.samtune.core.image.IntensityWindow;
 import io.samtune.core.image.RgbImage;
 import io.samtune.core.model.ImageEncoder;
+import io.samtune.core.model.LoraConfig;
 import io.samtune.core.model.MaskDecoder;
 import io.samtune.core.model.PromptEncoder;
 import io.samtune.data.Sample;
@@ -41,6 +42,8 @@ public final class SamModel implements AutoCloseable {
     private final MaskDecoder maskDecoder;
     private final ImagePreprocessor preprocessor;
     private final Path source;
+    /** LoRA adapters on the image encoder (their tensors in {@link #weights}), or null. */
+    private volatile LoraConfig adapters;
 
     private SamModel(SamConfig config, NDManager manager, StateDict weights, Path source) {
         this(config, manager, weights, source, false);
@@ -53,7 +56,7 @@ public final class SamModel implements AutoCloseable {
         this.source = source;
         this.encoderDeferred = encoderDeferred;
         boolean hasEncoder = weights.keys().stream().anyMatch(k -> k.startsWith("image_encoder."));
-        this.imageEncoder = hasEncoder ? new ImageEncoder(config, weights) : null;
+        this.imageEncoder = hasEncoder ? new ImageEncoder(config, weights) : null; // no adapters yet
         this.promptEncoder = new PromptEncoder(config, weights);
         this.maskDecoder = new MaskDecoder(config, weights);
         this.preprocessor = new ImagePreprocessor(config.imageSize());
@@ -166,10 +169,143 @@ public final class SamModel implements AutoCloseable {
         ImageEncoder.checkPrecision(precision);
         ImageEncoder old = imageEncoder;
         if (old != null) {
-            imageEncoder = new ImageEncoder(config, weights, precision);
+            imageEncoder = newEncoder(precision);
             old.close();
         }
         encoderPrecision = precision;
+    }
+
+    private ImageEncoder newEncoder(DataType precision) {
+        ImageEncoder e = new ImageEncoder(config, weights, precision);
+        e.setAdapters(adapters);
+        return e;
+    }
+
+    /**
+     * Adds LoRA adapters to the image encoder, A drawn Kaiming-uniform ({@code U(-1/sqrt(dim),
+     * 1/sqrt(dim))}, as {@code nn.Linear} and PEFT initialise it) from {@code seed}, B zero: the
+     * model computes exactly what it did without them until they are trained.
+     *
+     * @throws IllegalArgumentException naming the option when the blocks or rank do not fit the
+     *     encoder, or when the model has adapters already
+     */
+    public synchronized void addAdapters(LoraConfig lora, long seed) {
+        java.util.Random rng = new java.util.Random(seed);
+        Map<String, NDArray> values = new java.util.LinkedHashMap<>();
+        try (NDManager scope = manager.newSubManager()) {
+            lora.shapes(config).forEach((name, shape) -> {
+                float[] v = new float[Math.toIntExact(shape.size())];
+                if (name.endsWith("_A")) {
+                    double bound = 1 / Math.sqrt(shape.get(1));
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
+                    }
+                }
+                values.put(name, scope.create(v, shape));
+            });
+            setAdapters(lora, values);
+        }
+    }
+
+    /**
+     * Gives the image encoder LoRA adapters with the given values (copied), or replaces the values of
+     * the same adapters.
+     *
+     * @param values every tensor of {@link LoraConfig#shapes}, by name
+     * @throws IllegalArgumentException if a tensor is missing, unexpected or of another shape, or the
+     *     model has other adapters already
+     */
+    public synchronized void setAdapters(LoraConfig lora, Map<String, NDArray> values) {
+        if (adapters != null && !adapters.equals(lora)) {
+            throw new IllegalArgumentException("the model has adapters " + adapters + " already, not " + lora);
+        }
+        if (!hasImageEncoder()) {
+            throw new IllegalStateException("the checkpoint " + source + " has no image encoder to adapt");
+        }
+        Map<String, Shape> shapes = lora.shapes(config);
+        for (Map.Entry<String, Shape> e : shapes.entrySet()) {
+            NDArray v = values.get(e.getKey());
+            if (v == null || !v.getShape().equals(e.getValue())) {
+                throw new IllegalArgumentException("adapter tensor " + e.getKey() + " is " + (v == null ? "missing"
+                        : "of shape " + v.getShape() + ", expected " + e.getValue()));
+            }
+        }
+        for (String k : values.keySet()) {
+            if (!shapes.containsKey(k)) {
+                throw new IllegalArgumentException("tensor " + k + " is not an adapter of " + lora);
+            }
+        }
+        shapes.keySet().forEach(k -> {
+            // a copy of its own (toType and toDevice give the array itself when nothing changes), outside autograd
+            NDArray v = values.get(k).stopGradient();
+            NDArray copy = v.toType(DataType.FLOAT32, false).toDevice(device(), false).duplicate();
+            v.close();
+            weights.put(k, copy);
+        });
+        adapters = lora;
+        ImageEncoder e = imageEncoder;
+        if (e != null) {
+            e.setAdapters(lora);
+        }
+    }
+
+    /** The image encoder's adapters, or null. */
+    public LoraConfig adapters() {
+        return adapters;
+    }
+
+    /** The adapters' tensors by name (empty without adapters): trained with the decoder. */
+    public Map<String, NDArray> adapterParameters() {
+        Map<String, NDArray> out = new java.util.LinkedHashMap<>();
+        if (adapters != null) {
+            adapters.shapes(config).keySet().forEach(k -> out.put(k, weights.get(k)));
+        }
+        return out;
+    }
+
+    /**
+     * Every tensor of a whole SAM checkpoint, in the base checkpoint's names and shapes, with the
+     * adapters (if any) folded into their blocks' qkv weights: what loads into the official
+     * {@code segment_anything} model with {@code load_state_dict(strict=True)} and computes what this
+     * model computes. Reads a deferred image encoder.
+     *
+     * @param target the manager that will own the arrays
+     */
+    public Map<String, NDArray> mergedWeights(NDManager target) {
+        ImageEncoder encoder = imageEncoder();
+        Map<String, NDArray> out = new java.util.LinkedHashMap<>();
+        java.util.Set<Integer> adapted = adapters == null ? java.util.Set.of()
+                : java.util.Set.copyOf(adapters.blockIndexes(config));
+        for (String k : config.expectedShapes().keySet()) {
+            int block = qkvBlock(k);
+            NDArray v;
+            if (block >= 0 && adapted.contains(block)) {
+                v = encoder.mergedQkvWeight(block, target);
+            } else {
+                v = weights.get(k).stopGradient();
+                v.attach(target);
+            }
+            out.put(k, v);
+        }
+        return out;
+    }
+
+    private static final java.util.regex.Pattern QKV_WEIGHT =
+            java.util.regex.Pattern.compile("image_encoder\\.blocks\\.(\\d+)\\.attn\\.qkv\\.weight");
+
+    /** The block of an {@code image_encoder.blocks.<b>.attn.qkv.weight} name, else -1. */
+    private static int qkvBlock(String name) {
+        java.util.regex.Matcher m = QKV_WEIGHT.matcher(name);
+        return m.matches() ? Integer.parseInt(m.group(1)) : -1;
+    }
+
+    /**
+     * The first block whose output depends on trained weights: the first adapted block, or the
+     * encoder's depth without adapters (every block frozen).
+     */
+    public int firstAdaptedBlock() {
+        LoraConfig a = adapters;
+        return a == null ? config.encoderDepth() : a.firstBlock(config);
     }
 
     /** The type the image encoder computes in. */
@@ -193,7 +329,7 @@ public final class SamModel implements AutoCloseable {
             checkShapes(enc, expected, source, config);
             requireFinite(enc, source);
             weights.putAll(enc);
-            imageEncoder = new ImageEncoder(config, weights, encoderPrecision);
+            imageEncoder = newEncoder(encoderPrecision);
             encoderDeferred = false;
             org.slf4j.LoggerFactory.getLogger(SamModel.class).info("read the image encoder of {} (a slice was not in the"
                     + " embedding cache)", source);
@@ -212,7 +348,8 @@ public final class SamModel implements AutoCloseable {
      * @throws CheckpointException if the file's decoder does not fit this model
      */
     public void loadDecoder(Path file) throws CheckpointException {
-        try (StateDict sd = SamCheckpoint.load(file, manager)) {
+        Map<String, String> meta = new java.util.HashMap<>();
+        try (StateDict sd = SamCheckpoint.load(file, manager, meta)) {
             StateDict decoder = sd.subset("mask_decoder.", manager);
             try {
                 if (decoder.size() == 0) {
@@ -221,10 +358,49 @@ public final class SamModel implements AutoCloseable {
                 }
                 checkShapes(decoder, config.decoderShapes(), file, config);
                 requireFinite(decoder, file);
+                loadAdapters(sd, meta, file);
                 weights.putAll(decoder);
             } finally {
                 decoder.close();
             }
+        }
+    }
+
+    /** Takes over a decoder file's adapters ({@code image_encoder.*.lora_*}), if it has any. */
+    private void loadAdapters(StateDict sd, Map<String, String> meta, Path file) throws CheckpointException {
+        Map<String, NDArray> found = new java.util.LinkedHashMap<>();
+        for (String k : sd.keys()) {
+            if (LoraConfig.isAdapterName(k)) {
+                found.put(k, sd.get(k));
+            }
+        }
+        if (found.isEmpty()) {
+            return;
+        }
+        if (!meta.containsKey(ADAPTER_KEY)) {
+            throw new CheckpointException(file, "holds LoRA adapter tensors but not their settings (metadata '"
+                    + ADAPTER_KEY + "'); use a decoder file written by samtune train");
+        }
+        LoraConfig lora;
+        try {
+            lora = LoraConfig.fromJson(com.google.gson.JsonParser.parseString(meta.get(ADAPTER_KEY)));
+            lora.blockIndexes(config);
+        } catch (RuntimeException e) {
+            throw new CheckpointException(file, "its adapter settings do not fit this model: " + e.getMessage());
+        }
+        if (adapters != null && !adapters.equals(lora)) {
+            throw new CheckpointException(file, "holds adapters " + lora + ", but the model has " + adapters
+                    + "; give a decoder file of a run with the same --lora-* options");
+        }
+        for (Map.Entry<String, NDArray> e : found.entrySet()) {
+            if (!Float.isFinite(e.getValue().abs().max().toType(DataType.FLOAT32, false).getFloat())) {
+                throw new CheckpointException(file, "tensor " + e.getKey() + " is not finite; the adapters are damaged");
+            }
+        }
+        try {
+            setAdapters(lora, found);
+        } catch (RuntimeException e) {
+            throw new CheckpointException(file, "its adapters do not fit this model: " + e.getMessage());
         }
     }
 
@@ -236,6 +412,8 @@ public final class SamModel implements AutoCloseable {
     public static final String DECODER_FORMAT = "samtune-mask-decoder";
     /** Current version of {@link #DECODER_FORMAT}. */
     public static final String DECODER_FORMAT_VERSION = "1";
+    /** Metadata key of a decoder file's adapter settings ({@link LoraConfig#toJson}), when it holds adapters. */
+    public static final String ADAPTER_KEY = "adapter";
 
     /**
      * Writes the mask decoder's weights as safetensors (keys {@code mask_decoder.<param>}, float32),
@@ -245,8 +423,13 @@ public final class SamModel implements AutoCloseable {
      * @param metadata extra string entries for the file's {@code __metadata__}; may be empty
      */
     public void saveDecoder(Path file, Map<String, String> metadata) throws java.io.IOException {
-        io.samtune.core.checkpoint.Safetensors.write(decoderParameters(), decoderFileMetadata(config, metadata), file,
-                false);
+        Map<String, NDArray> tensors = new java.util.LinkedHashMap<>(adapterParameters());
+        tensors.putAll(decoderParameters());
+        Map<String, String> extra = new java.util.LinkedHashMap<>(metadata);
+        if (adapters != null) {
+            extra.put(ADAPTER_KEY, adapters.toJson().toString());
+        }
+        io.samtune.core.checkpoint.Safetensors.write(tensors, decoderFileMetadata(config, extra), file, false);
     }
 
     /**
@@ -426,6 +609,47 @@ public final class SamModel implements AutoCloseable {
             }
         }
         return out;
+    }
+
+    /**
+     * The frozen part of the image encoder on several images: the tokens entering block
+     * {@code first} (see {@link ImageEncoder#blockInput}), with the images' sizes.
+     *
+     * @param target the manager that will own the tokens
+     * @return one (1, S/16, S/16, C) array per image, in order, carried as an {@link ImageEmbedding}
+     */
+    public List<ImageEmbedding> blockInputs(List<RgbImage> images, int first, NDManager target) {
+        ImageEncoder encoder = imageEncoder();
+        List<ImageEmbedding> out = new ArrayList<>();
+        try (NDManager scope = manager.newSubManager()) {
+            for (RgbImage image : images) {
+                ImagePreprocessor.ModelInput input = preprocessor.prepare(image, scope);
+                NDArray tokens = encoder.blockInput(input.pixels(), first);
+                tokens.attach(target);
+                out.add(new ImageEmbedding(tokens, input.inputHeight(), input.inputWidth(), input.originalHeight(),
+                        input.originalWidth()));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The image embedding from the tokens entering block {@code first}: the remaining blocks (with
+     * the adapters as they are now) and the neck, without gradients.
+     *
+     * @param tokens from {@link #blockInputs} (or a block cache)
+     * @param target the manager that will own the embedding
+     */
+    public ImageEmbedding embedFromBlockInput(ImageEmbedding tokens, int first, NDManager target) {
+        ImageEncoder encoder = imageEncoder();
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray t = tokens.embedding().toDevice(device(), false);
+            t.tempAttach(scope); // what is computed from it is freed with the scope
+            NDArray e = encoder.forwardFrom(t, first);
+            e.attach(target);
+            return new ImageEmbedding(e, tokens.inputHeight(), tokens.inputWidth(), tokens.originalHeight(),
+                    tokens.originalWidth());
+        }
     }
 
     /** Runs the image encoder on a sample windowed to 8 bits and replicated to RGB. */

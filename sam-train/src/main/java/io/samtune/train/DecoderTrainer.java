@@ -27,8 +27,9 @@ import java.util.Objects;
 import java.util.Random;
 
 /**
- * Fine-tunes a {@link SamModel}'s mask decoder with the image and prompt encoders frozen. Each
- * step decodes a batch of cached embeddings with their prompts, takes the loss against the masks,
+ * Fine-tunes a {@link SamModel}'s mask decoder (and its image encoder's adapters, when it has some)
+ * with the rest frozen. Each step decodes a batch of cached embeddings (with adapters: runs the
+ * adapted blocks and the neck from the cached tokens entering the first of them) with their prompts, takes the loss against the masks,
  * back-propagates into the trained {@link TrainableParameters}, lets the {@link TrainingStrategy}
  * combine gradients with other processes', applies the {@link Optimizer}, lets the strategy act after
  * the update, and tells the {@link TrainingListener}s. {@link #fit} is that loop over
@@ -61,11 +62,12 @@ public final class DecoderTrainer implements AutoCloseable {
     /**
      * A trainer of the model's mask decoder.
      *
-     * @param model the model whose decoder is trained (its other parts stay frozen)
+     * @param model the model whose decoder (and adapters, when it has some: {@link TrainableParameters#of})
+     *     is trained; its other parts stay frozen
      * @param config every training setting ({@code data} and {@code model} may be null)
      */
     public DecoderTrainer(SamModel model, TrainingConfig config) {
-        this(model, TrainableParameters.decoder(model), config);
+        this(model, TrainableParameters.of(model), config);
     }
 
     /**
@@ -313,6 +315,10 @@ public final class DecoderTrainer implements AutoCloseable {
         NDArray emb = b == 1 ? embeddings.get(0) : NDArrays.concat(embeddings, 0);
         emb = emb.toDevice(model.device(), false);
         emb.attach(scope);
+        if (model.adapters() != null) {
+            // the examples hold the tokens entering the first adapted block: the adapted blocks and the neck run here
+            emb = model.imageEncoder().trainFrom(emb, model.firstAdaptedBlock());
+        }
         NDArray boxArr = boxes == null ? null : scope.create(boxes, new Shape(b, 4));
         NDArray coordArr = coords == null ? null : scope.create(coords, new Shape(b, nPoints, 2));
         NDArray labelArr = labels == null ? null : scope.create(labels, new Shape(b, nPoints));

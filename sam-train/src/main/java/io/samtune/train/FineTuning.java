@@ -135,11 +135,23 @@ public final class FineTuning {
     }
 
     private TrainingResult run(RunDirectory run, boolean resume, DataConfig data) throws IOException {
-        try (SamModel model = config.model().load(); DecoderTrainer trainer = new DecoderTrainer(model, config)) {
+        try (SamModel model = config.model().load()) {
             if (!model.hasImageEncoder()) {
                 throw new CheckpointException(config.model().checkpoint(), "holds no image encoder (is it a decoder"
                         + " file?); training needs a full SAM checkpoint (e.g. sam_vit_b_01ec64.pth) as --checkpoint");
             }
+            if (config.model().adapter() != null) {
+                model.addAdapters(config.model().adapter(), config.run().seed());
+            }
+            try (DecoderTrainer trainer = new DecoderTrainer(model, config)) {
+                return run(run, resume, data, model, trainer);
+            }
+        }
+    }
+
+    private TrainingResult run(RunDirectory run, boolean resume, DataConfig data, SamModel model, DecoderTrainer trainer)
+            throws IOException {
+        {
             EmbeddingCache cache = config.model().cache(model, data.window());
             observer.onModel(model, cache);
             SliceIndex index = data.scan();
@@ -165,6 +177,9 @@ public final class FineTuning {
                     SamModel r = SamModel.load(config.model().checkpoint(), model.config(),
                             io.samtune.core.Engines.device(d));
                     r.setEncoderPrecision(config.model().encoderDataType());
+                    if (model.adapters() != null) {
+                        r.addAdapters(model.adapters(), config.run().seed());
+                    }
                     replicas.add(r);
                     trainer.addReplica(r);
                 }

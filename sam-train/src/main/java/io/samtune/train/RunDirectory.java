@@ -306,9 +306,9 @@ public final class RunDirectory {
                         Map<String, NDArray> best, Map<String, String> bestMetadata, boolean bestChanged)
             throws IOException {
         if (best != null && bestChanged) {
-            saveDecoder(DECODER_BEST, best, sizes, bestMetadata);
+            saveDecoder(DECODER_BEST, best, sizes, withGroup(parameters, bestMetadata));
         }
-        saveDecoder(DECODER_LAST, parameters.arrays(), sizes, lastMetadata(s));
+        saveDecoder(DECODER_LAST, parameters.arrays(), sizes, withGroup(parameters, lastMetadata(s)));
         Map<String, NDArray> tensors = new LinkedHashMap<>(parameters.arrays());
         optimizer.state().forEach((k, v) -> tensors.put(OPTIMIZER_PREFIX + k, v));
         if (best != null) {
@@ -336,6 +336,15 @@ public final class RunDirectory {
         refuseLink(file(STATE));
         Safetensors.write(tensors, meta, file(STATE), false);
         savedStep = s.step();
+    }
+
+    /** A decoder file's metadata: the group's own (its adapters' settings) and {@code extra}. */
+    private static Map<String, String> withGroup(TrainableParameters parameters, Map<String, String> extra) {
+        Map<String, String> m = new LinkedHashMap<>(parameters.metadata());
+        if (extra != null) {
+            m.putAll(extra);
+        }
+        return m;
     }
 
     private static Map<String, String> lastMetadata(State s) {
@@ -453,9 +462,9 @@ public final class RunDirectory {
      */
     void rollBack(Restored r, TrainableParameters parameters, SamConfig sizes) throws IOException {
         removeLeftovers();
-        saveDecoder(DECODER_LAST, parameters.arrays(), sizes, lastMetadata(r.state()));
+        saveDecoder(DECODER_LAST, parameters.arrays(), sizes, withGroup(parameters, lastMetadata(r.state())));
         if (r.best() != null) {
-            saveDecoder(DECODER_BEST, r.best().tensors(), sizes, r.bestMetadata());
+            saveDecoder(DECODER_BEST, r.best().tensors(), sizes, withGroup(parameters, r.bestMetadata()));
         }
         if (r.state().metricsBytes() >= 0) {
             truncateMetricsTo(r.state().metricsBytes());

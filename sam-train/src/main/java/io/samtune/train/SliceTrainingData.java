@@ -16,7 +16,8 @@ import java.util.Random;
 
 /**
  * Training samples from any source: the embedding from the {@link EmbeddingCache} (computed on
- * first use), the mask from the sample, the prompt from the mask (with optional box jitter).
+ * first use; for a model with adapters, the tokens its block cache holds, or without a cache the
+ * frozen blocks run at every load), the mask from the sample, the prompt from the mask (with optional box jitter).
  */
 public final class SliceTrainingData implements TrainingData {
 
@@ -82,11 +83,12 @@ public final class SliceTrainingData implements TrainingData {
                 throw new IllegalArgumentException(info.name() + " has an empty mask, so no prompt can be made from it;"
                         + " keep only slices with a target (--slices tumour)");
             }
-            ImageEmbedding e = cache.get(info, manager);
+            ImageEmbedding e = cache.getStored(info, manager); // in a block cache: the tokens the adapters start from
             return new TrainingExample(info.name(), e, target, prompt.promptFor(target, boxJitter, rng));
         }
         Sample slice = info.load();
-        ImageEmbedding e = model.embed(slice, window, manager);
+        ImageEmbedding e = model.adapters() == null ? model.embed(slice, window, manager)
+                : model.blockInputs(List.of(SamModel.toRgb(slice, window)), model.firstAdaptedBlock(), manager).get(0);
         return new TrainingExample(info.name(), e, slice.mask(), prompt.promptFor(slice, boxJitter, rng));
     }
 
@@ -97,7 +99,7 @@ public final class SliceTrainingData implements TrainingData {
         }
         for (int i = 0; i < slices.size(); i++) {
             try (NDManager m = manager.newSubManager()) {
-                cache.get(slices.get(i), m);
+                cache.getStored(slices.get(i), m);
             }
             if (progress != null) {
                 progress.accept(i + 1);

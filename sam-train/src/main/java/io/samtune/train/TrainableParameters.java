@@ -22,6 +22,7 @@ public final class TrainableParameters {
     private final String name;
     private final StateDict weights;
     private final List<String> names;
+    private final Map<String, String> metadata;
 
     /**
      * @param name the group's name, for messages and files ({@code "mask_decoder"})
@@ -30,6 +31,14 @@ public final class TrainableParameters {
      * @throws IllegalArgumentException if a name is not in {@code weights}
      */
     public TrainableParameters(String name, StateDict weights, Collection<String> names) {
+        this(name, weights, names, Map.of());
+    }
+
+    /**
+     * A group whose files record {@code metadata} too (the adapters' settings, which their tensors
+     * alone do not tell).
+     */
+    public TrainableParameters(String name, StateDict weights, Collection<String> names, Map<String, String> metadata) {
         if (names.isEmpty()) {
             throw new IllegalArgumentException("parameter group '" + name + "' is empty");
         }
@@ -41,12 +50,32 @@ public final class TrainableParameters {
         this.name = name;
         this.weights = weights;
         this.names = List.copyOf(names);
+        this.metadata = Map.copyOf(metadata);
         requireGradients();
     }
 
     /** SAM's mask decoder: every {@code mask_decoder.*} tensor of the model. */
     public static TrainableParameters decoder(SamModel model) {
         return new TrainableParameters("mask_decoder", model.weights(), model.decoderParameters().keySet());
+    }
+
+    /**
+     * What a run of this model trains: its adapters (when it has some) and its mask decoder, one
+     * group, adapters first; files of the group record the adapters' settings.
+     */
+    public static TrainableParameters of(SamModel model) {
+        if (model.adapters() == null) {
+            return decoder(model);
+        }
+        List<String> all = new java.util.ArrayList<>(model.adapterParameters().keySet());
+        all.addAll(model.decoderParameters().keySet());
+        return new TrainableParameters("lora+mask_decoder", model.weights(), all,
+                Map.of(SamModel.ADAPTER_KEY, model.adapters().toJson().toString()));
+    }
+
+    /** What the group's files record besides their tensors (empty for the decoder alone). */
+    public Map<String, String> metadata() {
+        return metadata;
     }
 
     /** The group's name. */

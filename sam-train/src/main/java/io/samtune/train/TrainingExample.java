@@ -9,7 +9,8 @@ import io.samtune.data.BinaryMask;
  * original image pixels).
  *
  * @param name the slice's name, for messages
- * @param embedding the cached image embedding
+ * @param embedding the cached image embedding; for a model with adapters, the tokens entering its first
+ *     adapted block ({@link io.samtune.core.SamModel#blockInputs}), from which each step runs the rest
  * @param mask ground truth at the image's original size
  * @param prompt the prompt (box, point, or both)
  */

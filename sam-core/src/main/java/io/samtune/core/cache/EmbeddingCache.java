@@ -45,6 +45,12 @@ import org.slf4j.LoggerFactory;
  * used.
  *
  * <p>Only the image embedding is cached; prompts and their jitter are applied after it.
+ *
+ * <p>A <em>block cache</em> ({@link #EmbeddingCache(Path, SamModel, IntensityWindow, boolean, int)}
+ * with a block index) keeps instead the tokens entering that encoder block, the output of the frozen
+ * blocks before it, keyed by the block index too: a model with adapters on the later blocks trains
+ * from them ({@link #getStored}), and {@link #get} finishes the embedding from them with the
+ * adapters as they are.
  */
 public final class EmbeddingCache {
 
@@ -57,6 +63,8 @@ public final class EmbeddingCache {
     private final IntensityWindow window;
     private final boolean float16;
     private final String encoderHash;
+    /** The block whose input is stored, or -1 for the image embedding. */
+    private final int block;
     private final AtomicLong hits = new AtomicLong();
     private final AtomicLong misses = new AtomicLong();
     private final AtomicLong corrupt = new AtomicLong();
@@ -68,6 +76,22 @@ public final class EmbeddingCache {
      * @param float16 store float16 (half the disk, ~1e-3 relative error) instead of float32
      */
     public EmbeddingCache(Path dir, SamModel model, IntensityWindow window, boolean float16) {
+        this(dir, model, window, float16, model.adapters() == null ? -1 : model.firstAdaptedBlock());
+    }
+
+    /**
+     * A cache of the tokens entering encoder block {@code block} (a block cache), or of the image
+     * embedding ({@code block} -1). The 4-argument constructor picks the model's first adapted
+     * block when it has adapters, else the embedding.
+     *
+     * @throws IllegalArgumentException if the block is outside the encoder
+     */
+    public EmbeddingCache(Path dir, SamModel model, IntensityWindow window, boolean float16, int block) {
+        if (block < -1 || block >= model.config().encoderDepth()) {
+            throw new IllegalArgumentException("block " + block + " is outside the encoder's " + model.config()
+                    .encoderDepth() + " blocks");
+        }
+        this.block = block;
         this.model = model;
         this.window = window;
         this.float16 = float16;
@@ -123,6 +147,11 @@ public final class EmbeddingCache {
         return encoderHash;
     }
 
+    /** The block whose input the entries hold, or -1 when they hold image embeddings. */
+    public int block() {
+        return block;
+    }
+
     /** Counts of entries read, computed, and found corrupt or stale so far. */
     public record Stats(long hits, long misses, long corrupt) {
     }
@@ -145,6 +174,14 @@ public final class EmbeddingCache {
     }
 
     /**
+     * What an entry holds for a sample: its image embedding, or in a block cache the tokens entering
+     * the block (1, S/16, S/16, C), read or computed and stored as {@link #get} does.
+     */
+    public ImageEmbedding getStored(SampleRef sample, NDManager target) throws IOException {
+        return stored(java.util.List.of(sample), target).get(0);
+    }
+
+    /**
      * The embeddings of several samples: those cached are read, the others computed in one
      * encoder pass (several images per forward pass: faster on a GPU) and stored.
      *
@@ -154,6 +191,23 @@ public final class EmbeddingCache {
      * @throws IOException if the cache folder cannot be written
      */
     public java.util.List<ImageEmbedding> getAll(java.util.List<SampleRef> samples, NDManager target) throws IOException {
+        if (block < 0) {
+            if (model.adapters() != null) {
+                throw new IllegalStateException("this cache holds embeddings of the encoder without adapters, and the"
+                        + " model has adapters now: make the cache after adding them (it then keeps their input)");
+            }
+            return stored(samples, target);
+        }
+        java.util.List<ImageEmbedding> out = new java.util.ArrayList<>();
+        for (ImageEmbedding tokens : stored(samples, target)) {
+            out.add(model.embedFromBlockInput(tokens, block, target));
+            tokens.close();
+        }
+        return java.util.List.copyOf(out);
+    }
+
+    private java.util.List<ImageEmbedding> stored(java.util.List<SampleRef> samples, NDManager target)
+            throws IOException {
         ImageEmbedding[] out = new ImageEmbedding[samples.size()];
         java.util.List<Integer> missing = new java.util.ArrayList<>();
         java.util.List<String> missingKeys = new java.util.ArrayList<>();
@@ -183,7 +237,7 @@ public final class EmbeddingCache {
             }
             java.util.List<ImageEmbedding> computed;
             try {
-                computed = model.embed(images, target);
+                computed = block < 0 ? model.embed(images, target) : model.blockInputs(images, block, target);
             } catch (java.io.UncheckedIOException e) { // an encoder read only now, found damaged: its own refusal
                 throw e.getCause();
             }
@@ -212,7 +266,8 @@ public final class EmbeddingCache {
         String precision = model.encoderPrecision() == DataType.FLOAT32 ? ""
                 : "|encoder=" + model.encoderPrecision().name().toLowerCase(java.util.Locale.ROOT);
         d.update((encoderHash + "|image=" + model.config().imageSize() + "|window=" + window + "|dtype="
-                + (float16 ? "f16" : "f32") + precision + "|").getBytes(StandardCharsets.UTF_8));
+                + (float16 ? "f16" : "f32") + precision + (block < 0 ? "" : "|blockInput=" + block) + "|")
+                .getBytes(StandardCharsets.UTF_8));
         d.update(imageDigest);
         return Sha256.hex(d.digest());
     }
@@ -348,7 +403,7 @@ public final class EmbeddingCache {
         MessageDigest d = Sha256.digest();
         TreeMap<String, NDArray> sorted = new TreeMap<>();
         model.weights().tensors().forEach((k, v) -> {
-            if (k.startsWith("image_encoder.")) {
+            if (k.startsWith("image_encoder.") && !io.samtune.core.model.LoraConfig.isAdapterName(k)) {
                 sorted.put(k, v);
             }
         });
@@ -368,7 +423,8 @@ public final class EmbeddingCache {
     @Override
     public String toString() {
         Stats s = stats();
-        return String.format(Locale.ROOT, "EmbeddingCache[%s, %s, %d read, %d computed, %d recomputed]", root,
-                float16 ? "float16" : "float32", s.hits(), s.misses(), s.corrupt());
+        return String.format(Locale.ROOT, "EmbeddingCache[%s, %s%s, %d read, %d computed, %d recomputed]", root,
+                block < 0 ? "" : "input of block " + block + ", ", float16 ? "float16" : "float32", s.hits(), s.misses(),
+                s.corrupt());
     }
 }

@@ -27,9 +27,11 @@ import java.util.Objects;
  * @param useCache read embeddings from the cache (true); false recomputes them at every use
  * @param encoderPrecision the type the image encoder computes in: {@code float32} (default) or
  *     {@code float16} (for GPUs; cache entries of each precision are kept apart)
+ * @param adapter LoRA adapters trained on the image encoder with the decoder, or null (decoder only)
  */
 public record ModelConfig(Path checkpoint, SamConfig sizes, String device, java.util.List<String> devices,
-                          Path cacheFolder, boolean cacheFloat16, boolean useCache, String encoderPrecision) {
+                          Path cacheFolder, boolean cacheFloat16, boolean useCache, String encoderPrecision,
+                          io.samtune.core.model.LoraConfig adapter) {
 
     /** The encoder precisions, by name. */
     public static final java.util.List<String> PRECISIONS = java.util.List.of("float32", "float16");
@@ -75,6 +77,7 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, java.
         b.cacheFloat16 = cacheFloat16;
         b.useCache = useCache;
         b.encoderPrecision = encoderPrecision;
+        b.adapter = adapter;
         return b;
     }
 
@@ -123,6 +126,9 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, java.
         if (!encoderPrecision.equals("float32")) {
             o.addProperty("encoderPrecision", encoderPrecision);
         }
+        if (adapter != null) {
+            o.add("adapter", adapter.toJson());
+        }
         return o;
     }
 
@@ -156,6 +162,9 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, java.
         b.optCacheFloat16(j.bool("cacheFloat16", b.cacheFloat16));
         b.optUseCache(j.bool("useCache", b.useCache));
         b.optEncoderPrecision(j.string("encoderPrecision", b.encoderPrecision));
+        if (j.has("adapter")) {
+            b.optAdapter(io.samtune.core.model.LoraConfig.fromJson(j.element("adapter")));
+        }
         j.finish();
         return b.build();
     }
@@ -175,8 +184,15 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, java.
         private boolean cacheFloat16 = true;
         private boolean useCache = true;
         private String encoderPrecision = "float32";
+        private io.samtune.core.model.LoraConfig adapter;
 
         private Builder() {
+        }
+
+        /** LoRA adapters trained on the image encoder with the decoder (none: the decoder alone). */
+        public Builder optAdapter(io.samtune.core.model.LoraConfig v) {
+            adapter = v;
+            return this;
         }
 
         /** The SAM checkpoint (required). */
@@ -234,7 +250,8 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, java.
 
         /** Validates and builds. */
         public ModelConfig build() {
-            return new ModelConfig(checkpoint, sizes, device, devices, cacheFolder, cacheFloat16, useCache, encoderPrecision);
+            return new ModelConfig(checkpoint, sizes, device, devices, cacheFolder, cacheFloat16, useCache, encoderPrecision,
+                    adapter);
         }
     }
 }

@@ -13,7 +13,10 @@ import io.samtune.core.checkpoint.StateDict;
 /**
  * SAM's image encoder: a ViT (patch embedding, absolute position embedding, blocks with windowed or
  * global attention and decomposed relative positions) and a convolutional neck to the image
- * embedding. Frozen: it never takes part in training.
+ * embedding. Its own weights are frozen; {@link LoraConfig LoRA adapters} on the qkv projections of
+ * chosen blocks, read from the weights by name at every use, may be trained: {@link #blockInput}
+ * runs the frozen part before the first adapted block (what the block cache keeps), {@link #trainFrom}
+ * the rest on autograd's tape.
  */
 public final class ImageEncoder implements AutoCloseable {
 
@@ -36,6 +39,9 @@ public final class ImageEncoder implements AutoCloseable {
      * convolutions (float32 on a CPU); empty otherwise.
      */
     private final java.util.Map<String, NDArray> kernels = new java.util.HashMap<>();
+    /** The adapters, or null; and the blocks they adapt. */
+    private volatile LoraConfig adapters;
+    private volatile java.util.Set<Integer> adapted = java.util.Set.of();
 
     /**
      * @param config model sizes
@@ -175,12 +181,96 @@ public final class ImageEncoder implements AutoCloseable {
     }
 
     private NDArray compute(NDArray x) {
+        return neck(blocks(stem(x), 0, false));
+    }
+
+    /**
+     * Sets the adapters read at every forward pass (their tensors must be in the weights under
+     * {@link LoraConfig#shapes}' names), or removes them (null).
+     */
+    public void setAdapters(LoraConfig lora) {
+        adapted = lora == null ? java.util.Set.of() : java.util.Set.copyOf(lora.blockIndexes(config));
+        adapters = lora;
+    }
+
+    /** The adapters, or null. */
+    public LoraConfig adapters() {
+        return adapters;
+    }
+
+    /**
+     * The tokens entering block {@code first}: patch embedding, position embedding and the blocks
+     * before it, none of them adapted (frozen).
+     *
+     * @param x normalised, padded model input (B, 3, S, S)
+     * @param first a block index, 0 to the depth (the depth: every block, before the neck)
+     * @return (B, S/16, S/16, C) float32
+     */
+    public NDArray blockInput(NDArray x, int first) {
+        checkFirst(first);
+        for (int b : adapted) {
+            if (b < first) {
+                throw new IllegalArgumentException("block " + b + " is adapted; the frozen part ends before it, not at "
+                        + first);
+            }
+        }
+        NDArray low = precision == DataType.FLOAT32 ? x : x.toType(precision, false);
+        NDArray h = stem(low);
+        for (int i = 0; i < first; i++) {
+            h = blockScoped(h, i, false);
+        }
+        return precision == DataType.FLOAT32 ? h : h.toType(DataType.FLOAT32, false);
+    }
+
+    /**
+     * The image embedding from the tokens entering block {@code first} (the rest of the blocks,
+     * adapted ones with their adapters, and the neck), without gradients: equal to {@link #forward}
+     * of the image those tokens came from.
+     *
+     * @param tokens (B, S/16, S/16, C) from {@link #blockInput}
+     */
+    public NDArray forwardFrom(NDArray tokens, int first) {
+        return from(tokens, first, false);
+    }
+
+    /**
+     * As {@link #forwardFrom}, on autograd's tape: nothing is changed in place, so the adapters (and
+     * whatever else requires a gradient) receive their gradients from a backward pass.
+     */
+    public NDArray trainFrom(NDArray tokens, int first) {
+        return from(tokens, first, true);
+    }
+
+    private NDArray from(NDArray tokens, int first, boolean tape) {
+        checkFirst(first);
+        NDArray low = precision == DataType.FLOAT32 ? tokens : tokens.toType(precision, false);
+        NDArray out = neck(blocks(low, first, tape));
+        return precision == DataType.FLOAT32 ? out : out.toType(DataType.FLOAT32, false);
+    }
+
+    private void checkFirst(int first) {
+        if (first < 0 || first > config.encoderDepth()) {
+            throw new IllegalArgumentException("block " + first + " is outside the encoder's " + config.encoderDepth()
+                    + " blocks");
+        }
+    }
+
+    /** Patch embedding and absolute position embedding: (B, 3, S, S) to (B, S/16, S/16, C). */
+    private NDArray stem(NDArray x) {
         NDArray h = Layers.conv2d(x, w("patch_embed.proj.weight"), w("patch_embed.proj.bias"), config.patchSize(), 0)
                 .transpose(0, 2, 3, 1);
-        h = h.add(w("pos_embed"));
-        for (int i = 0; i < config.encoderDepth(); i++) {
-            h = blockScoped(h, i);
+        return h.add(w("pos_embed"));
+    }
+
+    /** Blocks {@code from} to the last. */
+    private NDArray blocks(NDArray h, int from, boolean tape) {
+        for (int i = from; i < config.encoderDepth(); i++) {
+            h = tape ? block(h, i, true) : blockScoped(h, i, false);
         }
+        return h;
+    }
+
+    private NDArray neck(NDArray h) {
         NDArray n = h.transpose(0, 3, 1, 2);
         double eps = config.layerNormEps();
         n = Layers.conv2d(n, w("neck.0.weight"), null, 1, 0);
@@ -193,28 +283,32 @@ public final class ImageEncoder implements AutoCloseable {
      * Runs a block in its own manager so its intermediates (a global block of ViT-B makes several
      * 800 MB attention maps) are freed as soon as the block is done, not when the whole pass is.
      */
-    private NDArray blockScoped(NDArray x, int i) {
+    private NDArray blockScoped(NDArray x, int i, boolean tape) {
         NDManager parent = x.getManager();
         try (NDManager scope = parent.newSubManager()) {
             x.tempAttach(scope);
-            NDArray y = block(x, i);
+            NDArray y = block(x, i, tape);
             y.attach(parent);
             return y;
         }
     }
 
-    private NDArray block(NDArray x, int i) {
+    /**
+     * One block. Off the tape ({@code tape} false) sums go in place into fresh arrays; on it every
+     * operation makes a new array, as autograd needs.
+     */
+    private NDArray block(NDArray x, int i, boolean tape) {
         String p = "blocks." + i + ".";
         String a = p + "attn.";
         double eps = config.layerNormEps();
         NDArray h = Layers.layerNorm(x, w(p + "norm1.weight"), w(p + "norm1.bias"), eps);
         if (config.isGlobal(i)) {
-            NDArray qkv = pointwise(h, a + "qkv", true);
+            NDArray qkv = qkv(h, i, true);
             long[] s = qkv.getShape().getShape();
             int heads = config.encoderNumHeads();
             // (b, h x w, 3, heads, hd) -> (3, b, heads, h x w, hd), a view
             NDArray split = qkv.reshape(s[0], s[1] * s[2], 3, heads, -1).transpose(2, 0, 3, 1, 4);
-            h = attention(split, s[1], s[2], i).transpose(0, 2, 1, 3).reshape(s[0], s[1], s[2], s[3] / 3);
+            h = attention(split, s[1], s[2], i, tape).transpose(0, 2, 1, 3).reshape(s[0], s[1], s[2], s[3] / 3);
         } else {
             long[] s = h.getShape().getShape();
             int ws = config.windowSize();
@@ -223,14 +317,78 @@ public final class ImageEncoder implements AutoCloseable {
             // The grid is padded with zero tokens, whose qkv is the bias alone: the product runs on
             // the grid's own tokens and the bias is added after padding. The output projection, per
             // token too, runs once the padding is cut off again.
-            NDArray split = windowHeads(pointwise(h, a + "qkv", false), w(a + "qkv.bias"), ws, padH, padW);
-            h = unpartition(attention(split, ws, ws, i), ws, s[0], s[1] + padH, s[2] + padW, s[1], s[2]);
+            NDArray split = windowHeads(qkv(h, i, false), w(a + "qkv.bias"), ws, padH, padW, tape);
+            h = unpartition(attention(split, ws, ws, i, tape), ws, s[0], s[1] + padH, s[2] + padW, s[1], s[2]);
         }
-        // added in place to the fresh projection: no autograd needs it (the encoder is frozen)
-        NDArray y = pointwise(h, a + "proj", true).addi(x);
+        NDArray proj = pointwise(h, a + "proj", true);
+        // off the tape, added in place to the fresh projection: no autograd needs it
+        NDArray y = tape ? proj.add(x) : proj.addi(x);
         NDArray m = Layers.layerNorm(y, w(p + "norm2.weight"), w(p + "norm2.bias"), eps);
         m = pointwise(Layers.gelu(pointwise(m, p + "mlp.lin1", true)), p + "mlp.lin2", true);
-        return m.addi(y);
+        return tape ? m.add(y) : m.addi(y);
+    }
+
+    /**
+     * A block's qkv projection of every token, with its adapters when the block has them: the
+     * weight {@code W + (alpha / rank) [B_q A_q; B_k A_k; B_v A_v]} (zero for a part not adapted),
+     * which equals adding {@code (alpha / rank) x A^T B^T} to each adapted part.
+     */
+    private NDArray qkv(NDArray h, int i, boolean withBias) {
+        String layer = "blocks." + i + ".attn.qkv";
+        LoraConfig lora = adapters;
+        if (lora == null || !adapted.contains(i)) {
+            return pointwise(h, layer, withBias);
+        }
+        NDArray base = w(layer + ".weight");
+        NDArray delta = Layers.local(h, adapterDelta(i, lora, h.getManager()));
+        delta = delta.mul(Layers.scalar(h, lora.scale()));
+        if (precision != DataType.FLOAT32) {
+            delta = delta.toType(precision, false);
+        }
+        NDArray merged = delta.add(base);
+        NDArray bias = withBias ? w(layer + ".bias") : null;
+        if (kernels.containsKey(layer)) {
+            NDArray kernel = merged.reshape(merged.getShape().get(0), merged.getShape().get(1), 1, 1);
+            return Layers.conv2d(h.transpose(0, 3, 1, 2), kernel, bias, 1, 0).transpose(0, 2, 3, 1);
+        }
+        return Layers.linear(h, merged, bias);
+    }
+
+    /**
+     * {@code [B_q A_q; B_k A_k; B_v A_v]}, unscaled, zero for a part not adapted: (3 x dim, dim) in
+     * {@code target}, on the tape when the adapters are.
+     */
+    private NDArray adapterDelta(int i, LoraConfig lora, NDManager target) {
+        int dim = config.encoderEmbedDim();
+        NDList parts = new NDList();
+        for (String t : LoraConfig.PARTS) {
+            NDArray part = lora.targets().contains(t)
+                    ? weights.get(LoraConfig.name(i, t, "B")).matMul(weights.get(LoraConfig.name(i, t, "A")))
+                    : target.zeros(new Shape(dim, dim), DataType.FLOAT32);
+            part.attach(target);
+            parts.add(part);
+        }
+        return NDArrays.concat(parts, 0);
+    }
+
+    /**
+     * The qkv weight of block {@code i} with its adapters folded in ({@code W} itself for a block
+     * without), float32, in {@code target}: what a merged checkpoint holds.
+     */
+    public NDArray mergedQkvWeight(int i, NDManager target) {
+        NDArray base = weights.get(P + "blocks." + i + ".attn.qkv.weight").stopGradient();
+        base.attach(target);
+        LoraConfig lora = adapters;
+        if (lora == null || !adapted.contains(i)) {
+            return base.duplicate();
+        }
+        try (NDManager scope = target.newSubManager()) {
+            NDArray delta = adapterDelta(i, lora, scope).stopGradient();
+            delta.attach(scope);
+            NDArray out = base.add(delta.mul((float) lora.scale()));
+            out.attach(target);
+            return out;
+        }
     }
 
     /**
@@ -238,7 +396,7 @@ public final class ImageEncoder implements AutoCloseable {
      * (B, H, W, 3 x C) without bias to (3, B x windows, heads, ws x ws, C / heads), the grid
      * padded with zero tokens to whole windows.
      */
-    private NDArray windowHeads(NDArray x, NDArray bias, int ws, long padH, long padW) {
+    private NDArray windowHeads(NDArray x, NDArray bias, int ws, long padH, long padW, boolean tape) {
         long[] s = x.getShape().getShape();
         int heads = config.encoderNumHeads();
         long hd = s[3] / 3 / heads;
@@ -248,7 +406,8 @@ public final class ImageEncoder implements AutoCloseable {
         // (b, nh, ws, nw, ws, 3, heads, hd) -> (3, b, nh, nw, heads, ws, ws, hd)
         NDArray split = p.reshape(s[0], nh, ws, nw, ws, 3, heads, hd).transpose(5, 0, 1, 3, 6, 2, 4, 7)
                 .reshape(3, s[0] * nh * nw, heads, (long) ws * ws, hd);
-        return split.addi(Layers.local(split, bias.reshape(3, 1, heads, 1, hd)));
+        NDArray b = Layers.local(split, bias.reshape(3, 1, heads, 1, hd));
+        return tape ? split.add(b) : split.addi(b);
     }
 
     /** Windows back to the grid: (B x windows, heads, ws x ws, hd) to (B, H, W, C), padding cut off. */
@@ -271,7 +430,7 @@ public final class ImageEncoder implements AutoCloseable {
      *     images in a global block), (3, N, heads, h x w, hd)
      * @return (N, heads, h x w, hd)
      */
-    private NDArray attention(NDArray split, long h, long wd, int i) {
+    private NDArray attention(NDArray split, long h, long wd, int i, boolean tape) {
         long[] s = split.getShape().getShape();
         long bh = s[1] * s[2];
         long hd = s[4];
@@ -286,7 +445,7 @@ public final class ImageEncoder implements AutoCloseable {
         NDArray relWidth = rq.transpose(2, 0, 1, 3).reshape(wd, bh * h, hd)
                 .matMul(Layers.local(rq, relW[i].transpose(0, 2, 1))).reshape(wd, bh, h, wd).transpose(1, 2, 0, 3);
         NDArray kt = k.transpose(0, 2, 1);
-        NDArray qs = q.mul(Math.pow(hd, -0.5));
+        NDArray qs = tape ? q.mul(Layers.scalar(q, Math.pow(hd, -0.5))) : q.mul(Math.pow(hd, -0.5));
         // A global block of ViT-B has a heads x 4096 x 4096 attention map (800 MB). Going through
         // the queries a few grid rows at a time keeps each map small enough for the allocator to
         // reuse its memory, instead of faulting in fresh pages for every temporary.
@@ -297,14 +456,22 @@ public final class ImageEncoder implements AutoCloseable {
             long n = (y1 - y0) * wd;
             NDArray attn = qs.get(new NDIndex(":, {}:{}, :", y0 * wd, y1 * wd)).matMul(kt);
             NDArray view = attn.reshape(bh, y1 - y0, wd, h, wd);
-            // added in place: the encoder is frozen, so no autograd needs the map before the bias
-            view.addi(relHeight.get(new NDIndex(":, {}:{}", y0, y1)).expandDims(4))
-                    .addi(relWidth.get(new NDIndex(":, {}:{}", y0, y1)).expandDims(3));
-            NDArray probs = attn.softmax(-1);
-            attn.close();
-            view.close();
+            NDArray rh = relHeight.get(new NDIndex(":, {}:{}", y0, y1)).expandDims(4);
+            NDArray rw = relWidth.get(new NDIndex(":, {}:{}", y0, y1)).expandDims(3);
+            NDArray probs;
+            if (tape) {
+                probs = view.add(rh).add(rw).reshape(attn.getShape()).softmax(-1);
+            } else {
+                // added in place: off the tape no autograd needs the map before the bias
+                view.addi(rh).addi(rw);
+                probs = attn.softmax(-1);
+                attn.close();
+                view.close();
+            }
             outs.add(probs.matMul(v));
-            probs.close();
+            if (!tape) {
+                probs.close();
+            }
             if (n == h * wd) {
                 break;
             }

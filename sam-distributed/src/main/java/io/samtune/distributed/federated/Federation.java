@@ -84,7 +84,8 @@ public final class Federation implements TrainingStrategy {
         compatibility.put("syncEvery", Integer.toString(config.syncEvery()));
         int perStep = run.config().optimization().samplesPerStep();
         compatibility.put("samples per step", Integer.toString(perStep));
-        TrainableParameters shapes = TrainableParameters.decoder(run.model());
+        compatibility.put("adapter", String.valueOf(run.model().adapters()));
+        TrainableParameters shapes = TrainableParameters.of(run.model());
         FederatedSynchroniser.BestKeeper keeper = (values, round, dice) -> {
             try (NDManager scope = run.model().manager().newSubManager()) {
                 Map<String, NDArray> arrays = new LinkedHashMap<>();
@@ -94,7 +95,7 @@ public final class Federation implements TrainingStrategy {
                     arrays.put(e.getKey(), scope.create(Arrays.copyOfRange(values, at, at + n), e.getValue().getShape()));
                     at += n;
                 }
-                Map<String, String> meta = new LinkedHashMap<>();
+                Map<String, String> meta = new LinkedHashMap<>(shapes.metadata());
                 meta.put("round", Long.toString(round));
                 meta.put("valDice", Double.toString(dice));
                 meta.put("federationSites", String.join(",", config.allowedSites()));
@@ -114,7 +115,8 @@ public final class Federation implements TrainingStrategy {
                 + config.merge().describe() + " every " + config.syncEvery() + " steps once " + config.minPeers()
                 + " sites are present" + (config.startPeers() == config.minPeers() ? ""
                         : " (" + config.startPeers() + " to start)")
-                + "; only decoder weights, sample counts and validation scores leave this site");
+                + "; only " + (run.model().adapters() == null ? "decoder" : "decoder and adapter")
+                + " weights, sample counts and validation scores leave this site");
         s.setStateFile(run.run().file(ServerStateFile.NAME));
         synchroniser = s;
     }
