@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
 @Command(name = "samtune", mixinStandardHelpOptions = true, version = "samtune 0.1.0",
         description = "Fine-tune Segment Anything on brain tumour MRI, in Java.",
         subcommands = {TrainCommand.class, TestAccuracyCommand.class, DatasetInfoCommand.class, PredictCommand.class, BenchmarkCommand.class,
-            CacheCommand.class, CertsCommand.class, SweepCommand.class, ShellCommand.class, ClasspathCommand.class,
+            CacheCommand.class, io.samtune.cli.command.ExportCommand.class, CertsCommand.class, SweepCommand.class, ShellCommand.class, ClasspathCommand.class,
             CommandLine.HelpCommand.class})
 public final class Samtune implements Runnable {
 

@@ -217,7 +217,8 @@ public final class SamModel implements AutoCloseable {
      */
     public synchronized void setAdapters(LoraConfig lora, Map<String, NDArray> values) {
         if (adapters != null && !adapters.equals(lora)) {
-            throw new IllegalArgumentException("the model has adapters " + adapters + " already, not " + lora);
+            throw new IllegalArgumentException("the model has adapters " + adapters + " already, not " + lora
+                    + " (remove them first)");
         }
         if (!hasImageEncoder()) {
             throw new IllegalStateException("the checkpoint " + source + " has no image encoder to adapt");
@@ -247,6 +248,20 @@ public final class SamModel implements AutoCloseable {
         if (e != null) {
             e.setAdapters(lora);
         }
+    }
+
+    /** Removes the image encoder's adapters (if any): it computes what the checkpoint's encoder does again. */
+    public synchronized void removeAdapters() {
+        LoraConfig a = adapters;
+        if (a == null) {
+            return;
+        }
+        ImageEncoder e = imageEncoder;
+        if (e != null) {
+            e.setAdapters(null);
+        }
+        adapters = null;
+        a.shapes(config).keySet().forEach(weights::remove);
     }
 
     /** The image encoder's adapters, or null. */
@@ -342,8 +357,9 @@ public final class SamModel implements AutoCloseable {
 
     /**
      * Replaces the mask decoder's weights with those of a decoder file (a fine-tuned
-     * {@code decoder-best.safetensors}, or any checkpoint holding {@code mask_decoder.*}); other
-     * tensors in the file are ignored.
+     * {@code decoder-best.safetensors}, or any checkpoint holding {@code mask_decoder.*}), and the
+     * image encoder's adapters with the file's (removing them when it has none); other tensors in
+     * the file are ignored.
      *
      * @throws CheckpointException if the file's decoder does not fit this model
      */
@@ -375,6 +391,7 @@ public final class SamModel implements AutoCloseable {
             }
         }
         if (found.isEmpty()) {
+            removeAdapters();
             return;
         }
         if (!meta.containsKey(ADAPTER_KEY)) {
@@ -388,16 +405,28 @@ public final class SamModel implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new CheckpointException(file, "its adapter settings do not fit this model: " + e.getMessage());
         }
-        if (adapters != null && !adapters.equals(lora)) {
-            throw new CheckpointException(file, "holds adapters " + lora + ", but the model has " + adapters
-                    + "; give a decoder file of a run with the same --lora-* options");
-        }
         for (Map.Entry<String, NDArray> e : found.entrySet()) {
             if (!Float.isFinite(e.getValue().abs().max().toType(DataType.FLOAT32, false).getFloat())) {
                 throw new CheckpointException(file, "tensor " + e.getKey() + " is not finite; the adapters are damaged");
             }
         }
+        Map<String, Shape> shapes = lora.shapes(config);
+        for (Map.Entry<String, NDArray> e : found.entrySet()) {
+            Shape want = shapes.get(e.getKey());
+            if (want == null || !want.equals(e.getValue().getShape())) {
+                throw new CheckpointException(file, "adapter tensor " + e.getKey() + " " + e.getValue().getShape()
+                        + (want == null ? " is not one of its settings' (" + lora + ")" : " should be " + want + " for "
+                        + lora) + "; the file is damaged or was edited");
+            }
+        }
+        if (!found.keySet().equals(shapes.keySet())) {
+            throw new CheckpointException(file, "holds " + found.size() + " of the " + shapes.size()
+                    + " adapter tensors of " + lora + "; the file is damaged or was edited");
+        }
         try {
+            if (!lora.equals(adapters)) {
+                removeAdapters();
+            }
             setAdapters(lora, found);
         } catch (RuntimeException e) {
             throw new CheckpointException(file, "its adapters do not fit this model: " + e.getMessage());
@@ -681,6 +710,7 @@ public final class SamModel implements AutoCloseable {
         return "SamModel[" + (source == null ? "" : source.getFileName() + ", ") + config.encoderEmbedDim() + "-wide ViT x "
                 + config.encoderDepth()
                 + (imageEncoder != null ? "" : encoderDeferred ? " (encoder read when needed)" : " (no encoder)")
+                + (adapters == null ? "" : ", adapters " + adapters + " on blocks " + adapters.blockIndexes(config))
                 + ", image " + config.imageSize()
                 + ", " + String.format(java.util.Locale.ROOT, "%,d", weights.parameterCount()) + " parameters, on "
                 + device() + "]";

@@ -54,12 +54,24 @@ public final class CacheCommand implements Callable<Integer> {
     @Option(names = "--cache-dtype", paramLabel = "float16|float32", description = "Precision of cached embeddings (default: float16).")
     String cacheDtype = "float16";
 
+    @Option(names = "--adapter-blocks", paramLabel = "K|I,J,...", description = "Cache what training with adapters on these blocks reads: the tokens entering the first of them (the last K blocks, or block indices as --lora-blocks takes them), not the image embedding.")
+    String adapterBlocks;
+
     /** A temporary entry file untouched this long is one a killed process left: no write takes that long. */
     static final java.time.Duration ABANDONED = java.time.Duration.ofHours(1);
 
     /** Runs the command; returns the exit code. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
         return Commands.run(new CacheCommand(), out, err, args);
+    }
+
+    /** The first block of {@code --adapter-blocks} in this model. */
+    private int firstAdaptedBlock(SamModel m) {
+        try {
+            return new io.samtune.core.model.LoraConfig(1, 1, adapterBlocks, List.of("q")).firstBlock(m.config());
+        } catch (IllegalArgumentException e) {
+            throw Commands.badOption(spec, e.getMessage().replace("--lora-blocks", "--adapter-blocks"));
+        }
     }
 
     /** The positions of shard {@code i} (1-based) of {@code n} among {@code count} items. */
@@ -145,15 +157,18 @@ public final class CacheCommand implements Callable<Integer> {
             List<Integer> mine = shardOf(all.size(), index, count);
             List<EmbeddingCache> caches = new ArrayList<>();
             for (SamModel m : models) {
-                caches.add(modelConfig.cache(m, data.window()));
+                caches.add(adapterBlocks == null ? modelConfig.cache(m, data.window())
+                        : new EmbeddingCache(modelConfig.cacheFolder(), m, data.window(), modelConfig.cacheFloat16(),
+                                firstAdaptedBlock(m)));
             }
             if (!modelConfig.encoderPrecision().equals("float32") && models.stream().anyMatch(m -> !m.manager().getDevice().isGpu())) {
                 err.println("warning: --precision " + modelConfig.encoderPrecision() + " on the CPU is slower than"
                         + " float32 (it is meant for GPUs); its embeddings are cached apart from float32 ones");
             }
-            o.printf(Locale.ROOT, "shard %d/%d%s: %d of %d slices into %s%s%n", index, count, from, mine.size(),
-                    all.size(), caches.get(0).folder(), models.size() > 1 || launcherGpu != null ? " on "
-                    + String.join(", ", on) : "");
+            o.printf(Locale.ROOT, "shard %d/%d%s: %d of %d slices into %s%s%s%n", index, count, from, mine.size(),
+                    all.size(), caches.get(0).folder(), caches.get(0).block() < 0 ? ""
+                    : " (the tokens entering block " + caches.get(0).block() + ")", models.size() > 1
+                    || launcherGpu != null ? " on " + String.join(", ", on) : "");
             int abandoned = caches.get(0).removeAbandonedWrites(ABANDONED);
             if (abandoned > 0) {
                 o.printf(Locale.ROOT, "removed %d temporary file%s that interrupted writes left (untouched for over"
@@ -176,7 +191,7 @@ public final class CacheCommand implements Callable<Integer> {
                                 files.add(all.info(mine.get(j)));
                             }
                             try (ai.djl.ndarray.NDManager m = sam.manager().newSubManager()) {
-                                cache.getAll(files, m);
+                                cache.getAllStored(files, m);
                             }
                             int n = done.addAndGet(files.size());
                             synchronized (counter) {

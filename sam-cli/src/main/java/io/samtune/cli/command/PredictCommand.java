@@ -136,7 +136,7 @@ public final class PredictCommand implements Callable<Integer> {
             }
             win = IntensityWindow.parse(window);
             ModelConfig.Builder mb = model.apply(null, spec);
-            io.samtune.core.SamConfig recorded = model.hasConfig() ? null : runSizes();
+            io.samtune.core.SamConfig recorded = model.hasConfig() ? null : runSizes(decoder);
             if (recorded != null) { // the run knows its model's sizes: they win over what the file suggests
                 mb.optSizes(recorded);
             }
@@ -200,7 +200,7 @@ public final class PredictCommand implements Callable<Integer> {
     }
 
     /** The model sizes a {@code --decoder} run folder recorded in its run.json, or null. */
-    private io.samtune.core.SamConfig runSizes() {
+    static io.samtune.core.SamConfig runSizes(Path decoder) {
         if (decoder == null || !java.nio.file.Files.isDirectory(decoder)) {
             return null;
         }
@@ -225,13 +225,18 @@ public final class PredictCommand implements Callable<Integer> {
         if (decoder == null) {
             return;
         }
+        sam.loadDecoder(decoderFile(decoder));
+    }
+
+    /** The decoder file of a {@code --decoder}: the file itself, or a run folder's decoder-best. */
+    static Path decoderFile(Path decoder) throws IOException {
         Path f = java.nio.file.Files.isDirectory(decoder) ? decoder.resolve(io.samtune.train.RunDirectory.DECODER_BEST)
                 : decoder;
         if (!java.nio.file.Files.isRegularFile(f)) {
             throw new IOException("--decoder " + decoder + ": " + (java.nio.file.Files.isDirectory(decoder)
                     ? "not a train run folder (no " + io.samtune.train.RunDirectory.DECODER_BEST + ")" : "file not found"));
         }
-        sam.loadDecoder(f);
+        return f;
     }
 
     /** Folder mode: every slice with the prompt from its mask; mask PNGs and predictions.csv in {@code out}. */

@@ -193,6 +193,7 @@ public final class TestAccuracyCommand implements Callable<Integer> {
                     sam.loadDecoder(f);
                     results.add(score(scorer, names.get(decoderFiles.indexOf(f)), f, slices, err));
                     sam.weights().putAll(baseDecoder);
+                    sam.removeAdapters(); // the next is scored on the checkpoint's encoder, or its own adapters
                 }
             }
             DiceReport report = new DiceReport(results, mode.label(), part.label(), String.join("; ", basis.isEmpty()
@@ -302,7 +303,7 @@ public final class TestAccuracyCommand implements Callable<Integer> {
             for (int i = 0; i < report.results().size(); i++) {
                 CheckpointScores r = report.results().get(i);
                 if (i > 0) {
-                    sam.loadDecoder(decoderFiles.get(i - 1));
+                    sam.loadDecoder(decoderFiles.get(i - 1)); // its decoder and adapters (none: the encoder's own)
                 }
                 List<SliceScore> sorted = new ArrayList<>(r.scores());
                 sorted.sort(Comparator.comparingDouble(SliceScore::dice));

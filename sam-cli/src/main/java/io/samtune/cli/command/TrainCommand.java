@@ -67,6 +67,9 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     SliceOptions slices = new SliceOptions();
 
+    @Mixin
+    io.samtune.cli.option.AdapterOptions adapters = new io.samtune.cli.option.AdapterOptions();
+
     @Option(names = "--out", paramLabel = "RUN_DIR", description = "Run folder for checkpoints and logs (default: runs/train-<date-time>).")
     Path out;
 
@@ -207,6 +210,7 @@ public final class TrainCommand implements Callable<Integer> {
         TrainingConfig current = b.build();
 
         ModelConfig.Builder m = slices.apply(model.apply(base == null ? null : base.model(), spec));
+        adapters.apply(m, base == null ? null : base.model().adapter(), spec);
         if (noCache) {
             m.optUseCache(false);
         }
@@ -433,7 +437,8 @@ public final class TrainCommand implements Callable<Integer> {
                     public void onModel(SamModel sam, EmbeddingCache cache) {
                         o.println("model: " + sam);
                         if (cache != null) {
-                            o.printf(Locale.ROOT, "embedding cache: %s%n", cache.folder());
+                            o.printf(Locale.ROOT, "embedding cache: %s%s%n", cache.folder(), cache.block() < 0 ? ""
+                                    : " (the tokens entering block " + cache.block() + ", the first adapted one)");
                         }
                     }
 

@@ -63,8 +63,9 @@ public final class EmbeddingCache {
     private final IntensityWindow window;
     private final boolean float16;
     private final String encoderHash;
-    /** The block whose input is stored, or -1 for the image embedding. */
+    /** The block whose input is stored, -1 for the image embedding, or {@link #FOLLOW} the model's adapters. */
     private final int block;
+    private static final int FOLLOW = -2;
     private final AtomicLong hits = new AtomicLong();
     private final AtomicLong misses = new AtomicLong();
     private final AtomicLong corrupt = new AtomicLong();
@@ -76,18 +77,18 @@ public final class EmbeddingCache {
      * @param float16 store float16 (half the disk, ~1e-3 relative error) instead of float32
      */
     public EmbeddingCache(Path dir, SamModel model, IntensityWindow window, boolean float16) {
-        this(dir, model, window, float16, model.adapters() == null ? -1 : model.firstAdaptedBlock());
+        this(dir, model, window, float16, FOLLOW);
     }
 
     /**
      * A cache of the tokens entering encoder block {@code block} (a block cache), or of the image
-     * embedding ({@code block} -1). The 4-argument constructor picks the model's first adapted
-     * block when it has adapters, else the embedding.
+     * embedding ({@code block} -1). The 4-argument constructor follows the model: at every use,
+     * the input of its first adapted block when it has adapters, else the embedding.
      *
      * @throws IllegalArgumentException if the block is outside the encoder
      */
     public EmbeddingCache(Path dir, SamModel model, IntensityWindow window, boolean float16, int block) {
-        if (block < -1 || block >= model.config().encoderDepth()) {
+        if (block < FOLLOW || block >= model.config().encoderDepth()) {
             throw new IllegalArgumentException("block " + block + " is outside the encoder's " + model.config()
                     .encoderDepth() + " blocks");
         }
@@ -147,9 +148,12 @@ public final class EmbeddingCache {
         return encoderHash;
     }
 
-    /** The block whose input the entries hold, or -1 when they hold image embeddings. */
+    /** The block whose input the entries hold now, or -1 when they hold image embeddings. */
     public int block() {
-        return block;
+        if (block != FOLLOW) {
+            return block;
+        }
+        return model.adapters() == null ? -1 : model.firstAdaptedBlock();
     }
 
     /** Counts of entries read, computed, and found corrupt or stale so far. */
@@ -178,7 +182,17 @@ public final class EmbeddingCache {
      * the block (1, S/16, S/16, C), read or computed and stored as {@link #get} does.
      */
     public ImageEmbedding getStored(SampleRef sample, NDManager target) throws IOException {
-        return stored(java.util.List.of(sample), target).get(0);
+        return getAllStored(java.util.List.of(sample), target).get(0);
+    }
+
+    /** {@link #getStored} of several samples, those missing computed in one pass. */
+    public java.util.List<ImageEmbedding> getAllStored(java.util.List<SampleRef> samples, NDManager target)
+            throws IOException {
+        if (block() < 0 && model.adapters() != null) {
+            throw new IllegalStateException("this cache holds embeddings of the encoder without adapters, and the"
+                    + " model has adapters now: make the cache after adding them (it then keeps their input)");
+        }
+        return stored(samples, target);
     }
 
     /**
@@ -191,6 +205,7 @@ public final class EmbeddingCache {
      * @throws IOException if the cache folder cannot be written
      */
     public java.util.List<ImageEmbedding> getAll(java.util.List<SampleRef> samples, NDManager target) throws IOException {
+        int block = block();
         if (block < 0) {
             if (model.adapters() != null) {
                 throw new IllegalStateException("this cache holds embeddings of the encoder without adapters, and the"
@@ -236,6 +251,7 @@ public final class EmbeddingCache {
                 images.add(SamModel.toRgb(samples.get(i).load(), window));
             }
             java.util.List<ImageEmbedding> computed;
+            int block = block();
             try {
                 computed = block < 0 ? model.embed(images, target) : model.blockInputs(images, block, target);
             } catch (java.io.UncheckedIOException e) { // an encoder read only now, found damaged: its own refusal
@@ -261,6 +277,7 @@ public final class EmbeddingCache {
     }
 
     private String key(byte[] imageDigest) {
+        int block = block();
         MessageDigest d = Sha256.digest();
         // a float32 encoder adds nothing to the key, so entries written before precisions existed stay valid
         String precision = model.encoderPrecision() == DataType.FLOAT32 ? ""
@@ -424,7 +441,7 @@ public final class EmbeddingCache {
     public String toString() {
         Stats s = stats();
         return String.format(Locale.ROOT, "EmbeddingCache[%s, %s%s, %d read, %d computed, %d recomputed]", root,
-                block < 0 ? "" : "input of block " + block + ", ", float16 ? "float16" : "float32", s.hits(), s.misses(),
+                block() < 0 ? "" : "input of block " + block() + ", ", float16 ? "float16" : "float32", s.hits(), s.misses(),
                 s.corrupt());
     }
 }

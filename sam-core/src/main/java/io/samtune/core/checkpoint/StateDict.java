@@ -39,6 +39,14 @@ public final class StateDict implements AutoCloseable {
         }
     }
 
+    /** Removes a tensor (closing it); nothing happens when it is absent. */
+    public void remove(String name) {
+        NDArray old = tensors.remove(name);
+        if (old != null) {
+            old.close();
+        }
+    }
+
     /**
      * The tensor of a name.
      *

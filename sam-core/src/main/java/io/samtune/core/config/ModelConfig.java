@@ -44,6 +44,9 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, java.
         if ("bfloat16".equals(encoderPrecision)) {
             io.samtune.core.model.ImageEncoder.checkPrecision(ai.djl.ndarray.types.DataType.BFLOAT16);
         }
+        if (adapter != null && sizes != null) {
+            adapter.blockIndexes(sizes); // blocks outside the encoder, a rank above its width: refused now
+        }
         if (!PRECISIONS.contains(encoderPrecision)) {
             throw new IllegalArgumentException("encoder precision must be one of " + String.join(", ", PRECISIONS)
                     + ", not '" + encoderPrecision + "'");
