@@ -26,9 +26,22 @@ class OwnDataDocsTest {
 
     @Test
     void everyCommandOnThePageRuns() throws Exception {
+        runEveryCommand("docs/your-own-data.md", tmp, 6);
+        assertThat(tmp.resolve("runs/brats-report/per-slice.csv")).isRegularFile();
+        assertThat(tmp.resolve("runs/png-masks/predictions.csv")).isRegularFile();
+    }
+
+    /**
+     * Runs every {@code ./samtune} line of the page's bash blocks, paths under {@code testdata/} read
+     * from the project, under {@code runs/} written to {@code tmp}, the cache in {@code tmp}; each must
+     * exit 0.
+     *
+     * @return the out text of each command, in order
+     */
+    static List<String> runEveryCommand(String page, Path tmp, int atLeast) throws Exception {
         Path root = Fixtures.root();
-        String page = Files.readString(root.resolve("docs/your-own-data.md"));
-        Matcher block = Pattern.compile("```bash\n(.*?)```", Pattern.DOTALL).matcher(page);
+        String text = Files.readString(root.resolve(page));
+        Matcher block = Pattern.compile("```bash\n(.*?)```", Pattern.DOTALL).matcher(text);
         List<List<String>> commands = new ArrayList<>();
         while (block.find()) {
             for (String line : block.group(1).split("\n")) {
@@ -38,7 +51,8 @@ class OwnDataDocsTest {
                 }
             }
         }
-        assertThat(commands).hasSizeGreaterThanOrEqualTo(6);
+        assertThat(commands).hasSizeGreaterThanOrEqualTo(atLeast);
+        List<String> outs = new ArrayList<>();
         String before = System.getProperty("samtune.root");
         System.setProperty("samtune.root", root.toString());
         try {
@@ -48,7 +62,7 @@ class OwnDataDocsTest {
                     args.add(a.startsWith("testdata/") ? root.resolve(a).toString()
                             : a.startsWith("runs/") ? tmp.resolve(a).toString() : a);
                 }
-                if (List.of("train", "test-accuracy").contains(args.get(0))) {
+                if (List.of("train", "test-accuracy", "cache").contains(args.get(0))) {
                     args.addAll(List.of("--cache", tmp.resolve("cache").toString()));
                 }
                 StringWriter out = new StringWriter();
@@ -58,6 +72,7 @@ class OwnDataDocsTest {
                 if (c.get(0).equals("dataset-info")) {
                     assertThat(err.toString()).contains("orientations found:").contains("labels present:");
                 }
+                outs.add(out.toString());
             }
         } finally {
             if (before == null) {
@@ -66,7 +81,6 @@ class OwnDataDocsTest {
                 System.setProperty("samtune.root", before);
             }
         }
-        assertThat(tmp.resolve("runs/brats-report/per-slice.csv")).isRegularFile();
-        assertThat(tmp.resolve("runs/png-masks/predictions.csv")).isRegularFile();
+        return outs;
     }
 }

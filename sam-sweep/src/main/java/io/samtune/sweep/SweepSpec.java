@@ -231,6 +231,21 @@ public record SweepSpec(TrainingConfig base, JsonObject space, int samples, long
         };
     }
 
+    /** The base settings with one adapter setting changed; the base must train adapters. */
+    private static TrainingConfig withAdapter(TrainingConfig c, String k, String key, JsonElement v) {
+        io.samtune.core.model.LoraConfig a = c.model() == null ? null : c.model().adapter();
+        if (a == null) {
+            throw new IllegalArgumentException("space." + key + " needs adapters in sweep.base (\"model\": {\"adapter\":"
+                    + " {\"kind\": \"lora\"}}, as train --adapter lora records it)");
+        }
+        io.samtune.core.model.LoraConfig changed = switch (k) {
+            case "lorarank" -> new io.samtune.core.model.LoraConfig(v.getAsInt(), a.alpha(), a.blocks(), a.targets());
+            case "loraalpha" -> new io.samtune.core.model.LoraConfig(a.rank(), v.getAsDouble(), a.blocks(), a.targets());
+            default -> new io.samtune.core.model.LoraConfig(a.rank(), a.alpha(), v.getAsString(), a.targets());
+        };
+        return c.toBuilder().optModel(c.model().toBuilder().optAdapter(changed).build()).build();
+    }
+
     /** The base settings with one option set, by its {@code train} option name. */
     static TrainingConfig apply(TrainingConfig c, String key, JsonElement v) {
         String k = key.toLowerCase(Locale.ROOT).replace("-", "");
@@ -258,9 +273,12 @@ public record SweepSpec(TrainingConfig base, JsonObject space, int samples, long
                     return c.toBuilder().optSchedule(c.schedule().toBuilder().optWarmupSteps(v.getAsInt()).build())
                             .build();
                 }
+                case "lorarank", "loraalpha", "lorablocks" -> {
+                    return withAdapter(c, k, key, v);
+                }
                 default -> throw new IllegalArgumentException("space." + key + " is not a train option samtune can sweep"
                         + " (lr, loss, optimizer, weight-decay, batch-size, grad-accumulation, box-jitter, prompt,"
-                        + " seed, warmup)");
+                        + " seed, warmup, lora-rank, lora-alpha, lora-blocks)");
             }
         } catch (NumberFormatException | UnsupportedOperationException | IllegalStateException e) {
             throw new IllegalArgumentException("space." + key + ": value " + v + " does not fit the option");

@@ -59,6 +59,24 @@ class SweepSpecTest {
     }
 
     @Test
+    void adapterRankAlphaAndBlocksAreSweepable() {
+        String withAdapter = TrainingConfig.builder().optData(DataConfig.builder().setFolder(Path.of("data")).build())
+                .optModel(io.samtune.core.config.ModelConfig.builder().setCheckpoint(Path.of("sam.pth"))
+                        .optAdapter(io.samtune.core.model.LoraConfig.lastBlocks(2)).build()).build().toJson().toString();
+        String spec = "{\"base\": " + withAdapter + ", \"space\": {\"lora-rank\": {\"grid\": [2, 8]},"
+                + " \"lora-alpha\": {\"grid\": [16]}, \"lora-blocks\": {\"grid\": [\"1\", \"9,10,11\"]}}}";
+        List<Trial> trials = SweepSpec.fromJson(JsonParser.parseString(spec), tmp).trials();
+        assertThat(trials).hasSize(4);
+        assertThat(trials.stream().map(t -> t.config().model().adapter().toString()).toList()).containsExactly(
+                "LoRA[rank 2, alpha 16, blocks 1, targets q,v]", "LoRA[rank 2, alpha 16, blocks 9,10,11, targets q,v]",
+                "LoRA[rank 8, alpha 16, blocks 1, targets q,v]", "LoRA[rank 8, alpha 16, blocks 9,10,11, targets q,v]");
+        // a base without adapters cannot sweep them
+        String plain = "{\"base\": " + base() + ", \"space\": {\"lora-rank\": {\"grid\": [2]}}}";
+        assertThatThrownBy(() -> SweepSpec.fromJson(JsonParser.parseString(plain), tmp).trials())
+                .hasMessageContaining("space.lora-rank needs adapters in sweep.base");
+    }
+
+    @Test
     void theBaseMayBeARunsRunJson() throws Exception {
         JsonObject run = new JsonObject();
         run.add("settings", JsonParser.parseString(base()));

@@ -69,13 +69,17 @@ public final class BenchmarkCommand implements Callable<Integer> {
     boolean json;
 
     @Option(names = "--only", split = ",", paramLabel = "FIGURE", description = "Measure only these: encoder, mat,"
-            + " federated, dp, cache, collective (default: all but collective). Naming federated adds federated_rounds:"
+            + " federated, dp, cache, collective, adapters (default: all but collective and adapters). Naming federated adds federated_rounds:"
             + " rounds among one process per site, for each --members count.")
     List<String> only;
 
     @Option(names = "--members", split = ",", paramLabel = "N", description = "Member counts of the collective and"
             + " federated_rounds figures (default: 2,3,4,8).")
     List<Integer> members = List.of(2, 3, 4, 8);
+
+    @Option(names = "--adapter-blocks", split = ",", paramLabel = "K", description = "Adapted block counts of the"
+            + " adapters figure, one process each; 0 is the decoder alone (default: 0,1,2,3 and the encoder's depth).")
+    List<Integer> adapterBlocks;
 
     /** Runs the command; returns the exit code. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
@@ -234,6 +238,22 @@ public final class BenchmarkCommand implements Callable<Integer> {
             table.add(String.format(Locale.ROOT, "%-44s %8.2f ms", "reading one slice .mat (" + files.size() + " files)",
                     matMs));
         }
+        if (sections.contains("adapters")) {
+            List<Integer> ks = adapterBlocks != null ? adapterBlocks
+                    : List.of(0, 1, 2, 3, config.encoderDepth()).stream().filter(k -> k <= config.encoderDepth())
+                            .distinct().toList();
+            if (ks.stream().anyMatch(k -> k < 0 || k > config.encoderDepth())) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--adapter-blocks takes counts from 0 to the"
+                        + " encoder's " + config.encoderDepth() + " blocks, got " + ks);
+            }
+            JsonArray figures = new JsonArray();
+            for (int k : ks) {
+                var f = AdapterStepBenchmark.measure(config, k, repeat, threadsUsed());
+                figures.add(f.toJson());
+                table.add(AdapterStepBenchmark.line(f));
+            }
+            o.add("adapters", figures);
+        }
         if (sections.contains("collective")) {
             JsonArray figures = new JsonArray();
             for (boolean tls : new boolean[] {false, true}) {
@@ -266,13 +286,18 @@ public final class BenchmarkCommand implements Callable<Integer> {
         return 0;
     }
 
+    private int threadsUsed() {
+        return threads != null ? threads : JniUtils.getNumThreads();
+    }
+
     private static String line(String what, double seconds) {
         return String.format(Locale.ROOT, "%-44s %9.3f s", what, seconds);
     }
 
     /** The figures run unless {@code --only} names others (the all-reduce figures start up to 8 processes per size). */
     static final List<String> DEFAULT_SECTIONS = List.of("encoder", "mat", "federated", "dp", "cache");
-    static final List<String> ALL_SECTIONS = List.of("encoder", "mat", "federated", "dp", "cache", "collective");
+    static final List<String> ALL_SECTIONS = List.of("encoder", "mat", "federated", "dp", "cache", "collective",
+            "adapters");
 
     private interface Run {
         void run() throws Exception;
