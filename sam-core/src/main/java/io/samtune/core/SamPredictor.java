@@ -3,15 +3,12 @@ package io.samtune.core;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import io.samtune.core.image.IntensityWindow;
 import io.samtune.core.image.MaskPostprocessor;
 import io.samtune.core.image.RgbImage;
 import io.samtune.core.model.MaskDecoder;
-import io.samtune.core.model.PromptEncoder;
 import io.samtune.data.BoxPrompt;
 import io.samtune.data.Sample;
-import io.samtune.data.PointPrompt;
 import java.util.List;
 
 /**
@@ -84,36 +81,7 @@ public final class SamPredictor implements AutoCloseable {
      */
     public Prediction predict(Prompt prompt, boolean multimask) {
         requireImage();
-        try (NDManager scope = manager.newSubManager()) {
-            int h = embedding.originalHeight();
-            int w = embedding.originalWidth();
-            NDArray coords = null;
-            NDArray labels = null;
-            if (!prompt.points().isEmpty()) {
-                List<PointPrompt> pts = prompt.points();
-                double[] xy = new double[pts.size() * 2];
-                float[] lab = new float[pts.size()];
-                for (int i = 0; i < pts.size(); i++) {
-                    xy[2 * i] = pts.get(i).x();
-                    xy[2 * i + 1] = pts.get(i).y();
-                    lab[i] = pts.get(i).label();
-                }
-                coords = scope.create(model.preprocessor().toModelFrame(xy, h, w), new Shape(1, pts.size(), 2));
-                labels = scope.create(lab, new Shape(1, pts.size()));
-            }
-            NDArray boxes = prompt.box() == null ? null
-                    : scope.create(model.preprocessor().toModelFrame(prompt.box().toArray(), h, w), new Shape(1, 4));
-            NDArray mask = null;
-            if (prompt.maskInput() != null) {
-                int side = model.config().lowResMaskSize();
-                if (prompt.maskInput().length != side * side) {
-                    throw new IllegalArgumentException("mask input must be " + side + "x" + side + " low-res logits, got "
-                            + prompt.maskInput().length + " values");
-                }
-                mask = scope.create(prompt.maskInput(), new Shape(1, 1, side, side));
-            }
-            return decode(scope, coords, labels, boxes, mask, multimask);
-        }
+        return decode(List.of(prompt), multimask);
     }
 
     /**
@@ -126,26 +94,24 @@ public final class SamPredictor implements AutoCloseable {
         if (boxes.isEmpty()) {
             throw new IllegalArgumentException("give at least one box");
         }
-        try (NDManager scope = manager.newSubManager()) {
-            double[] xy = new double[boxes.size() * 4];
-            for (int i = 0; i < boxes.size(); i++) {
-                System.arraycopy(boxes.get(i).toArray(), 0, xy, 4 * i, 4);
-            }
-            float[] t = model.preprocessor().toModelFrame(xy, embedding.originalHeight(), embedding.originalWidth());
-            return decode(scope, null, null, scope.create(t, new Shape(boxes.size(), 4)), null, multimask);
-        }
+        return decode(boxes.stream().map(Prompt::of).toList(), multimask);
     }
 
-    private Prediction decode(NDManager scope, NDArray coords, NDArray labels, NDArray boxes, NDArray mask,
-                              boolean multimask) {
-        PromptEncoder.Embeddings pe = model.promptEncoder().forward(coords, labels, boxes, mask);
-        MaskDecoder.Output out = model.maskDecoder().forward(embedding.embedding(), densePe, pe.sparse(), pe.dense(),
-                multimask);
-        NDArray logits = MaskPostprocessor.upscale(out.lowResLogits(), model.config().imageSize(),
-                embedding.inputHeight(), embedding.inputWidth(), embedding.originalHeight(), embedding.originalWidth());
-        long[] s = logits.getShape().getShape();
-        return new Prediction((int) s[0], (int) s[1], (int) s[2], (int) s[3], floats(logits),
-                floats(out.iouPredictions()), (int) out.lowResLogits().getShape().get(2), floats(out.lowResLogits()));
+    /** Decodes prompts on the current image, one mask set each. */
+    private Prediction decode(List<Prompt> prompts, boolean multimask) {
+        try (NDManager scope = manager.newSubManager()) {
+            int[] h = new int[prompts.size()];
+            int[] w = new int[prompts.size()];
+            java.util.Arrays.fill(h, embedding.originalHeight());
+            java.util.Arrays.fill(w, embedding.originalWidth());
+            MaskDecoder.Output out = PromptedDecoding.decode(model, embedding.embedding(), densePe, prompts, h, w,
+                    multimask, scope);
+            NDArray logits = MaskPostprocessor.upscale(out.lowResLogits(), model.config().imageSize(),
+                    embedding.inputHeight(), embedding.inputWidth(), embedding.originalHeight(), embedding.originalWidth());
+            long[] s = logits.getShape().getShape();
+            return new Prediction((int) s[0], (int) s[1], (int) s[2], (int) s[3], floats(logits),
+                    floats(out.iouPredictions()), (int) out.lowResLogits().getShape().get(2), floats(out.lowResLogits()));
+        }
     }
 
     private static float[] floats(NDArray a) {

@@ -1,23 +1,11 @@
 package io.samtune.train;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.index.NDIndex;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
-import io.samtune.core.ImageEmbedding;
-import io.samtune.core.Prompt;
 import io.samtune.core.SamModel;
 import io.samtune.core.checkpoint.StateDict;
-import io.samtune.core.image.ImagePreprocessor;
-import io.samtune.core.image.MaskPostprocessor;
 import io.samtune.core.model.Layers;
-import io.samtune.core.model.MaskDecoder;
-import io.samtune.core.model.PromptEncoder;
-import io.samtune.data.BinaryMask;
-import io.samtune.data.PointPrompt;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -45,6 +33,7 @@ public final class DecoderTrainer implements AutoCloseable {
     private final Optimizer optimizer;
     private final List<TrainingListener> listeners = new ArrayList<>();
     private TrainingStrategy strategy = TrainingStrategy.SINGLE_DEVICE;
+    private TrainingTask task;
     private volatile boolean stopRequested;
     private final List<Replica> replicas = new ArrayList<>();
 
@@ -82,6 +71,21 @@ public final class DecoderTrainer implements AutoCloseable {
         this.manager = model.manager().newSubManager();
         this.densePe = model.promptEncoder().densePe(manager);
         this.optimizer = config.optimization().newOptimizer(manager);
+        this.task = new PromptedSegmentation(config.optimization());
+    }
+
+    /**
+     * Sets what a step computes from a batch to its loss (default {@link PromptedSegmentation} of the
+     * configured loss): the loop, strategy and optimizer stay as they are.
+     */
+    public DecoderTrainer setTask(TrainingTask task) {
+        this.task = Objects.requireNonNull(task, "task");
+        return this;
+    }
+
+    /** The task. */
+    public TrainingTask task() {
+        return task;
     }
 
     /**
@@ -272,118 +276,9 @@ public final class DecoderTrainer implements AutoCloseable {
         return loss;
     }
 
-    /** The mean loss of a batch, as a scalar NDArray on the autograd tape. */
+    /** The mean loss of a batch, as a scalar NDArray on the autograd tape: the {@link TrainingTask}'s. */
     NDArray batchLoss(List<TrainingExample> batch, NDManager scope, SamModel model, NDArray densePe) {
-        if (batch.isEmpty()) {
-            throw new IllegalArgumentException("empty batch");
-        }
-        ImagePreprocessor pre = model.preprocessor();
-        int b = batch.size();
-        NDList embeddings = new NDList();
-        float[] boxes = null;
-        float[] coords = null;
-        float[] labels = null;
-        Prompt first = batch.get(0).prompt();
-        int nPoints = first.points().size();
-        if (first.box() != null) {
-            boxes = new float[b * 4];
-        }
-        if (nPoints > 0) {
-            coords = new float[b * nPoints * 2];
-            labels = new float[b * nPoints];
-        }
-        for (int i = 0; i < b; i++) {
-            TrainingExample ex = batch.get(i);
-            ImageEmbedding e = ex.embedding();
-            embeddings.add(e.embedding());
-            Prompt p = ex.prompt();
-            if ((p.box() != null) != (boxes != null) || p.points().size() != nPoints || p.maskInput() != null) {
-                throw new IllegalArgumentException("every prompt of a batch must have the same form: " + p + " vs " + first);
-            }
-            if (boxes != null) {
-                System.arraycopy(pre.toModelFrame(p.box().toArray(), e.originalHeight(), e.originalWidth()), 0, boxes,
-                        4 * i, 4);
-            }
-            for (int j = 0; j < nPoints; j++) {
-                PointPrompt pt = p.points().get(j);
-                float[] xy = pre.toModelFrame(new double[] {pt.x(), pt.y()}, e.originalHeight(), e.originalWidth());
-                coords[(i * nPoints + j) * 2] = xy[0];
-                coords[(i * nPoints + j) * 2 + 1] = xy[1];
-                labels[i * nPoints + j] = pt.label();
-            }
-        }
-        NDArray emb = b == 1 ? embeddings.get(0) : NDArrays.concat(embeddings, 0);
-        emb = emb.toDevice(model.device(), false);
-        emb.attach(scope);
-        if (model.adapters() != null) {
-            // the examples hold the tokens entering the first adapted block: the adapted blocks and the neck run here
-            emb = model.imageEncoder().trainFrom(emb, model.firstAdaptedBlock());
-        }
-        NDArray boxArr = boxes == null ? null : scope.create(boxes, new Shape(b, 4));
-        NDArray coordArr = coords == null ? null : scope.create(coords, new Shape(b, nPoints, 2));
-        NDArray labelArr = labels == null ? null : scope.create(labels, new Shape(b, nPoints));
-        PromptEncoder.Embeddings pe = model.promptEncoder().forward(coordArr, labelArr, boxArr, null);
-        MaskDecoder.Output out = model.maskDecoder().forward(emb, densePe, pe.sparse(), pe.dense(), false);
-        NDArray lowRes = out.lowResLogits();
-
-        NDList losses = new NDList();
-        for (int i = 0; i < b; i++) {
-            TrainingExample ex = batch.get(i);
-            ImageEmbedding e = ex.embedding();
-            NDArray logits = lowRes.get(new NDIndex("{}:{}", i, i + 1));
-            NDArray target;
-            if (config.optimization().lowResLoss()) {
-                int side = (int) lowRes.getShape().get(2);
-                target = scope.create(lowResTarget(ex.mask(), e, model.config().imageSize(), side),
-                        new Shape(1, 1, side, side));
-            } else {
-                logits = MaskPostprocessor.upscale(logits, model.config().imageSize(), e.inputHeight(), e.inputWidth(),
-                        e.originalHeight(), e.originalWidth());
-                target = scope.create(toFloats(ex.mask()), new Shape(1, 1, ex.mask().height(), ex.mask().width()));
-            }
-            target = target.toDevice(model.device(), false);
-            NDArray loss = DiceLoss.softDice(logits, target);
-            if (config.optimization().loss() == OptimizationConfig.Loss.DICE_BCE) {
-                loss = loss.add(DiceLoss.bceWithLogits(logits, target));
-            }
-            losses.add(loss.reshape(1));
-        }
-        // NDArrays.concat copies a single array detached from the graph: only concatenate several
-        return losses.size() == 1 ? losses.get(0).mean() : NDArrays.concat(losses, 0).mean();
-    }
-
-    private static float[] toFloats(BinaryMask m) {
-        boolean[] p = m.pixels();
-        float[] f = new float[p.length];
-        for (int i = 0; i < p.length; i++) {
-            f[i] = p[i] ? 1f : 0f;
-        }
-        return f;
-    }
-
-    /**
-     * The mask as seen on the low-res logit grid: each low-res pixel covers a square of the padded
-     * model input; it takes the mask value under that square's centre (0 in the padding).
-     */
-    static float[] lowResTarget(BinaryMask mask, ImageEmbedding e, int imageSize, int side) {
-        float[] t = new float[side * side];
-        double cell = (double) imageSize / side;
-        for (int v = 0; v < side; v++) {
-            double yIn = (v + 0.5) * cell;
-            if (yIn >= e.inputHeight()) {
-                continue;
-            }
-            int y = Math.min(mask.height() - 1, (int) (yIn * mask.height() / e.inputHeight()));
-            for (int u = 0; u < side; u++) {
-                double xIn = (u + 0.5) * cell;
-                if (xIn >= e.inputWidth()) {
-                    continue;
-                }
-                int x = Math.min(mask.width() - 1, (int) (xIn * mask.width() / e.inputWidth()));
-                t[v * side + u] = mask.pixels()[y * mask.width() + x] ? 1f : 0f;
-            }
-        }
-        return t;
+        return task.loss(batch, model, densePe, scope);
     }
 
     /**

@@ -166,7 +166,7 @@ class DecoderTrainerTest {
         px[0] = true; // top-left pixel of a 4x8 image
         io.samtune.data.BinaryMask mask = new io.samtune.data.BinaryMask(4, 8, px);
         // 4x8 image resized to 4x8 inside an 8x8 input: rows 4..7 are padding
-        float[] t = DecoderTrainer.lowResTarget(mask, new ImageEmbedding(null, 4, 8, 4, 8), 8, 8);
+        float[] t = PromptedSegmentation.lowResTarget(mask, new ImageEmbedding(null, 4, 8, 4, 8), 8, 8);
         assertThat(t[0]).isEqualTo(1f);
         assertThat(t[1]).isEqualTo(0f);
         assertThat(t[5 * 8]).isEqualTo(0f);

@@ -157,6 +157,27 @@ class DataParallelTrainTest {
     }
 
     @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void twoWorkersTrainAdaptersAsOneProcess() throws Exception {
+        CommandResult serial = TrainCommandTest.run(args(tmp.resolve("lora-serial"), 4, "--adapter", "lora")
+                .toArray(String[]::new));
+        assertThat(serial.exit()).as(serial.err()).isZero();
+        Path both = tmp.resolve("lora-both");
+        List<String> common = args(both, 4, "--adapter", "lora", "--rendezvous", tmp.resolve("rv-lora").toString());
+        Process one = worker(1, common, "lora1.log");
+        List<String> zero = new ArrayList<>(common);
+        zero.addAll(List.of("--rank", "0", "--world-size", "2"));
+        CommandResult r0 = TrainCommandTest.run(zero.toArray(String[]::new));
+        assertThat(r0.exit()).as("%s%nrank 1:%n%s", r0.err(), log("lora1.log")).isZero();
+        assertThat(one.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(one.exitValue()).as(log("lora1.log")).isZero();
+        java.util.Map<String, float[]> a = TrainCommandTest.decoder(tmp.resolve("lora-serial"));
+        assertThat(a.keySet()).anyMatch(io.samtune.core.model.LoraConfig::isAdapterName);
+        assertThat(TrainCommandTest.maxDiff(a, TrainCommandTest.decoder(both))).as("2 workers with adapters vs 1 process")
+                .isLessThan(1e-5);
+    }
+
+    @Test
     @Timeout(value = 400, unit = TimeUnit.SECONDS)
     void threeAndFourWorkersEqualOneProcessWithIdenticalBitsAfterEveryStep() throws Exception {
         CommandResult serial = TrainCommandTest.run(args(tmp.resolve("serial"), 6).toArray(String[]::new));

@@ -238,6 +238,36 @@ class FederatedTrainTest {
         assertThat(info.getAsJsonObject("federation").getAsJsonObject("merge").get("strategy").getAsString()).isEqualTo("mean");
     }
 
+    @Test
+    @Timeout(value = 240, unit = TimeUnit.SECONDS)
+    void twoSitesTrainAdaptersAndDecoderTogether() throws Exception {
+        List<Path> data = new ArrayList<>();
+        for (int k = 0; k < 2; k++) {
+            data.add(Files.createDirectories(tmp.resolve("lora-data-" + k)));
+        }
+        try (Stream<Path> files = Files.list(Fixtures.phantoms())) {
+            List<Path> mats = files.filter(p -> p.toString().endsWith(".mat")).sorted().toList();
+            for (int i = 0; i < mats.size(); i++) {
+                Files.copy(mats.get(i), data.get(i % 2).resolve(mats.get(i).getFileName()));
+            }
+        }
+        Path fa = federation("site-a", freePort(), List.of(), 2, true);
+        Path fb = federation("site-b", freePort(), List.of(), 2, true);
+        Process b = child("site-b", args(data.get(1), tmp.resolve("b"), 4, "--federation", fb.toString(), "--adapter",
+                "lora"));
+        CommandResult a = TrainCommandTest.run(args(data.get(0), tmp.resolve("a"), 4, "--federation", fa.toString(),
+                "--adapter", "lora").toArray(String[]::new));
+        assertThat(a.exit()).as("%s%s%nsite-b:%n%s", a.err(), a.out(), log("site-b")).isZero();
+        assertThat(b.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(b.exitValue()).as(log("site-b")).isZero();
+        assertThat(a.out()).contains("only decoder and adapter weights");
+        var da = TrainCommandTest.decoder(tmp.resolve("a"));
+        assertThat(da.keySet()).anyMatch(io.samtune.core.model.LoraConfig::isAdapterName);
+        assertThat(TrainCommandTest.maxDiff(da, TrainCommandTest.decoder(tmp.resolve("b")))).isZero();
+        assertThat(Sha256.of(tmp.resolve("a").resolve(Federation.DECODER_BEST_MERGED)))
+                .isEqualTo(Sha256.of(tmp.resolve("b").resolve(Federation.DECODER_BEST_MERGED)));
+    }
+
     private static String last(JsonArray rounds) {
         return rounds.get(rounds.size() - 1).getAsJsonObject().get("sha256").getAsString();
     }
