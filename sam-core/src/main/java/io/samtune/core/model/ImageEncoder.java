@@ -460,7 +460,15 @@ public final class ImageEncoder implements AutoCloseable {
             NDArray rw = relWidth.get(new NDIndex(":, {}:{}", y0, y1)).expandDims(3);
             NDArray probs;
             if (tape) {
-                probs = view.add(rh).add(rw).reshape(attn.getShape()).softmax(-1);
+                // out of place; every map but the probabilities' is released at once (autograd keeps its own
+                // references to what the backward pass needs: these maps are computed, not made from Java memory)
+                NDArray withH = view.add(rh);
+                NDArray biased = withH.add(rw);
+                NDArray flat = biased.reshape(attn.getShape());
+                probs = flat.softmax(-1);
+                for (NDArray a : new NDArray[] {attn, view, withH, biased, flat}) {
+                    a.close();
+                }
             } else {
                 // added in place: off the tape no autograd needs the map before the bias
                 view.addi(rh).addi(rw);
@@ -469,9 +477,7 @@ public final class ImageEncoder implements AutoCloseable {
                 view.close();
             }
             outs.add(probs.matMul(v));
-            if (!tape) {
-                probs.close();
-            }
+            probs.close();
             if (n == h * wd) {
                 break;
             }

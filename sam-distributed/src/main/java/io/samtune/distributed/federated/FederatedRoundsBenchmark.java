@@ -107,7 +107,7 @@ public final class FederatedRoundsBenchmark {
                 .optFailureTimeoutMillis(60_000).build(); // eight sites on two cores: no site is suspected for being busy
         JGroupsCluster cluster = JGroupsCluster.join(config);
         RoundCoordinator.Rules rules = new RoundCoordinator.Rules(Aggregations.parse("mean"), Map.of(), Long.MAX_VALUE,
-                sites, 300, sharded);
+                sites, 300, sharded, List.of());
         try (RoundCoordinator coordinator = new RoundCoordinator(cluster, new MessageSeal(self, "benchmark", tls), rules,
                 Map.of(), new RoundCoordinator.ValidationParts(null, 0, null), System.out::println)) {
             coordinator.listen();

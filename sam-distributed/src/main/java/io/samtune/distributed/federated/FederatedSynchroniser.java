@@ -78,7 +78,8 @@ public final class FederatedSynchroniser implements AutoCloseable {
         shared.put("siteWeights", config.siteWeightsJson().toString());
         shared.put("shardedMerge", Boolean.toString(config.shardedMerge()));
         RoundCoordinator.Rules rules = new RoundCoordinator.Rules(config.merge(), config.siteWeights(),
-                maxSamplesPerRound, config.minPeers(), config.roundTimeoutSeconds(), config.shardedMerge());
+                maxSamplesPerRound, config.minPeers(), config.roundTimeoutSeconds(), config.shardedMerge(),
+                List.copyOf(config.allowedSites()));
         this.rounds = new RoundCoordinator(cluster, new MessageSeal(cluster.self(), config.group(), identity), rules,
                 shared, new RoundCoordinator.ValidationParts(validator, validationSize, bestKeeper), console);
         rounds.listen();

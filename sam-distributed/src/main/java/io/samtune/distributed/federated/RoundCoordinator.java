@@ -34,7 +34,17 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
 
     /** The rules every contribution and merge must meet. */
     record Rules(Aggregation aggregation, Map<String, Double> siteWeights, long maxSamplesPerRound, int minPeers,
-                 int timeoutSeconds, boolean sharded) {
+                 int timeoutSeconds, boolean sharded, List<String> configuredSites) {
+    }
+
+    /** What a site that finds too few others should know: how many are configured, and that late sites find none. */
+    private String lateSiteAdvice() {
+        List<String> all = rules.configuredSites();
+        return (all.isEmpty() ? "" : "; the federation has " + all.size() + " sites (allowedSites: "
+                + String.join(", ", all) + ")") + ". A site joins only while the others train: those that finished"
+                + " before it arrived have nothing left to join, so start every site within roundTimeoutSeconds ("
+                + rules.timeoutSeconds() + " s) of the first (startPeers = the number of sites makes them wait for one"
+                + " another); else check peers/rendezvous, certificates and allowedSites";
     }
 
     private final Cluster cluster;
@@ -109,8 +119,8 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
         }
         say(-1, admission.hello(new byte[0]));
         await(() -> admission.admitted().size() >= needed, () -> "only " + admission.admitted().size() + " of "
-                + needed + " sites present " + admission.admitted() + " after " + rules.timeoutSeconds() + " s; start"
-                + " the other sites, or check peers/rendezvous, certificates and allowedSites" + admission.refusedSummary(),
+                + needed + " sites present " + admission.admitted() + " after " + rules.timeoutSeconds() + " s"
+                + lateSiteAdvice() + admission.refusedSummary(),
                 () -> "waiting for peers: " + admission.admitted().size() + " of " + needed + " present "
                         + admission.admitted());
         console.accept(admission.admitted().size() + " of " + needed + " sites present " + admission.admitted()
@@ -312,8 +322,7 @@ final class RoundCoordinator implements Cluster.Listener, AutoCloseable {
                 if (wait <= 0) {
                     throw new FederationException(expected.size() < rules.minPeers()
                             ? "only " + expected.size() + " of " + rules.minPeers() + " sites present " + expected
-                                    + " after " + rules.timeoutSeconds() + " s (" + what + "); start the other"
-                                    + " sites, or check peers/rendezvous, certificates and allowedSites"
+                                    + " after " + rules.timeoutSeconds() + " s (" + what + ")" + lateSiteAdvice()
                                     + admission.refusedSummary()
                             : "no merge of " + what + " within " + rules.timeoutSeconds() + " s (sites present: "
                                     + expected + "); raise roundTimeoutSeconds if a site is slow");

@@ -427,7 +427,10 @@ class FederatedSynchroniserTest {
         List<String> console = Collections.synchronizedList(new ArrayList<>());
         FederatedSynchroniser a = site(c, consortium, 2, console);
         assertThatThrownBy(() -> a.start(weights(0f), view(5, 0))).isInstanceOf(FederationException.class)
-                .hasMessageContaining("only 1 of 2 sites present [site-a]");
+                .hasMessageContaining("only 1 of 2 sites present [site-a]")
+                .hasMessageContaining("the federation has " + c.allowedSites().size() + " sites (allowedSites: "
+                        + String.join(", ", c.allowedSites()) + ")")
+                .hasMessageContaining("those that finished before it arrived have nothing left to join");
         a.start(weights(0f), view(5, 6)); // resumed at step 6: a round needs minPeers 1
         assertThat(console).contains("1 of 1 sites present [site-a]; training starts");
     }
