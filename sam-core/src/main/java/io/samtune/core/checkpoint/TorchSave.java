@@ -119,7 +119,7 @@ public final class TorchSave {
         p.writeBytes(b);
     }
 
-    private static void integer(ByteArrayOutputStream p, long v) {
+    static void integer(ByteArrayOutputStream p, long v) {
         if (v >= 0 && v < 256) {
             p.write('K'); // BININT1
             p.write((int) v);

@@ -71,6 +71,24 @@ class TorchSaveTest {
         }
     }
 
+    static String hex(long v) {
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        TorchSave.integer(b, v);
+        return java.util.HexFormat.of().formatHex(b.toByteArray());
+    }
+
+    @Test
+    void integersTakeTheSmallestPickleOpcode() {
+        assertThat(hex(0)).isEqualTo("4b00");                     // BININT1
+        assertThat(hex(255)).isEqualTo("4bff");
+        assertThat(hex(256)).isEqualTo("4a00010000");             // BININT, little-endian
+        assertThat(hex(-1)).isEqualTo("4affffffff");
+        assertThat(hex(Integer.MAX_VALUE)).isEqualTo("4affffff7f");
+        assertThat(hex(Integer.MIN_VALUE)).isEqualTo("4a00000080");
+        assertThat(hex(1L << 31)).isEqualTo("8a080000008000000000"); // LONG1, 8 bytes
+        assertThat(hex(Long.MIN_VALUE)).isEqualTo("8a080000000000000080");
+    }
+
     @Test
     void thePickleNamesOnlyWhatTorchsSafeLoaderAllows() throws Exception {
         try (NDManager m = NDManager.newBaseManager(Device.cpu(), Engines.PYTORCH)) {

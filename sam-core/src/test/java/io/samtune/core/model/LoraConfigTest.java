@@ -74,6 +74,7 @@ class LoraConfigTest {
     void jsonRoundTripsAndRefusesOtherKinds() {
         LoraConfig c = new LoraConfig(8, 16.5, "9,10,11", List.of("q", "k", "v"));
         assertThat(LoraConfig.fromJson(c.toJson())).isEqualTo(c);
+        assertThat(c.toJson().get("kind").getAsString()).isEqualTo("lora");
         assertThat(LoraConfig.fromJson(com.google.gson.JsonParser.parseString("{}"))).isEqualTo(LoraConfig.lastBlocks(2));
         assertThat(LoraConfig.fromJson(com.google.gson.JsonParser.parseString("{\"blocks\": 3}")).blocks()).isEqualTo("3");
         assertThatThrownBy(() -> LoraConfig.fromJson(com.google.gson.JsonParser.parseString("{\"kind\": \"ia3\"}")))
