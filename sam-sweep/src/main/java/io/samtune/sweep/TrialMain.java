@@ -130,6 +130,13 @@ public final class TrialMain {
         status.add("parameters", trial.parameters());
         int code;
         try {
+            if (!run.hasState()) {
+                // the trial's folder is the sweep's own: decoders of a first checkpoint a kill interrupted (no state
+                // yet) are what this deterministic trial writes again, so they go and the trial starts over
+                for (String f : java.util.List.of(RunDirectory.DECODER_BEST, RunDirectory.DECODER_LAST)) {
+                    java.nio.file.Files.deleteIfExists(run.file(f));
+                }
+            }
             TrainingResult r = job.run(run, run.hasState());
             status.addProperty("status", stopped[0] ? "stopped" : "finished");
             status.addProperty("epochs", r.epochs());

@@ -325,11 +325,17 @@ public final class DecoderTrainer implements AutoCloseable {
                     : " (the run this worker follows)"));
         }
         if (writes && !resume && run.holdsTraining()) {
-            throw new IOException(run.path() + " already holds a training run; resume it, or choose another folder"
-                    + " (nothing was overwritten)");
+            throw new IOException(run.refusal("resume it"));
         }
         if (writes) {
             run.removeLeftovers();
+            if (!resume) {
+                long lost = run.discardUncheckpointedStart();
+                if (lost != 0) {
+                    org.slf4j.LoggerFactory.getLogger(DecoderTrainer.class).warn("{}: an earlier start stopped before its"
+                            + " first checkpoint ({} logged steps, nothing to resume); starting over", run.path(), lost);
+                }
+            }
         }
         RunDirectory written = writes ? run : null;
         if (!resume) {

@@ -116,11 +116,10 @@ public final class FineTuning {
             return run(run, resume, data); // global zero writes (and locks) the folder
         }
         try (AutoCloseable lock = run.lock()) {
-            // a run.json alone is a start that never trained (a refused keystore, workers that never met):
-            // a fresh start takes the folder over; anything training wrote keeps it
+            // a run.json alone (a refused keystore, workers that never met) or steps logged but never checkpointed
+            // (a start killed early) hold nothing to resume: a fresh start takes the folder over; a checkpoint keeps it
             if (!resume && run.holdsTraining()) {
-                throw new IOException(run.path() + " already holds a training run; pass --resume to continue it, or"
-                        + " choose another --out (nothing was overwritten)");
+                throw new IOException(run.refusal("pass --resume to continue it"));
             }
             if (resume && !run.hasState()) {
                 throw new IOException("nothing to resume in " + run.path() + ": it holds no " + RunDirectory.STATE

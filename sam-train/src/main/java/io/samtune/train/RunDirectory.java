@@ -105,9 +105,13 @@ public final class RunDirectory {
         return holdsTraining() || Files.exists(file(RUN), LinkOption.NOFOLLOW_LINKS);
     }
 
-    /** True when the folder holds a file that training writes (state, decoders, metrics). */
+    /**
+     * True when the folder holds what a checkpoint writes (state, decoders): work a fresh start must not
+     * overwrite. Metrics alone are the log of a start killed before its first checkpoint, which
+     * nothing can resume ({@link #discardUncheckpointedStart}).
+     */
     boolean holdsTraining() {
-        for (String f : List.of(STATE, DECODER_LAST, DECODER_BEST, METRICS)) {
+        for (String f : List.of(STATE, DECODER_LAST, DECODER_BEST)) {
             if (Files.exists(file(f), LinkOption.NOFOLLOW_LINKS)) {
                 return true;
             }
@@ -217,6 +221,53 @@ public final class RunDirectory {
     }
 
     /** Removes the temporary files a killed write left behind ({@code .NAME.*.tmp}). */
+    /**
+     * Deletes what a start killed before its first checkpoint logged ({@code metrics.jsonl}, TensorBoard
+     * event files), so a fresh start in the folder logs only its own steps. Call only when the folder
+     * holds no checkpoint ({@link #holdsTraining} false).
+     *
+     * @return the number of steps that start had logged
+     */
+    long discardUncheckpointedStart() throws IOException {
+        if (holdsTraining() || !Files.isDirectory(dir)) {
+            return 0;
+        }
+        long steps = 0;
+        Path metrics = file(METRICS);
+        if (Files.isSymbolicLink(metrics)) {
+            throw new IOException(metrics + " is a symbolic link; a run folder's files are its own: remove it (nothing was"
+                    + " changed)");
+        }
+        if (Files.isRegularFile(metrics, LinkOption.NOFOLLOW_LINKS)) {
+            try (java.util.stream.Stream<String> lines = Files.lines(metrics)) {
+                steps = lines.filter(l -> l.contains("\"loss\"")).count();
+            } catch (java.io.UncheckedIOException e) {
+                steps = -1; // unreadable: it goes all the same
+            }
+            Files.delete(metrics);
+        }
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, "events.out.tfevents.*")) {
+            for (Path p : s) {
+                Files.deleteIfExists(p);
+            }
+        }
+        return steps;
+    }
+
+    /**
+     * Why a fresh start refuses this folder ({@link #holdsTraining} true): resume it, or, when it holds
+     * decoders but no state, nothing can be resumed and the decoders are moved away by hand.
+     */
+    String refusal(String resumeHow) {
+        if (hasState()) {
+            return path() + " already holds a training run; " + resumeHow + ", or choose another folder (nothing was"
+                    + " overwritten)";
+        }
+        return path() + " holds decoder files but no " + STATE + " (its first checkpoint was interrupted, or they"
+                + " were copied in): nothing there can be resumed; move them away to start again in it, or choose another"
+                + " folder (nothing was overwritten)";
+    }
+
     void removeLeftovers() throws IOException {
         if (!Files.isDirectory(dir)) {
             return;

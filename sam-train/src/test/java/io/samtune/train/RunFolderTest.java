@@ -140,8 +140,19 @@ class RunFolderTest {
             String why = "killed before event " + k + " (" + events.get(k) + ")";
             RunDirectory b = new RunDirectory(dir);
             if (!b.hasState()) {
-                // killed before the first checkpoint: the folder holds a run, which a fresh start refuses
-                assertThatThrownBy(() -> train(dir, false, e -> { })).as(why).hasMessageContaining("already holds");
+                if (b.holdsTraining()) {
+                    // killed inside the first checkpoint: decoders but no state; nothing to resume, and a fresh start
+                    // does not overwrite them
+                    assertThatThrownBy(() -> train(dir, false, e -> { })).as(why)
+                            .hasMessageContaining("holds decoder files but no " + RunDirectory.STATE)
+                            .hasMessageContaining("move them away");
+                    continue;
+                }
+                // killed before the first checkpoint: only steps were logged; a fresh start takes the folder over
+                // and ends as the run that was never killed, its metrics its own
+                train(dir, false, e -> { });
+                assertSameTensors(a.file(RunDirectory.DECODER_LAST), b.file(RunDirectory.DECODER_LAST));
+                assertSameMetrics(a, b, why);
                 continue;
             }
             Files.writeString(dir.resolve("." + RunDirectory.STATE + ".123.tmp"), "left by a killed write");
@@ -159,7 +170,19 @@ class RunFolderTest {
     void aRunFolderBelongsToOneRun() throws Exception {
         Path dir = tmp.resolve("run");
         Files.createDirectories(dir);
-        Files.writeString(dir.resolve(RunDirectory.METRICS), "{\"step\":1}\n");
+        // steps logged but never checkpointed (a start killed early): a fresh start takes the folder over
+        Path early = tmp.resolve("killed-early");
+        Files.createDirectories(early);
+        Files.writeString(early.resolve(RunDirectory.METRICS), "{\"step\":1,\"loss\":0.5,\"stale\":true}\n");
+        Files.writeString(early.resolve("events.out.tfevents.1.samtune"), "stale");
+        train(early, false, e -> { });
+        org.assertj.core.api.Assertions.assertThat(Files.readString(early.resolve(RunDirectory.METRICS)))
+                .doesNotContain("stale");
+        org.assertj.core.api.Assertions.assertThat(early.resolve("events.out.tfevents.1.samtune")).doesNotExist();
+
+        Files.writeString(dir.resolve(RunDirectory.DECODER_LAST), "decoder");
+        assertThatThrownBy(() -> train(dir, false, e -> { })).hasMessageContaining("holds decoder files but no");
+        Files.writeString(dir.resolve(RunDirectory.STATE), "state");
         assertThatThrownBy(() -> train(dir, false, e -> { })).hasMessageContaining("already holds a training run");
 
         // a start that failed before training (run.json and a lock file, no state): resume says what to do, and a
@@ -178,7 +201,8 @@ class RunFolderTest {
         Path target = tmp.resolve("elsewhere.jsonl");
         Files.writeString(target, "");
         Files.createSymbolicLink(linked.resolve(RunDirectory.METRICS), target);
-        assertThatThrownBy(() -> train(linked, false, e -> { })).hasMessageContaining("already holds");
+        assertThatThrownBy(() -> train(linked, false, e -> { })).hasMessageContaining("symbolic link");
+        org.assertj.core.api.Assertions.assertThat(target).exists();
         Files.delete(linked.resolve(RunDirectory.METRICS));
         Files.createSymbolicLink(linked.resolve(RunDirectory.METRICS), target);
         RunDirectory run = new RunDirectory(linked);

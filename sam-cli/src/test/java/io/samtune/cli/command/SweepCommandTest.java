@@ -111,6 +111,30 @@ class SweepCommandTest {
         sameTable(table(killed), rows);
         assertEveryStepOnce(killed, "trial");
 
+        // the sweep and its trials killed together with SIGKILL (a node failure, scancel, the OOM killer), a trial
+        // between its first step and its first checkpoint: resumed, every trial once, the same table
+        Path node = tmp.resolve("node-failure");
+        Process q = new ProcessBuilder(new ArrayList<>(JavaProcess.command(io.samtune.cli.Samtune.class, "sweep",
+                "--spec", spec.toString(), "--out", node.toString(), "--parallel", "2", "--threads", "1")))
+                .redirectErrorStream(true).redirectOutput(tmp.resolve("node.log").toFile()).start();
+        try {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(150);
+            while (System.nanoTime() < deadline && q.isAlive()
+                    && !Files.exists(node.resolve("trial-000").resolve(RunDirectory.METRICS))) {
+                Thread.sleep(5);
+            }
+            assertThat(q.isAlive()).as(Files.readString(tmp.resolve("node.log"))).isTrue();
+        } finally {
+            q.descendants().forEach(ProcessHandle::destroyForcibly);
+            q.destroyForcibly();
+            q.waitFor(30, TimeUnit.SECONDS);
+        }
+        CommandResult recovered = sweep("--spec", spec.toString(), "--out", node.toString(), "--parallel", "2",
+                "--threads", "1", "--resume");
+        assertThat(recovered.exit()).as(recovered.err() + recovered.out()).isZero();
+        sameTable(table(node), rows);
+        assertEveryStepOnce(node, "trial");
+
         // one trial per process (SLURM job arrays): the same table
         Path array = tmp.resolve("array");
         for (int i = 3; i >= 0; i--) {

@@ -81,6 +81,7 @@ class TrainCommandTest {
         CommandResult fresh = run(args(b, "--steps", "40", "--checkpoint-every", "1").toArray(String[]::new));
         assertThat(fresh.exit()).isEqualTo(1);
         assertThat(fresh.err()).contains("already holds a training run").contains("--resume");
+        assertThat(b.resolve(RunDirectory.STATE)).isRegularFile(); // the refused start changed nothing
 
         CommandResult resumed = run(args(b, "--steps", "40", "--checkpoint-every", "1", "--resume").toArray(String[]::new));
         assertThat(resumed.exit()).as(resumed.err()).isZero();
