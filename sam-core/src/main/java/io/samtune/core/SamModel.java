@@ -673,7 +673,11 @@ public final class SamModel implements AutoCloseable {
         ImageEncoder encoder = imageEncoder();
         try (NDManager scope = manager.newSubManager()) {
             NDArray t = tokens.embedding().toDevice(device(), false);
-            t.tempAttach(scope); // what is computed from it is freed with the scope
+            if (t == tokens.embedding()) {
+                t.tempAttach(scope); // what is computed from it is freed with the scope; it goes back after
+            } else {
+                t.attach(scope); // a copy on the model's device: freed with the scope
+            }
             NDArray e = encoder.forwardFrom(t, first);
             e.attach(target);
             return new ImageEmbedding(e, tokens.inputHeight(), tokens.inputWidth(), tokens.originalHeight(),

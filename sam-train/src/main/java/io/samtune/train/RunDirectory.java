@@ -220,10 +220,9 @@ public final class RunDirectory {
         }
     }
 
-    /** Removes the temporary files a killed write left behind ({@code .NAME.*.tmp}). */
     /**
-     * Deletes what a start killed before its first checkpoint logged ({@code metrics.jsonl}, TensorBoard
-     * event files), so a fresh start in the folder logs only its own steps. Call only when the folder
+     * Deletes what a start killed before its first checkpoint logged ({@code metrics.jsonl}, its
+     * TensorBoard event files {@code events.out.tfevents.*.samtune}; other tools' are left), so a fresh start in the folder logs only its own steps. Call only when the folder
      * holds no checkpoint ({@link #holdsTraining} false).
      *
      * @return the number of steps that start had logged
@@ -246,7 +245,7 @@ public final class RunDirectory {
             }
             Files.delete(metrics);
         }
-        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, "events.out.tfevents.*")) {
+        try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, "events.out.tfevents.*.samtune")) { // ours only
             for (Path p : s) {
                 Files.deleteIfExists(p);
             }
@@ -268,6 +267,7 @@ public final class RunDirectory {
                 + " folder (nothing was overwritten)";
     }
 
+    /** Removes the temporary files a killed write left behind ({@code .NAME.*.tmp}). */
     void removeLeftovers() throws IOException {
         if (!Files.isDirectory(dir)) {
             return;

@@ -195,7 +195,10 @@ public final class TrainableParameters {
              ai.djl.training.GradientCollector gc = base.getEngine().newGradientCollector()) {
             NDArray total = null;
             for (NDArray a : all.values()) {
-                NDArray zero = a.mul(0f).sum();
+                // the factor lives in the scope until after backward (a mul(Number) scalar is freed before it)
+                NDArray factor = scope.create(0f).toDevice(a.getDevice(), false);
+                factor.attach(scope);
+                NDArray zero = a.mul(factor).sum();
                 zero.attach(scope);
                 total = total == null ? zero : total.add(zero);
                 total.attach(scope);

@@ -46,6 +46,9 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--merged", required = true, paramLabel = "OUT.pth|OUT.safetensors", description = "The checkpoint to write.")
     Path merged;
 
+    @Option(names = "--force", description = "Replace --merged when it exists (never the base checkpoint itself).")
+    boolean force;
+
     /** Runs the command; returns its exit code. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
         return Commands.run(new ExportCommand(), out, err, args);
@@ -56,6 +59,21 @@ public final class ExportCommand implements Callable<Integer> {
         System.exit(Commands.execute(new ExportCommand(), args));
     }
 
+    /** The SHA-256 of the base checkpoint a run folder's run.json records, or null (a decoder file, an older run). */
+    private static String trainedSha256(Path decoder) {
+        Path run = decoder.resolve(io.samtune.train.RunDirectory.RUN);
+        if (!Files.isDirectory(decoder) || !Files.isRegularFile(run)) {
+            return null;
+        }
+        try {
+            com.google.gson.JsonElement json = io.samtune.data.StrictJson.read(run);
+            return json.isJsonObject() && json.getAsJsonObject().has("checkpointSha256")
+                    ? json.getAsJsonObject().get("checkpointSha256").getAsString() : null;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
@@ -64,6 +82,10 @@ public final class ExportCommand implements Callable<Integer> {
         if (!pth && !name.endsWith(".safetensors")) {
             throw Commands.badOption(spec, "--merged " + merged + ": name it .pth (torch.save) or .safetensors; the"
                     + " format follows the extension");
+        }
+        if (Files.exists(merged) && !force) {
+            throw Commands.badOption(spec, "--merged " + merged + " exists; choose another name, or add --force to replace"
+                    + " it (nothing was written)");
         }
         ModelConfig config;
         try {
@@ -81,14 +103,25 @@ public final class ExportCommand implements Callable<Integer> {
                 throw new CheckpointException(config.checkpoint(), "holds no image encoder; export needs the whole base"
                         + " checkpoint the run trained on");
             }
+            if (Files.exists(merged) && Files.isSameFile(merged, config.checkpoint())) {
+                throw Commands.badOption(spec, "--merged " + merged + " is the base checkpoint; write the merged one beside"
+                        + " it (nothing was written)");
+            }
             Path file = PredictCommand.decoderFile(decoder);
+            String trainedOn = trainedSha256(decoder);
+            if (trainedOn != null && !trainedOn.equals(io.samtune.core.io.Sha256.of(config.checkpoint()))) {
+                err.println("error: " + decoder + " was trained on another base checkpoint than " + config.checkpoint()
+                        + " (its run.json records another SHA-256); give that checkpoint with --checkpoint (nothing was"
+                        + " written)");
+                return 1;
+            }
             sam.loadDecoder(file);
             try (NDManager scope = sam.manager().newSubManager()) {
                 Map<String, NDArray> weights = sam.mergedWeights(scope);
                 Path parent = merged.toAbsolutePath().getParent();
                 Files.createDirectories(parent);
                 if (pth) {
-                    String stem = merged.getFileName().toString().replaceFirst("\\.(pth|pt)$", "");
+                    String stem = merged.getFileName().toString().replaceFirst("(?i)\\.(pth|pt)$", "");
                     TorchSave.write(weights, stem.isEmpty() ? "archive" : stem.replaceAll("[^A-Za-z0-9_-]", "_"), merged);
                 } else {
                     Map<String, String> meta = new LinkedHashMap<>();

@@ -210,7 +210,7 @@ public final class TrainCommand implements Callable<Integer> {
         TrainingConfig current = b.build();
 
         ModelConfig.Builder m = slices.apply(model.apply(base == null ? null : base.model(), spec));
-        adapters.apply(m, base == null ? null : base.model().adapter(), spec);
+        adapters.apply(m, base == null || base.model() == null ? null : base.model().adapter(), spec);
         if (noCache) {
             m.optUseCache(false);
         }

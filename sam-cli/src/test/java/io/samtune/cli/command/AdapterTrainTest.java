@@ -173,6 +173,24 @@ class AdapterTrainTest {
             assertThat(maxDiff(npz(tmp.resolve("run.npz")), npz(tmp.resolve("plain.npz")))).isGreaterThan(1e-3);
         }
 
+        // an existing file is kept unless --force, and the base checkpoint is never replaced
+        Path existing = tmp.resolve("merged.pth");
+        String before = io.samtune.core.io.Sha256.of(existing);
+        CommandResult again = CommandResult.of(ExportCommand::run, "--config",
+                Reference.file("tiny-sam-config.json").toString(), "--decoder", run.toString(), "--merged",
+                existing.toString());
+        assertThat(again.exit()).isEqualTo(2);
+        assertThat(again.err()).contains("--merged " + existing + " exists").contains("--force");
+        assertThat(io.samtune.core.io.Sha256.of(existing)).isEqualTo(before);
+        Path base = tmp.resolve("base.pth");
+        Files.copy(Reference.file("tiny-sam.pth"), base);
+        CommandResult onto = CommandResult.of(ExportCommand::run, "--checkpoint", base.toString(), "--config",
+                Reference.file("tiny-sam-config.json").toString(), "--decoder", run.toString(), "--merged",
+                base.toString(), "--force");
+        assertThat(onto.exit()).isEqualTo(2);
+        assertThat(onto.err()).contains("is the base checkpoint");
+        assertThat(io.samtune.core.io.Sha256.of(base)).isEqualTo(io.samtune.core.io.Sha256.of(Reference.file("tiny-sam.pth")));
+
         CommandResult scored = CommandResult.of(TestAccuracyCommand::run, "--decoder", run.toString(), "--cache",
                 tmp.resolve("cache").toString(), "--device", "cpu", "--out", tmp.resolve("report").toString());
         assertThat(scored.exit()).as(scored.err()).isZero();

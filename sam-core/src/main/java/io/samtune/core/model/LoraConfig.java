@@ -48,6 +48,12 @@ public record LoraConfig(int rank, double alpha, String blocks, List<String> tar
             throw new IllegalArgumentException("--lora-blocks must be a count of last blocks (2) or block indices"
                     + " (9,10,11), not '" + blocks + "'");
         }
+        for (String b : blocks.split(",")) {
+            if (b.length() > 4) {
+                throw new IllegalArgumentException("--lora-blocks " + blocks + ": " + b + " is not a block count or"
+                        + " index of any SAM encoder");
+            }
+        }
         if (!blocks.contains(",") && Integer.parseInt(blocks) == 0) {
             throw new IllegalArgumentException("--lora-blocks 0 adapts no block; give at least 1 (or leave out --adapter)");
         }
@@ -166,14 +172,27 @@ public record LoraConfig(int rank, double alpha, String blocks, List<String> tar
         }
         int rank = j.int32("rank", DEFAULT_RANK);
         double alpha = j.number("alpha", DEFAULT_ALPHA);
-        String blocks = j.has("blocks") ? j.element("blocks").getAsString() : DEFAULT_BLOCKS; // "2" or 2
+        String blocks = DEFAULT_BLOCKS;
+        if (j.has("blocks")) {
+            JsonElement b = j.element("blocks");
+            if (!b.isJsonPrimitive()) {
+                throw new IllegalArgumentException("setting adapter.blocks must be a count of last blocks (2) or indices"
+                        + " as text (\"9,10,11\"), not " + b);
+            }
+            blocks = b.getAsString(); // "2" or 2
+        }
         List<String> targets = new ArrayList<>();
         if (j.has("targets")) {
             JsonElement t = j.element("targets");
             if (!t.isJsonArray()) {
                 throw new IllegalArgumentException("setting adapter.targets must be a list such as [\"q\", \"v\"]");
             }
-            t.getAsJsonArray().forEach(e -> targets.add(e.getAsString()));
+            for (JsonElement e : t.getAsJsonArray()) {
+                if (!e.isJsonPrimitive()) {
+                    throw new IllegalArgumentException("setting adapter.targets must be a list such as [\"q\", \"v\"]");
+                }
+                targets.add(e.getAsString());
+            }
         } else {
             targets.addAll(List.of("q", "v"));
         }

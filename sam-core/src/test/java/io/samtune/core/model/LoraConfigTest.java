@@ -56,6 +56,8 @@ class LoraConfigTest {
         assertThatThrownBy(() -> new LoraConfig(4, 8, "last", List.of("q"))).hasMessageContaining("--lora-blocks")
                 .hasMessageContaining("'last'");
         assertThatThrownBy(() -> new LoraConfig(4, 8, "1,", List.of("q"))).hasMessageContaining("--lora-blocks");
+        assertThatThrownBy(() -> new LoraConfig(4, 8, "99999999999", List.of("q"))).hasMessageContaining("--lora-blocks")
+                .hasMessageContaining("not a block count or index");
         assertThatThrownBy(() -> new LoraConfig(4, 8, "0", List.of("q"))).hasMessageContaining("--lora-blocks 0");
         assertThatThrownBy(() -> new LoraConfig(4, 8, "2", List.of("x"))).hasMessageContaining("--lora-targets");
         assertThatThrownBy(() -> new LoraConfig(4, 8, "2", List.of())).hasMessageContaining("--lora-targets");
@@ -83,6 +85,10 @@ class LoraConfigTest {
                 .hasMessageContaining("rnak");
         assertThatThrownBy(() -> LoraConfig.fromJson(com.google.gson.JsonParser.parseString("{\"targets\": \"q\"}")))
                 .hasMessageContaining("adapter.targets must be a list");
+        assertThatThrownBy(() -> LoraConfig.fromJson(com.google.gson.JsonParser.parseString("{\"targets\": [[\"q\"]]}")))
+                .hasMessageContaining("adapter.targets must be a list");
+        assertThatThrownBy(() -> LoraConfig.fromJson(com.google.gson.JsonParser.parseString("{\"blocks\": [11]}")))
+                .hasMessageContaining("adapter.blocks must be");
         assertThat(c.toString()).isEqualTo("LoRA[rank 8, alpha 16.5, blocks 9,10,11, targets q,k,v]");
         assertThat(LoraConfig.lastBlocks(2).toString()).isEqualTo("LoRA[rank 4, alpha 8, blocks 2, targets q,v]");
     }
