@@ -374,11 +374,38 @@ public final class SamModel implements AutoCloseable {
                 }
                 checkShapes(decoder, config.decoderShapes(), file, config);
                 requireFinite(decoder, file);
+                StateDict prompt = trainedPromptEncoder(sd, meta, file);
                 loadAdapters(sd, meta, file);
                 weights.putAll(decoder);
+                if (prompt != null) {
+                    weights.putAll(prompt);
+                    prompt.close();
+                }
             } finally {
                 decoder.close();
             }
+        }
+    }
+
+    /**
+     * The prompt encoder a run trained with its decoder ({@code train --train prompt-encoder}): the
+     * {@code prompt_encoder.*} tensors of a samtune decoder file, checked; null when it has none (a
+     * whole SAM checkpoint given as a decoder keeps lending its decoder alone).
+     */
+    private StateDict trainedPromptEncoder(StateDict sd, Map<String, String> meta, Path file) throws CheckpointException {
+        if (!DECODER_FORMAT.equals(meta.get(FORMAT_KEY)) || sd.keys().stream().noneMatch(k -> k.startsWith("prompt_encoder."))) {
+            return null;
+        }
+        StateDict prompt = sd.subset("prompt_encoder.", manager);
+        try {
+            Map<String, Shape> expected = new java.util.LinkedHashMap<>(config.expectedShapes());
+            expected.keySet().removeIf(k -> !k.startsWith("prompt_encoder.") || k.startsWith("prompt_encoder.pe_layer."));
+            checkShapes(prompt, expected, file, config);
+            requireFinite(prompt, file);
+            return prompt;
+        } catch (CheckpointException e) {
+            prompt.close();
+            throw e;
         }
     }
 

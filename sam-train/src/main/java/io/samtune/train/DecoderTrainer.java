@@ -56,7 +56,7 @@ public final class DecoderTrainer implements AutoCloseable {
      * @param config every training setting ({@code data} and {@code model} may be null)
      */
     public DecoderTrainer(SamModel model, TrainingConfig config) {
-        this(model, TrainableParameters.of(model), config);
+        this(model, TrainableParameters.of(model, config.model() != null && config.model().trainPromptEncoder()), config);
     }
 
     /**

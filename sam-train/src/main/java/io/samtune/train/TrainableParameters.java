@@ -64,13 +64,40 @@ public final class TrainableParameters {
      * group, adapters first; files of the group record the adapters' settings.
      */
     public static TrainableParameters of(SamModel model) {
-        if (model.adapters() == null) {
+        return of(model, false);
+    }
+
+    /**
+     * As {@link #of(SamModel)}, with the prompt encoder's learned tensors too when
+     * {@code promptEncoder} (every {@code prompt_encoder.*} but the fixed random matrix of its
+     * positional encoding, a buffer in SAM), after the decoder.
+     */
+    public static TrainableParameters of(SamModel model, boolean promptEncoder) {
+        if (model.adapters() == null && !promptEncoder) {
             return decoder(model);
         }
         List<String> all = new java.util.ArrayList<>(model.adapterParameters().keySet());
         all.addAll(model.decoderParameters().keySet());
-        return new TrainableParameters("lora+mask_decoder", model.weights(), all,
-                Map.of(SamModel.ADAPTER_KEY, model.adapters().toJson().toString()));
+        if (promptEncoder) {
+            all.addAll(promptEncoderNames(model));
+        }
+        Map<String, String> meta = new java.util.LinkedHashMap<>();
+        if (model.adapters() != null) {
+            meta.put(SamModel.ADAPTER_KEY, model.adapters().toJson().toString());
+        }
+        String name = (model.adapters() != null ? "lora+" : "") + "mask_decoder" + (promptEncoder ? "+prompt_encoder" : "");
+        return new TrainableParameters(name, model.weights(), all, meta);
+    }
+
+    /** The prompt encoder's learned tensors, in the model's order. */
+    static List<String> promptEncoderNames(SamModel model) {
+        List<String> out = new java.util.ArrayList<>();
+        for (String k : model.config().expectedShapes().keySet()) {
+            if (k.startsWith("prompt_encoder.") && !k.startsWith("prompt_encoder.pe_layer.")) {
+                out.add(k);
+            }
+        }
+        return out;
     }
 
     /** What the group's files record besides their tensors (empty for the decoder alone). */

@@ -118,6 +118,7 @@ public record TrainingConfig(DataConfig data, ModelConfig model, OptimizationCon
         o.addProperty("window", d.window().toString());
         o.addProperty("cacheFloat16", model == null || model.cacheFloat16());
         o.addProperty("adapter", model == null || model.adapter() == null ? "none" : model.adapter().toString());
+        o.addProperty("trainPromptEncoder", model != null && model.trainPromptEncoder());
         o.addProperty("beta1", optimization.beta1());
         o.addProperty("beta2", optimization.beta2());
         o.addProperty("epsilon", optimization.epsilon());

@@ -187,12 +187,14 @@ public final class TestAccuracyCommand implements Callable<Integer> {
             DiceScorer scorer = new DiceScorer(sam, embeddings, mode, data.window());
             List<CheckpointScores> results = new ArrayList<>();
             List<String> names = uniqueNames(decoderFiles);
-            try (StateDict baseDecoder = sam.weights().subset("mask_decoder.", sam.manager())) {
+            try (StateDict baseDecoder = sam.weights().subset("mask_decoder.", sam.manager());
+                 StateDict basePrompt = sam.weights().subset("prompt_encoder.", sam.manager())) {
                 results.add(score(scorer, "zero-shot", null, slices, err));
                 for (Path f : decoderFiles) {
                     sam.loadDecoder(f);
                     results.add(score(scorer, names.get(decoderFiles.indexOf(f)), f, slices, err));
                     sam.weights().putAll(baseDecoder);
+                    sam.weights().putAll(basePrompt); // a run may have trained it too
                     sam.removeAdapters(); // the next is scored on the checkpoint's encoder, or its own adapters
                 }
             }
@@ -299,6 +301,7 @@ public final class TestAccuracyCommand implements Callable<Integer> {
                                     List<Path> decoderFiles, PromptMode mode, Path out) throws IOException {
         ReportFigures.writePng(ReportFigures.barChart(report), out.resolve("dice-per-type.png"));
         try (StateDict baseDecoder = sam.weights().subset("mask_decoder.", sam.manager());
+             StateDict basePrompt = sam.weights().subset("prompt_encoder.", sam.manager());
              SamPredictor predictor = sam.newPredictor()) {
             for (int i = 0; i < report.results().size(); i++) {
                 CheckpointScores r = report.results().get(i);
@@ -323,6 +326,8 @@ public final class TestAccuracyCommand implements Callable<Integer> {
                             out.resolve("overlay-" + safe + "-" + which + ".png"));
                 }
                 sam.weights().putAll(baseDecoder);
+                sam.weights().putAll(basePrompt);
+                sam.removeAdapters();
             }
         }
     }

@@ -24,6 +24,9 @@ public final class AdapterOptions {
     @Option(names = "--lora-targets", paramLabel = "q,v", split = ",", description = "Which parts of the qkv projection (default: q,v; k may be added).")
     List<String> targets;
 
+    @Option(names = "--train", paramLabel = "prompt-encoder", split = ",", description = "Also train these parts with the decoder (and adapters): prompt-encoder, its learned embeddings.")
+    List<String> train;
+
     /**
      * Applies the given options: {@code --adapter lora} adds adapters (the base run's, or the
      * defaults, changed by the {@code --lora-*} options given), {@code --adapter none} removes them.
@@ -32,6 +35,15 @@ public final class AdapterOptions {
      *     without adapters
      */
     public ModelConfig.Builder apply(ModelConfig.Builder b, LoraConfig base, CommandSpec spec) {
+        if (train != null) {
+            for (String part : train) {
+                if (!part.trim().equals("prompt-encoder")) {
+                    throw new IllegalArgumentException("--train takes prompt-encoder (the decoder is always trained, adapters"
+                            + " with --adapter lora), not '" + part + "'");
+                }
+            }
+            b.optTrainPromptEncoder(!train.isEmpty());
+        }
         boolean any = rank != null || alpha != null || blocks != null || targets != null;
         if (adapter != null && !adapter.equals("lora") && !adapter.equals("none")) {
             throw new IllegalArgumentException("--adapter must be lora or none, not '" + adapter + "'");

@@ -197,6 +197,49 @@ class AdapterTrainTest {
         assertThat(scored.out()).contains("zero-shot").contains("run/decoder-best");
     }
 
+    @Test
+    void thePromptEncoderTrainsWithTheDecoderWhenAsked() throws Exception {
+        Path run = tmp.resolve("prompt");
+        run(train(run, "--steps", "3", "--lr", "2e-2", "--train", "prompt-encoder"));
+        Map<String, float[]> saved = tensors(run.resolve(RunDirectory.DECODER_LAST));
+        Map<String, float[]> base = tensors(Reference.file("tiny-sam.pth"));
+        assertThat(saved.keySet()).contains("prompt_encoder.point_embeddings.2.weight",
+                "prompt_encoder.mask_downscaling.0.weight").doesNotContain(
+                "prompt_encoder.pe_layer.positional_encoding_gaussian_matrix");
+        // the box corners' embeddings are on the loss path and moved; the mask downscaler is not and did not
+        assertThat(saved.get("prompt_encoder.point_embeddings.2.weight"))
+                .isNotEqualTo(base.get("prompt_encoder.point_embeddings.2.weight"));
+        assertThat(saved.get("prompt_encoder.not_a_point_embed.weight"))
+                .isEqualTo(base.get("prompt_encoder.not_a_point_embed.weight"));
+
+        // predict with the run, and with its export, use the trained prompt encoder
+        Path slice = Fixtures.demo().resolve("3.mat");
+        List<String> common = List.of("--config", Reference.file("tiny-sam-config.json").toString(), "--device", "cpu",
+                "--image", slice.toString(), "--box", "100,100,300,300");
+        List<String> viaRun = new ArrayList<>(common);
+        viaRun.addAll(List.of("--decoder", run.toString(), "--out", tmp.resolve("p-run.npz").toString()));
+        assertThat(CommandResult.of(PredictCommand::run, viaRun.toArray(String[]::new)).exit()).isZero();
+        Path merged = tmp.resolve("p-merged.safetensors");
+        assertThat(CommandResult.of(ExportCommand::run, "--config", Reference.file("tiny-sam-config.json").toString(),
+                "--decoder", run.toString(), "--merged", merged.toString()).exit()).isZero();
+        assertThat(tensors(merged).get("prompt_encoder.point_embeddings.2.weight"))
+                .isEqualTo(tensors(run.resolve(RunDirectory.DECODER_BEST)).get("prompt_encoder.point_embeddings.2.weight"));
+        List<String> viaMerged = new ArrayList<>(common);
+        viaMerged.addAll(List.of("--checkpoint", merged.toString(), "--out", tmp.resolve("p-merged.npz").toString()));
+        assertThat(CommandResult.of(PredictCommand::run, viaMerged.toArray(String[]::new)).exit()).isZero();
+        assertThat(maxDiff(npz(tmp.resolve("p-run.npz")), npz(tmp.resolve("p-merged.npz")))).isLessThanOrEqualTo(1e-4);
+
+        // a resume must train the same parts
+        CommandResult other = CommandResult.of(TrainCommand::run,
+                train(run, "--steps", "4", "--lr", "2e-2", "--resume").toArray(String[]::new));
+        assertThat(other.exit()).isNotZero();
+        assertThat(other.err()).contains("trainPromptEncoder: saved true, given false");
+        CommandResult bad = CommandResult.of(TrainCommand::run,
+                train(tmp.resolve("bad"), "--steps", "1", "--train", "image-encoder").toArray(String[]::new));
+        assertThat(bad.exit()).isEqualTo(2);
+        assertThat(bad.err()).contains("--train takes prompt-encoder");
+    }
+
     static Map<String, float[]> npz(Path file) throws Exception {
         Map<String, float[]> out = new LinkedHashMap<>();
         try (NDManager m = NDManager.newBaseManager(Device.cpu(), Engines.PYTORCH);

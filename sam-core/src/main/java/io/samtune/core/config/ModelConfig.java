@@ -28,10 +28,11 @@ import java.util.Objects;
  * @param encoderPrecision the type the image encoder computes in: {@code float32} (default) or
  *     {@code float16} (for GPUs; cache entries of each precision are kept apart)
  * @param adapter LoRA adapters trained on the image encoder with the decoder, or null (decoder only)
+ * @param trainPromptEncoder train the prompt encoder's learned embeddings with the decoder too
  */
 public record ModelConfig(Path checkpoint, SamConfig sizes, String device, java.util.List<String> devices,
                           Path cacheFolder, boolean cacheFloat16, boolean useCache, String encoderPrecision,
-                          io.samtune.core.model.LoraConfig adapter) {
+                          io.samtune.core.model.LoraConfig adapter, boolean trainPromptEncoder) {
 
     /** The encoder precisions, by name. */
     public static final java.util.List<String> PRECISIONS = java.util.List.of("float32", "float16");
@@ -81,6 +82,7 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, java.
         b.useCache = useCache;
         b.encoderPrecision = encoderPrecision;
         b.adapter = adapter;
+        b.trainPromptEncoder = trainPromptEncoder;
         return b;
     }
 
@@ -132,6 +134,9 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, java.
         if (adapter != null) {
             o.add("adapter", adapter.toJson());
         }
+        if (trainPromptEncoder) {
+            o.addProperty("trainPromptEncoder", true);
+        }
         return o;
     }
 
@@ -168,6 +173,7 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, java.
         if (j.has("adapter")) {
             b.optAdapter(io.samtune.core.model.LoraConfig.fromJson(j.element("adapter")));
         }
+        b.optTrainPromptEncoder(j.bool("trainPromptEncoder", false));
         j.finish();
         return b.build();
     }
@@ -188,6 +194,13 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, java.
         private boolean useCache = true;
         private String encoderPrecision = "float32";
         private io.samtune.core.model.LoraConfig adapter;
+        private boolean trainPromptEncoder;
+
+        /** Also train the prompt encoder's learned embeddings (false: it stays frozen). */
+        public Builder optTrainPromptEncoder(boolean v) {
+            trainPromptEncoder = v;
+            return this;
+        }
 
         private Builder() {
         }
@@ -254,7 +267,7 @@ public record ModelConfig(Path checkpoint, SamConfig sizes, String device, java.
         /** Validates and builds. */
         public ModelConfig build() {
             return new ModelConfig(checkpoint, sizes, device, devices, cacheFolder, cacheFloat16, useCache, encoderPrecision,
-                    adapter);
+                    adapter, trainPromptEncoder);
         }
     }
 }

@@ -85,7 +85,9 @@ public final class Federation implements TrainingStrategy {
         int perStep = run.config().optimization().samplesPerStep();
         compatibility.put("samples per step", Integer.toString(perStep));
         compatibility.put("adapter", String.valueOf(run.model().adapters()));
-        TrainableParameters shapes = TrainableParameters.of(run.model());
+        TrainableParameters shapes = TrainableParameters.of(run.model(), run.config().model() != null
+                && run.config().model().trainPromptEncoder());
+        compatibility.put("trained", shapes.name());
         FederatedSynchroniser.BestKeeper keeper = (values, round, dice) -> {
             try (NDManager scope = run.model().manager().newSubManager()) {
                 Map<String, NDArray> arrays = new LinkedHashMap<>();
