@@ -35,11 +35,7 @@ public final class DecoderTrainer implements AutoCloseable {
     private TrainingStrategy strategy = TrainingStrategy.SINGLE_DEVICE;
     private TrainingTask task;
     private volatile boolean stopRequested;
-    private final List<Replica> replicas = new ArrayList<>();
-
-    /** A copy of the model on another device: its own weights (copied after every update), manager and positional encoding. */
-    private record Replica(SamModel model, TrainableParameters parameters, NDManager manager, NDArray densePe) {
-    }
+    private final DeviceReplicas replicas;
 
     /** Scores the decoder on the validation part; returns mean Dice. */
     @FunctionalInterface
@@ -72,6 +68,7 @@ public final class DecoderTrainer implements AutoCloseable {
         this.densePe = model.promptEncoder().densePe(manager);
         this.optimizer = config.optimization().newOptimizer(manager);
         this.task = new PromptedSegmentation(config.optimization());
+        this.replicas = new DeviceReplicas(model, parameters);
     }
 
     /**
@@ -99,35 +96,18 @@ public final class DecoderTrainer implements AutoCloseable {
      * @throws IllegalArgumentException if its sizes differ
      */
     public DecoderTrainer addReplica(SamModel replica) {
-        if (!replica.config().equals(model.config())) {
-            throw new IllegalArgumentException("a replica must have the model's sizes: " + replica.config() + " vs "
-                    + model.config());
-        }
-        TrainableParameters p = new TrainableParameters(parameters.name(), replica.weights(), parameters.names());
-        NDManager m = replica.manager().newSubManager();
-        replicas.add(new Replica(replica, p, m, replica.promptEncoder().densePe(m)));
-        copyToReplicas();
+        replicas.add(replica);
         return this;
     }
 
     /** The number of devices the decoder trains on (1 plus the replicas). */
     public int deviceCount() {
-        return 1 + replicas.size();
+        return replicas.deviceCount();
     }
 
     /** Copies the trained weights to every replica (after an update, a restore or a synchronisation). */
     private void copyToReplicas() {
-        for (Replica r : replicas) {
-            try (NDManager scope = r.manager().newSubManager()) {
-                java.util.Map<String, NDArray> copies = new java.util.LinkedHashMap<>();
-                parameters.arrays().forEach((k, v) -> {
-                    NDArray c = v.stopGradient().toDevice(r.model().device(), true);
-                    c.attach(scope);
-                    copies.put(k, c);
-                });
-                r.parameters().assign(copies);
-            }
-        }
+        replicas.copyWeights();
     }
 
     /** Adds a listener (progress, logging, ...); listeners run in the order added. */
@@ -181,7 +161,7 @@ public final class DecoderTrainer implements AutoCloseable {
     public double computeGradients(List<TrainingExample> batch, double scale) {
         parameters.requireGradients();
         if (!replicas.isEmpty()) {
-            return computeReplicatedGradients(batch, scale);
+            return replicas.computeGradients(batch, scale, task, manager, densePe);
         }
         try (NDManager step = manager.newSubManager()) {
             try (GradientCollector gc = model.manager().getEngine().newGradientCollector()) {
@@ -189,56 +169,6 @@ public final class DecoderTrainer implements AutoCloseable {
                 gc.backward(scale == 1.0 ? loss : loss.mul(Layers.scalar(loss, scale)));
                 return loss.getFloat();
             }
-        }
-    }
-
-    /**
-     * The batch shared out over this model and its replicas in device order (contiguous, the first
-     * shares one larger when it does not divide); one gradient collector over every pass; each
-     * share's loss weighted by its size, so the summed gradients are those of the whole batch.
-     */
-    private double computeReplicatedGradients(List<TrainingExample> batch, double scale) {
-        int devices = Math.min(deviceCount(), batch.size());
-        double loss = 0;
-        List<NDManager> scopes = new ArrayList<>();
-        try (GradientCollector gc = model.manager().getEngine().newGradientCollector()) {
-            int from = 0;
-            for (int d = 0; d < devices; d++) {
-                int n = batch.size() / devices + (d < batch.size() % devices ? 1 : 0);
-                List<TrainingExample> share = batch.subList(from, from + n);
-                from += n;
-                NDManager scope = (d == 0 ? manager : replicas.get(d - 1).manager()).newSubManager();
-                scopes.add(scope);
-                NDArray l = d == 0 ? batchLoss(share, scope, model, densePe)
-                        : batchLoss(share, scope, replicas.get(d - 1).model(), replicas.get(d - 1).densePe());
-                double weight = scale * n / batch.size();
-                gc.backward(weight == 1.0 ? l : l.mul(Layers.scalar(l, weight)));
-                loss += l.getFloat() * n / batch.size();
-            }
-        } finally {
-            scopes.forEach(NDManager::close);
-        }
-        sumReplicaGradients();
-        return loss;
-    }
-
-    /** Adds every replica's gradients to this model's, in device order, and zeroes the replicas'. */
-    private void sumReplicaGradients() {
-        java.util.Map<String, NDArray> own = parameters.arrays();
-        for (Replica r : replicas) {
-            java.util.Map<String, NDArray> theirs = r.parameters().arrays();
-            try (NDManager scope = manager.newSubManager()) {
-                for (String k : parameters.names()) {
-                    NDArray g = own.get(k).getGradient();
-                    g.attach(scope);
-                    NDArray rg = theirs.get(k).getGradient();
-                    rg.attach(scope);
-                    NDArray moved = rg.toDevice(model.device(), true);
-                    moved.attach(scope);
-                    g.addi(moved);
-                }
-            }
-            r.parameters().zeroGradients();
         }
     }
 
@@ -526,7 +456,7 @@ public final class DecoderTrainer implements AutoCloseable {
     @Override
     public void close() {
         optimizer.close();
-        replicas.forEach(r -> r.manager().close());
+        replicas.close();
         manager.close();
     }
 

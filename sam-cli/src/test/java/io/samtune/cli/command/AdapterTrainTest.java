@@ -108,6 +108,11 @@ class AdapterTrainTest {
         assertThat(maxDiff(tensors(split.resolve(RunDirectory.DECODER_LAST)),
                 tensors(straight.resolve(RunDirectory.DECODER_LAST)))).isZero();
 
+        // two replicas on this CPU in one process train the adapters as one device does
+        Path replicas = tmp.resolve("replicas");
+        run(train(replicas, "--steps", "4", "--cache-dtype", "float32", "--devices", "cpu,cpu"));
+        assertThat(maxDiff(tensors(replicas.resolve(RunDirectory.DECODER_LAST)), a)).isLessThanOrEqualTo(1e-5);
+
         // a resume with other adapters is refused, naming the setting
         CommandResult other = CommandResult.of(TrainCommand::run,
                 train(split, "--steps", "6", "--resume", "--lora-rank", "8").toArray(String[]::new));
