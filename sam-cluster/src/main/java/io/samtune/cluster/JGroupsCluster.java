@@ -53,9 +53,8 @@ public final class JGroupsCluster implements Cluster, Receiver {
     /** The members every round expects: those present when {@link #awaitMembers} succeeded. */
     private List<String> world;
     private final List<String> left = new ArrayList<>();
-    private volatile Listener listener;
-    /** Messages that came before a listener was set (a member's first words can precede it), delivered to the first one. */
-    private final List<Early> early = new ArrayList<>();
+    /** The channels, by name: each its listener and the messages that came before it. */
+    private final Map<String, NamedChannel> channels = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** A message kept until a listener is set. */
     private record Early(String from, byte[] payload) {
@@ -213,30 +212,105 @@ public final class JGroupsCluster implements Cluster, Receiver {
         } finally {
             lock.unlock();
         }
-        Listener l = listener;
-        if (l != null) {
-            l.onMembers(members);
+        for (NamedChannel c : channels.values()) {
+            Listener l = c.listener;
+            if (l != null) {
+                l.onMembers(members);
+            }
         }
     }
 
     @Override
-    public void setListener(Listener listener) {
-        List<Early> pending;
-        synchronized (early) {
-            this.listener = listener;
-            pending = List.copyOf(early);
-            early.clear();
+    public Channel channel(String name) {
+        byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length > MAX_CHANNEL_NAME) {
+            throw new IllegalArgumentException("channel name '" + name + "' is longer than " + MAX_CHANNEL_NAME + " bytes");
         }
-        for (Early m : pending) {
-            listener.onMessage(m.from(), m.payload());
+        NamedChannel c = channelOrNull(name);
+        if (c == null) {
+            throw new IllegalArgumentException("member " + config.member() + " holds " + MAX_CHANNELS + " channels"
+                    + " already; no more can be opened");
+        }
+        return c;
+    }
+
+    /** The channel of a name, made when absent while fewer than {@link #MAX_CHANNELS} exist; else null. */
+    private NamedChannel channelOrNull(String name) {
+        NamedChannel c = channels.get(name);
+        if (c != null) {
+            return c;
+        }
+        synchronized (channels) {
+            if (channels.size() >= MAX_CHANNELS && !channels.containsKey(name)) {
+                return null;
+            }
+            return channels.computeIfAbsent(name, NamedChannel::new);
         }
     }
 
-    @Override
-    public void send(String to, byte[] payload) throws ClusterException {
-        byte[] framed = new byte[payload.length + 1];
-        framed[0] = PAYLOAD;
-        System.arraycopy(payload, 0, framed, 1, payload.length);
+    /** One channel: frames are {@code PAYLOAD, name length, name, payload}. */
+    private final class NamedChannel implements Channel {
+        private final String name;
+        private final byte[] nameBytes;
+        private volatile Listener listener;
+        /** Messages that came before a listener was set (a member's first words can precede it). */
+        private final List<Early> early = new ArrayList<>();
+
+        NamedChannel(String name) {
+            this.name = name;
+            this.nameBytes = name.getBytes(StandardCharsets.UTF_8);
+        }
+
+        @Override
+        public String name() {
+            return name;
+        }
+
+        @Override
+        public void setListener(Listener l) {
+            List<Early> pending;
+            synchronized (early) {
+                this.listener = l;
+                pending = List.copyOf(early);
+                early.clear();
+            }
+            for (Early m : pending) {
+                l.onMessage(m.from(), m.payload());
+            }
+        }
+
+        /** Hands a message to the listener, or keeps it (bounded) until there is one. */
+        void deliver(String from, byte[] payload) {
+            Listener l;
+            synchronized (early) {
+                l = listener;
+                if (l == null) {
+                    if (early.size() < MAX_EARLY) {
+                        early.add(new Early(from, payload));
+                    }
+                    return;
+                }
+            }
+            l.onMessage(from, payload);
+        }
+
+        @Override
+        public void send(String to, byte[] payload) throws ClusterException {
+            byte[] framed = new byte[payload.length + 2 + nameBytes.length];
+            framed[0] = PAYLOAD;
+            framed[1] = (byte) nameBytes.length;
+            System.arraycopy(nameBytes, 0, framed, 2, nameBytes.length);
+            System.arraycopy(payload, 0, framed, 2 + nameBytes.length, payload.length);
+            sendFrame(to, framed);
+        }
+
+        @Override
+        public String toString() {
+            return "Channel[" + (name.isEmpty() ? "default" : name) + "]";
+        }
+    }
+
+    private void sendFrame(String to, byte[] framed) throws ClusterException {
         // a name two members claim goes to both: the one that is not who it claims cannot use what it gets
         // (it cannot sign as that name), and the one that is must not miss it
         List<Address> dests = to == null ? java.util.Collections.singletonList(null) : addressesOf(to);
@@ -299,20 +373,19 @@ public final class JGroupsCluster implements Cluster, Receiver {
             return;
         }
         ByteBuffer b = ByteBuffer.wrap(msg.getArray(), msg.getOffset(), msg.getLength());
-        if (b.get() == PAYLOAD) {
+        if (b.get() == PAYLOAD && b.hasRemaining()) {
+            int nameLength = b.get() & 0xff;
+            if (nameLength > MAX_CHANNEL_NAME || nameLength > b.remaining()) {
+                return; // not a frame this layer writes
+            }
+            byte[] name = new byte[nameLength];
+            b.get(name);
             byte[] payload = new byte[b.remaining()];
             b.get(payload);
-            Listener l;
-            synchronized (early) {
-                l = listener;
-                if (l == null) {
-                    if (early.size() < MAX_EARLY) {
-                        early.add(new Early(nameOf(msg.getSrc()), payload));
-                    }
-                    return;
-                }
+            NamedChannel c = channelOrNull(new String(name, StandardCharsets.UTF_8));
+            if (c != null) {
+                c.deliver(nameOf(msg.getSrc()), payload);
             }
-            l.onMessage(nameOf(msg.getSrc()), payload);
         }
     }
 

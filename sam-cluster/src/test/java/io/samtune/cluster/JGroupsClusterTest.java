@@ -59,6 +59,46 @@ class JGroupsClusterTest {
     }
 
     @Test
+    @Timeout(value = 90, unit = TimeUnit.SECONDS)
+    void namedChannelsShareTheGroupWithoutHearingEachOther() throws Exception {
+        try (JGroupsCluster a = JGroupsCluster.join(member("rank-0"));
+             JGroupsCluster b = JGroupsCluster.join(member("rank-1"))) {
+            a.awaitMembers(2, Duration.ofSeconds(30));
+            b.awaitMembers(2, Duration.ofSeconds(30));
+            java.util.Map<String, java.util.List<String>> heard = new java.util.concurrent.ConcurrentHashMap<>();
+            java.util.concurrent.CountDownLatch all = new java.util.concurrent.CountDownLatch(4);
+            // words sent before b listens on "votes" wait for its listener
+            a.channel("votes").send("rank-1", "early".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            for (String name : java.util.List.of("", "votes", "claims")) {
+                b.channel(name).setListener((from, payload) -> {
+                    heard.computeIfAbsent(name, k -> java.util.Collections.synchronizedList(new java.util.ArrayList<>()))
+                            .add(from + ":" + new String(payload, java.nio.charset.StandardCharsets.UTF_8));
+                    all.countDown();
+                });
+            }
+            a.channel("votes").send("rank-1", "yes".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            a.channel("claims").send(null, "slice-7".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            a.send("rank-1", "plain".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            assertThat(all.await(30, TimeUnit.SECONDS)).isTrue();
+            assertThat(heard.get("votes")).containsExactly("rank-0:early", "rank-0:yes");
+            assertThat(heard.get("claims")).containsExactly("rank-0:slice-7");
+            assertThat(heard.get("")).containsExactly("rank-0:plain");
+            assertThat(a.channel("votes")).isSameAs(a.channel("votes"));
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> a.channel("x".repeat(65)))
+                    .hasMessageContaining("longer than 64 bytes");
+            for (int i = 0; i < Cluster.MAX_CHANNELS; i++) {
+                try {
+                    a.channel("c" + i);
+                } catch (IllegalArgumentException e) {
+                    assertThat(e).hasMessageContaining(Cluster.MAX_CHANNELS + " channels already");
+                    return;
+                }
+            }
+            org.assertj.core.api.Assertions.fail("more than " + Cluster.MAX_CHANNELS + " channels were opened");
+        }
+    }
+
+    @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void aMissingMemberIsReportedAfterTheTimeout() throws Exception {
         try (JGroupsCluster a = JGroupsCluster.join(member("rank-0"))) {

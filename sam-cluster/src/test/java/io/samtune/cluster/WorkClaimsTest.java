@@ -48,11 +48,8 @@ class WorkClaimsTest {
                 }
 
                 @Override
-                public void send(String to, byte[] payload) {
-                }
-
-                @Override
-                public void setListener(Listener listener) {
+                public Channel channel(String channel) {
+                    throw new UnsupportedOperationException("work claims send no messages");
                 }
 
                 @Override

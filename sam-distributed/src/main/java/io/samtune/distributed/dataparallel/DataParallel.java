@@ -112,7 +112,6 @@ public final class DataParallel implements TrainingStrategy {
         }
         try {
             FingerprintExchange exchange = new FingerprintExchange(joined, JobFingerprint.of(run, launch.worldSize()));
-            joined.setListener(exchange);
             exchange.announce();
             console.accept("worker " + launch.rank() + " of " + launch.worldSize() + " (from " + launch.source()
                     + ") waiting for the others in " + (config.rendezvous() != null ? config.rendezvous()

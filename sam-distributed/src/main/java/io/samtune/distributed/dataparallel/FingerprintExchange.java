@@ -23,7 +23,11 @@ final class FingerprintExchange implements Cluster.Listener {
     private static final byte ASK = 2;
     private static final long ASK_EVERY_NANOS = TimeUnit.SECONDS.toNanos(1);
 
+    /** The channel the exchange speaks on, apart from any other protocol of the group. */
+    static final String CHANNEL = "job-fingerprint";
+
     private final Cluster cluster;
+    private final Cluster.Channel channel;
     private final JobFingerprint mine;
     private final byte[] message;
     private final Map<String, JobFingerprint> received = new TreeMap<>();
@@ -35,6 +39,7 @@ final class FingerprintExchange implements Cluster.Listener {
 
     FingerprintExchange(Cluster cluster, JobFingerprint mine) {
         this.cluster = cluster;
+        this.channel = cluster.channel(CHANNEL);
         this.mine = mine;
         byte[] json = mine.toJson().getBytes(StandardCharsets.UTF_8);
         this.message = new byte[json.length + 1];
@@ -42,14 +47,15 @@ final class FingerprintExchange implements Cluster.Listener {
         System.arraycopy(json, 0, message, 1, json.length);
     }
 
-    /** Sends this worker's fingerprint to every member. */
+    /** Listens on its channel and sends this worker's fingerprint to every member. */
     void announce() {
+        channel.setListener(this);
         send(null, message);
     }
 
     private void send(String to, byte[] payload) {
         try {
-            cluster.send(to, payload);
+            channel.send(to, payload);
         } catch (ClusterException e) {
             // a member that has just left; asked again while waiting
         }

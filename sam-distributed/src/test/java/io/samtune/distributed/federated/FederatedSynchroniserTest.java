@@ -320,6 +320,11 @@ class FederatedSynchroniserTest {
         }
 
         @Override
+        public Channel channel(String name) {
+            return inner.channel(name);
+        }
+
+        @Override
         public void close() {
             inner.close();
         }
