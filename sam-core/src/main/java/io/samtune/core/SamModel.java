@@ -364,100 +364,7 @@ public final class SamModel implements AutoCloseable {
      * @throws CheckpointException if the file's decoder does not fit this model
      */
     public void loadDecoder(Path file) throws CheckpointException {
-        Map<String, String> meta = new java.util.HashMap<>();
-        try (StateDict sd = SamCheckpoint.load(file, manager, meta)) {
-            StateDict decoder = sd.subset("mask_decoder.", manager);
-            try {
-                if (decoder.size() == 0) {
-                    throw new CheckpointException(file, "holds no mask_decoder.* tensors; expected a decoder saved by"
-                            + " samtune train or a full SAM checkpoint");
-                }
-                checkShapes(decoder, config.decoderShapes(), file, config);
-                requireFinite(decoder, file);
-                StateDict prompt = trainedPromptEncoder(sd, meta, file);
-                loadAdapters(sd, meta, file);
-                weights.putAll(decoder);
-                if (prompt != null) {
-                    weights.putAll(prompt);
-                    prompt.close();
-                }
-            } finally {
-                decoder.close();
-            }
-        }
-    }
-
-    /**
-     * The prompt encoder a run trained with its decoder ({@code train --train prompt-encoder}): the
-     * {@code prompt_encoder.*} tensors of a samtune decoder file, checked; null when it has none (a
-     * whole SAM checkpoint given as a decoder keeps lending its decoder alone).
-     */
-    private StateDict trainedPromptEncoder(StateDict sd, Map<String, String> meta, Path file) throws CheckpointException {
-        if (!DECODER_FORMAT.equals(meta.get(FORMAT_KEY)) || sd.keys().stream().noneMatch(k -> k.startsWith("prompt_encoder."))) {
-            return null;
-        }
-        StateDict prompt = sd.subset("prompt_encoder.", manager);
-        try {
-            Map<String, Shape> expected = new java.util.LinkedHashMap<>(config.expectedShapes());
-            expected.keySet().removeIf(k -> !k.startsWith("prompt_encoder.") || k.startsWith("prompt_encoder.pe_layer."));
-            checkShapes(prompt, expected, file, config);
-            requireFinite(prompt, file);
-            return prompt;
-        } catch (CheckpointException e) {
-            prompt.close();
-            throw e;
-        }
-    }
-
-    /** Takes over a decoder file's adapters ({@code image_encoder.*.lora_*}), if it has any. */
-    private void loadAdapters(StateDict sd, Map<String, String> meta, Path file) throws CheckpointException {
-        Map<String, NDArray> found = new java.util.LinkedHashMap<>();
-        for (String k : sd.keys()) {
-            if (LoraConfig.isAdapterName(k)) {
-                found.put(k, sd.get(k));
-            }
-        }
-        if (found.isEmpty()) {
-            removeAdapters();
-            return;
-        }
-        if (!meta.containsKey(ADAPTER_KEY)) {
-            throw new CheckpointException(file, "holds LoRA adapter tensors but not their settings (metadata '"
-                    + ADAPTER_KEY + "'); use a decoder file written by samtune train");
-        }
-        LoraConfig lora;
-        try {
-            lora = LoraConfig.fromJson(com.google.gson.JsonParser.parseString(meta.get(ADAPTER_KEY)));
-            lora.blockIndexes(config);
-        } catch (RuntimeException e) {
-            throw new CheckpointException(file, "its adapter settings do not fit this model: " + e.getMessage());
-        }
-        for (Map.Entry<String, NDArray> e : found.entrySet()) {
-            if (!Float.isFinite(e.getValue().abs().max().toType(DataType.FLOAT32, false).getFloat())) {
-                throw new CheckpointException(file, "tensor " + e.getKey() + " is not finite; the adapters are damaged");
-            }
-        }
-        Map<String, Shape> shapes = lora.shapes(config);
-        for (Map.Entry<String, NDArray> e : found.entrySet()) {
-            Shape want = shapes.get(e.getKey());
-            if (want == null || !want.equals(e.getValue().getShape())) {
-                throw new CheckpointException(file, "adapter tensor " + e.getKey() + " " + e.getValue().getShape()
-                        + (want == null ? " is not one of its settings' (" + lora + ")" : " should be " + want + " for "
-                        + lora) + "; the file is damaged or was edited");
-            }
-        }
-        if (!found.keySet().equals(shapes.keySet())) {
-            throw new CheckpointException(file, "holds " + found.size() + " of the " + shapes.size()
-                    + " adapter tensors of " + lora + "; the file is damaged or was edited");
-        }
-        try {
-            if (!lora.equals(adapters)) {
-                removeAdapters();
-            }
-            setAdapters(lora, found);
-        } catch (RuntimeException e) {
-            throw new CheckpointException(file, "its adapters do not fit this model: " + e.getMessage());
-        }
+        DecoderFiles.load(this, file);
     }
 
     /** Metadata key naming what wrote a safetensors file. */
@@ -501,7 +408,7 @@ public final class SamModel implements AutoCloseable {
         return meta;
     }
 
-    private static void requireFinite(StateDict sd, Path file) throws CheckpointException {
+    static void requireFinite(StateDict sd, Path file) throws CheckpointException {
         String bad = sd.firstNonFinite();
         if (bad != null) {
             throw new CheckpointException(file, "tensor " + bad + "; the weights are damaged (a diverged run saves"
@@ -509,7 +416,7 @@ public final class SamModel implements AutoCloseable {
         }
     }
 
-    private static void checkShapes(StateDict sd, Map<String, Shape> expected, Path file, SamConfig config)
+    static void checkShapes(StateDict sd, Map<String, Shape> expected, Path file, SamConfig config)
             throws CheckpointException {
         List<String> missing = new ArrayList<>();
         List<String> unexpected = new ArrayList<>();

@@ -156,11 +156,13 @@ public final class AdapterStepBenchmark {
         return -1;
     }
 
-    private interface Run {
+    /** A timed piece of work. */
+    interface Run {
         void run() throws Exception;
     }
 
-    private static double median(int repeat, Run r) throws Exception {
+    /** The median wall time of {@code repeat} runs after one warm-up run. */
+    static double median(int repeat, Run r) throws Exception {
         r.run(); // warm-up
         double[] t = new double[repeat];
         for (int i = 0; i < repeat; i++) {

@@ -26,7 +26,6 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -299,20 +298,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
     static final List<String> ALL_SECTIONS = List.of("encoder", "mat", "federated", "dp", "cache", "collective",
             "adapters");
 
-    private interface Run {
-        void run() throws Exception;
-    }
-
-    private double median(Run r) throws Exception {
-        r.run(); // warm-up
-        double[] t = new double[repeat];
-        for (int i = 0; i < repeat; i++) {
-            long t0 = System.nanoTime();
-            r.run();
-            t[i] = (System.nanoTime() - t0) / 1e9;
-        }
-        Arrays.sort(t);
-        return repeat % 2 == 1 ? t[repeat / 2] : (t[repeat / 2 - 1] + t[repeat / 2]) / 2;
+    private double median(AdapterStepBenchmark.Run r) throws Exception {
+        return AdapterStepBenchmark.median(repeat, r);
     }
 
     /** Seconds per file to read every slice (image and mask decoded), median of the repeats. */
