@@ -83,6 +83,13 @@ class FederatedSynchroniserTest {
                 List.of("site-a", "site-b", "site-c", "site-x"), 0, 0, 0, 1.5, "fed-" + tmp.getFileName());
     }
 
+    /** {@code c} with three sites present before its first step. */
+    private static FederationConfig allThreeFirst(FederationConfig c) {
+        return new FederationConfig(c.site(), c.bindHost(), c.bindPort(), c.peers(), c.rendezvous(), c.minPeers(), 3,
+                c.syncEvery(), c.merge(), c.siteWeights(), c.roundTimeoutSeconds(), c.keystore(), c.ca(), c.allowedSites(),
+                c.proximalMu(), c.clipNorm(), c.noiseMultiplier(), c.failureTimeoutSeconds(), c.group());
+    }
+
     /** {@code c} waiting {@code seconds} for its peers and merges (sites meant to give up soon). */
     private static FederationConfig withRoundTimeout(FederationConfig c, int seconds) {
         return withRoundTimeout(c, seconds, c.keystore(), c.ca(), c.allowedSites());
@@ -380,15 +387,17 @@ class FederatedSynchroniserTest {
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void aCoordinatorDyingWhileSendingAMergeLeavesTheOthersWithOneModel(String onlyTo) throws Exception {
         List<String> console = Collections.synchronizedList(new ArrayList<>());
-        FederationConfig ca = config("site-a", 2, 2);
+        // all three present before the first step (startPeers 3): the rounds this test follows are theirs from
+        // round 0, however slowly the three find each other on a busy machine
+        FederationConfig ca = allThreeFirst(config("site-a", 2, 2));
         Certificates.createSite(consortium, ca.site(), ca.keystore().getParent(), PASSWORD);
         var tls = ClusterTls.member(ca.keystore(), PASSWORD, ca.ca(), Set.copyOf(ca.allowedSites()), console::add);
         AtomicReference<FederatedSynchroniser> receiver = new AtomicReference<>();
         // site-a, first in name order, merges every round; it dies sending the merge of round 1
         FederatedSynchroniser a = site(ca, tls, tls, 2, console, inner -> new DiesWhileSendingAMerge(inner, 1, onlyTo,
                 receiver));
-        FederatedSynchroniser b = site(config("site-b", 2, 2), consortium, 2, console);
-        FederatedSynchroniser c = site(config("site-c", 2, 2), consortium, 2, console);
+        FederatedSynchroniser b = site(allThreeFirst(config("site-b", 2, 2)), consortium, 2, console);
+        FederatedSynchroniser c = site(allThreeFirst(config("site-c", 2, 2)), consortium, 2, console);
         receiver.set(onlyTo.equals("site-b") || onlyTo.equals("nobody") ? b : c);
         Future<float[]> fa = pool.submit(training(a, weights(0f, 0f), 8, 0.4f, 5, -1, 50));
         Future<float[]> fb = pool.submit(training(b, weights(0f, 0f), 8, -0.1f, 5, -1, 50));
