@@ -45,5 +45,13 @@ var settings = config.toBuilder().optModel(ModelConfig.builder().setCheckpoint(r
 var run = new FineTuning(settings).run(new RunDirectory(work.resolve("run")), false)
 TrainingConfig.fromJson(new RunDirectory(work.resolve("run")).readRunInfo().get("settings")).equals(settings)
 
-// 7. Tidy up: the session's files go unless -Dsamtune.keepExampleFiles is set
+// 7. LoRA adapters on the last two encoder blocks, trained with the decoder from a cache of the frozen blocks
+var loraSettings = settings.toBuilder().optModel(settings.model().toBuilder().optAdapter(LoraConfig.lastBlocks(2)).build()).build()
+var loraRun = new FineTuning(loraSettings).run(new RunDirectory(work.resolve("lora")), false)
+var adapted = SamModel.load(root.resolve("testdata/reference/tiny-sam.pth"), SamConfig.fromJson(root.resolve("testdata/reference/tiny-sam-config.json")))
+adapted.loadDecoder(work.resolve("lora").resolve(RunDirectory.DECODER_BEST))   // the decoder and its adapters
+adapted.adapters()
+adapted.close()
+
+// 8. Tidy up: the session's files go unless -Dsamtune.keepExampleFiles is set
 if (System.getProperty("samtune.keepExampleFiles") == null) { try (var files = Files.walk(work)) { files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete()); } }

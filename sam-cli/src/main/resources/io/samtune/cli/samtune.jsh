@@ -8,5 +8,6 @@ import io.samtune.core.cache.*;
 import io.samtune.core.config.*;
 import io.samtune.core.io.*;
 import io.samtune.core.checkpoint.*;
+import io.samtune.core.model.LoraConfig;
 import io.samtune.train.*;
 import io.samtune.eval.*;

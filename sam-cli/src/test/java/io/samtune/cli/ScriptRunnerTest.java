@@ -47,6 +47,9 @@ class ScriptRunnerTest {
         // the run started from JShell wrote the same run.json as the command line: its settings read back equal
         assertThat(r.out).contains("run ==> TrainingResult[20 steps").containsPattern("\\$[0-9]+ ==> true");
         assertThat(Path.of(work).resolve("run/run.json")).isRegularFile();
+        // adapters from JShell: a run that trains them, and a model that takes them back from its decoder file
+        assertThat(r.out).contains("loraRun ==> TrainingResult[20 steps")
+                .contains("==> LoRA[rank 4, alpha 8, blocks 2, targets q,v]");
     }
 
     @Test
