@@ -197,16 +197,7 @@ class FederatedTrainTest {
     @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
     void threeSitesOnTheirOwnDataEndWithOneDecoder() throws Exception {
-        List<Path> data = new ArrayList<>();
-        for (int k = 0; k < 3; k++) {
-            data.add(Files.createDirectories(tmp.resolve("data-" + k)));
-        }
-        try (Stream<Path> files = Files.list(Fixtures.phantoms())) {
-            List<Path> mats = files.filter(p -> p.toString().endsWith(".mat")).sorted().toList();
-            for (int i = 0; i < mats.size(); i++) {
-                Files.copy(mats.get(i), data.get(i % 3).resolve(mats.get(i).getFileName()));
-            }
-        }
+        List<Path> data = sitesData("data-", 3);
         CommandResult solo = TrainCommandTest.run(args(data.get(0), tmp.resolve("solo"), 6).toArray(String[]::new));
         assertThat(solo.exit()).as(solo.err()).isZero();
         Path fa = federation("site-a", freePort(), List.of(), 3, true);
@@ -241,16 +232,7 @@ class FederatedTrainTest {
     @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
     void twoSitesTrainAdaptersAndDecoderTogether() throws Exception {
-        List<Path> data = new ArrayList<>();
-        for (int k = 0; k < 2; k++) {
-            data.add(Files.createDirectories(tmp.resolve("lora-data-" + k)));
-        }
-        try (Stream<Path> files = Files.list(Fixtures.phantoms())) {
-            List<Path> mats = files.filter(p -> p.toString().endsWith(".mat")).sorted().toList();
-            for (int i = 0; i < mats.size(); i++) {
-                Files.copy(mats.get(i), data.get(i % 2).resolve(mats.get(i).getFileName()));
-            }
-        }
+        List<Path> data = sitesData("lora-data-", 2);
         Path fa = federation("site-a", freePort(), List.of(), 2, true);
         Path fb = federation("site-b", freePort(), List.of(), 2, true);
         Process b = child("site-b", args(data.get(1), tmp.resolve("b"), 4, "--federation", fb.toString(), "--adapter",
@@ -266,6 +248,21 @@ class FederatedTrainTest {
         assertThat(TrainCommandTest.maxDiff(da, TrainCommandTest.decoder(tmp.resolve("b")))).isZero();
         assertThat(Sha256.of(tmp.resolve("a").resolve(Federation.DECODER_BEST_MERGED)))
                 .isEqualTo(Sha256.of(tmp.resolve("b").resolve(Federation.DECODER_BEST_MERGED)));
+    }
+
+    /** The phantom slices dealt out over {@code sites} folders ({@code prefix0}, ...), slice i to site i mod sites. */
+    private List<Path> sitesData(String prefix, int sites) throws IOException {
+        List<Path> data = new ArrayList<>();
+        for (int k = 0; k < sites; k++) {
+            data.add(Files.createDirectories(tmp.resolve(prefix + k)));
+        }
+        try (Stream<Path> files = Files.list(Fixtures.phantoms())) {
+            List<Path> mats = files.filter(p -> p.toString().endsWith(".mat")).sorted().toList();
+            for (int i = 0; i < mats.size(); i++) {
+                Files.copy(mats.get(i), data.get(i % sites).resolve(mats.get(i).getFileName()));
+            }
+        }
+        return data;
     }
 
     private static String last(JsonArray rounds) {
