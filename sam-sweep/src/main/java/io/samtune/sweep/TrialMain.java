@@ -100,7 +100,7 @@ public final class TrialMain {
             }
         };
         FineTuning job = new FineTuning(config).addListener(asks);
-        AutoCloseable hold;
+        RunDirectory.Lock hold;
         try {
             hold = run.lock(); // before anything is written: a folder another process trains in is not this one's to fail
         } catch (RunFolderInUseException e) {
@@ -116,18 +116,15 @@ public final class TrialMain {
                 t.setDaemon(true);
                 t.start();
             }
-            return train(job, run, index, trial, stopped);
-        } catch (IOException | RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IOException(run + ": could not release its folder: " + e.getMessage(), e);
+            return train(job, hold, index, trial, stopped);
         }
     }
 
-    private static int train(FineTuning job, RunDirectory run, int index, Trial trial, boolean[] stopped) throws IOException {
+    private static int train(FineTuning job, RunDirectory.Lock hold, int index, Trial trial, boolean[] stopped) throws IOException {
         JsonObject status = new JsonObject();
         status.addProperty("trial", index);
         status.add("parameters", trial.parameters());
+        RunDirectory run = hold.run();
         int code;
         try {
             if (!run.hasState()) {
@@ -137,7 +134,7 @@ public final class TrialMain {
                     java.nio.file.Files.deleteIfExists(run.file(f));
                 }
             }
-            TrainingResult r = job.run(run, run.hasState());
+            TrainingResult r = job.run(hold, run.hasState());
             status.addProperty("status", stopped[0] ? "stopped" : "finished");
             status.addProperty("epochs", r.epochs());
             code = 0;

@@ -233,12 +233,8 @@ public final class DecoderTrainer implements AutoCloseable {
         if (!strategy.isGlobalZero()) {
             return fitHeld(data, validator, run, resume); // global zero writes (and locks) the folder
         }
-        try (AutoCloseable lock = run.lock()) {
+        try (RunDirectory.Lock lock = run.lock()) {
             return fitHeld(data, validator, run, resume);
-        } catch (IOException | RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IOException("cannot release the lock of " + run.path() + ": " + e.getMessage(), e);
         }
     }
 

@@ -111,26 +111,36 @@ public final class FineTuning {
             throw new IOException("nothing to resume in " + run.path() + ": it holds no " + RunDirectory.STATE
                     + " (the run stopped before its first checkpoint); start it again without --resume");
         }
-        DataConfig data = config.data();
         if (!strategy.isGlobalZero()) {
-            return run(run, resume, data); // global zero writes (and locks) the folder
+            return run(run, resume, config.data()); // global zero writes (and locks) the folder
         }
-        try (AutoCloseable lock = run.lock()) {
-            // a run.json alone (a refused keystore, workers that never met) or steps logged but never checkpointed
-            // (a start killed early) hold nothing to resume: a fresh start takes the folder over; a checkpoint keeps it
-            if (!resume && run.holdsTraining()) {
-                throw new IOException(run.refusal("pass --resume to continue it"));
-            }
-            if (resume && !run.hasState()) {
-                throw new IOException("nothing to resume in " + run.path() + ": it holds no " + RunDirectory.STATE
+        try (RunDirectory.Lock lock = run.lock()) {
+            return run(lock, resume);
+        }
+    }
+
+    /**
+     * Runs (or resumes) the fine-tuning into a folder the caller has taken already (a sweep's trial
+     * takes it before it clears what an interrupted first checkpoint left); the caller releases it.
+     *
+     * @throws IllegalStateException if {@code held} was released
+     * @see #run(RunDirectory, boolean)
+     */
+    public TrainingResult run(RunDirectory.Lock held, boolean resume) throws IOException {
+        if (!held.isHeld()) {
+            throw new IllegalStateException(held.run().path() + " was released; take it again with RunDirectory.lock()");
+        }
+        RunDirectory run = held.run();
+        // a run.json alone (a refused keystore, workers that never met) or steps logged but never checkpointed
+        // (a start killed early) hold nothing to resume: a fresh start takes the folder over; a checkpoint keeps it
+        if (!resume && run.holdsTraining()) {
+            throw new IOException(run.refusal("pass --resume to continue it"));
+        }
+        if (resume && !run.hasState()) {
+            throw new IOException("nothing to resume in " + run.path() + ": it holds no " + RunDirectory.STATE
                     + " (the run stopped before its first checkpoint); start it again without --resume");
-            }
-            return run(run, resume, data);
-        } catch (IOException | RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IOException(e.getMessage(), e);
         }
+        return run(run, resume, config.data());
     }
 
     private TrainingResult run(RunDirectory run, boolean resume, DataConfig data) throws IOException {

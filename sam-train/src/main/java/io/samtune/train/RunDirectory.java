@@ -129,15 +129,28 @@ public final class RunDirectory {
         this.fileEvents = events;
     }
 
+    /** This process's hold on a run folder ({@link #lock}); closing it releases the folder. */
+    public interface Lock extends AutoCloseable {
+        /** The folder held. */
+        RunDirectory run();
+
+        /** Whether this hold still has the folder (it was not closed). */
+        boolean isHeld();
+
+        @Override
+        void close() throws IOException;
+    }
+
     /**
      * Takes the folder for this process: an OS lock on {@link #LOCK}, held until the returned lock
-     * is closed. The thread that holds it may take it again (nested); another thread or process is
-     * refused.
+     * is closed. A folder is taken once: another hold, in this process or another, is refused (a
+     * caller that holds it already passes its {@link Lock} on, as {@link FineTuning#run(Lock, boolean)}
+     * takes it).
      *
      * @throws RunFolderInUseException naming the process that holds the folder
      * @throws IOException if the folder cannot be made or its lock file opened
      */
-    public AutoCloseable lock() throws IOException {
+    public Lock lock() throws IOException {
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
             throw new IOException(dir + " is a file, not a folder: choose another --out");
         }
@@ -146,14 +159,8 @@ public final class RunDirectory {
         synchronized (LOCKS) {
             Held held = LOCKS.get(key);
             if (held != null) {
-                if (held.owner != Thread.currentThread()) {
-                    throw new RunFolderInUseException(dir + " is in use by another run in this process (thread "
-                            + held.owner.getName() + "); wait for it to end, or choose another folder");
-                }
-                held.count++;
-                return () -> {
-                    release(key);
-                };
+                throw new RunFolderInUseException(dir + " is in use by another run in this process (thread "
+                        + held.owner.getName() + "); wait for it to end, or choose another folder");
             }
             Path f = key.resolve(LOCK);
             refuseLink(f);
@@ -179,14 +186,28 @@ public final class RunDirectory {
             }
             ch.truncate(0);
             ch.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.UTF_8)), 0);
-            LOCKS.put(key, new Held(ch, lock));
-            return () -> {
-                if (release(key) && !holdsRun()) {
-                    // a start that failed before writing anything leaves no folder behind
-                    Files.deleteIfExists(f);
-                    try (DirectoryStream<Path> rest = Files.newDirectoryStream(key)) {
-                        if (!rest.iterator().hasNext()) {
-                            Files.delete(key);
+            Held mine = new Held(ch, lock);
+            LOCKS.put(key, mine);
+            return new Lock() {
+                @Override
+                public RunDirectory run() {
+                    return RunDirectory.this;
+                }
+
+                @Override
+                public boolean isHeld() {
+                    return LOCKS.get(key) == mine;
+                }
+
+                @Override
+                public void close() throws IOException {
+                    if (release(key, mine) && !holdsRun()) {
+                        // a start that failed before writing anything leaves no folder behind
+                        Files.deleteIfExists(f);
+                        try (DirectoryStream<Path> rest = Files.newDirectoryStream(key)) {
+                            if (!rest.iterator().hasNext()) {
+                                Files.delete(key);
+                            }
                         }
                     }
                 }
@@ -194,17 +215,15 @@ public final class RunDirectory {
         }
     }
 
-    /** Releases one hold; true when it was the last. */
-    private static boolean release(Path key) throws IOException {
+    /** Releases a hold; true when it was still held. */
+    private static boolean release(Path key, Held held) throws IOException {
         synchronized (LOCKS) {
-            Held held = LOCKS.get(key);
-            if (held != null && --held.count == 0) {
-                LOCKS.remove(key);
-                held.lock.release();
-                held.channel.close();
-                return true;
+            if (!LOCKS.remove(key, held)) {
+                return false;
             }
-            return false;
+            held.lock.release();
+            held.channel.close();
+            return true;
         }
     }
 
@@ -212,7 +231,6 @@ public final class RunDirectory {
         final FileChannel channel;
         final FileLock lock;
         final Thread owner = Thread.currentThread();
-        int count = 1;
 
         Held(FileChannel channel, FileLock lock) {
             this.channel = channel;

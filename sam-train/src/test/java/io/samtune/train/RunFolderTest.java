@@ -221,10 +221,10 @@ class RunFolderTest {
             other.start();
             other.join();
             assertThat(seen[0]).isInstanceOf(RunFolderInUseException.class).hasMessageContaining("in use by another run");
-            try (AutoCloseable nested = run.lock()) {
-                assertThat(Files.readString(linked.resolve(RunDirectory.LOCK)).strip())
-                        .isEqualTo(Long.toString(ProcessHandle.current().pid()));
-            }
+            assertThatThrownBy(run::lock).as("a folder is taken once, by one hold")
+                    .isInstanceOf(RunFolderInUseException.class).hasMessageContaining("in use by another run in this process");
+            assertThat(Files.readString(linked.resolve(RunDirectory.LOCK)).strip())
+                    .isEqualTo(Long.toString(ProcessHandle.current().pid()));
         }
         assertThat(Files.size(target)).as("nothing written through the link").isZero();
     }

@@ -40,7 +40,7 @@ final class ShardedMerge {
         } finally {
             c.lock.unlock();
         }
-        c.say(r, offer);
+        c.link.say(r, offer);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(shardSeconds());
         while (true) {
             List<Runnable> actions = new ArrayList<>();
@@ -77,7 +77,7 @@ final class ShardedMerge {
                 } finally {
                     c.lock.unlock();
                 }
-                return c.roundAtOneSite(mine);
+                return c.oneSite.round(mine);
             }
         }
     }
@@ -93,7 +93,7 @@ final class ShardedMerge {
                     || (c.latest == null && !c.rules.aggregation().initialState(0).buffers().isEmpty());
             Messages.Plan plan = new Messages.Plan(r, present, here ? List.of(c.self) : present);
             s.plan = plan;
-            actions.add(() -> c.say(r, plan));
+            actions.add(() -> c.link.say(r, plan));
         }
         if (s.plan == null) {
             return deadline(s, actions, deadline);
@@ -108,7 +108,7 @@ final class ShardedMerge {
                 if (owner.equals(c.self)) {
                     s.slices.put(c.self, slice);
                 } else {
-                    actions.add(() -> c.send(r, owner, slice));
+                    actions.add(() -> c.link.send(r, owner, slice));
                 }
             }
         }
@@ -142,14 +142,14 @@ final class ShardedMerge {
                         + " learning rate (or merge's serverLr)");
             }
             s.parts.put(j, part);
-            actions.add(() -> c.say(r, part));
+            actions.add(() -> c.link.say(r, part));
         }
         if (!s.haveSent && s.parts.size() == s.plan.owners().size()) {
             s.result = s.assemble(c.length);
             s.haveSent = true;
             byte[] sha = HexFormat.of().parseHex(FederatedSynchroniser.sha256(s.result.values()));
             s.haves.put(c.self, HexFormat.of().formatHex(sha));
-            actions.add(() -> c.say(r, new Messages.Have(r, sha)));
+            actions.add(() -> c.link.say(r, new Messages.Have(r, sha)));
         }
         if (s.result != null) {
             String mine = s.haves.get(c.self);
@@ -203,7 +203,7 @@ final class ShardedMerge {
     private Messages.Merged need(ShardedRound s, String why, byte[] evidence, List<Runnable> actions) {
         s.need = why;
         long r = s.round;
-        actions.add(() -> c.say(r, new Messages.Need(r, why, evidence)));
+        actions.add(() -> c.link.say(r, new Messages.Need(r, why, evidence)));
         c.changed.signalAll();
         return null;
     }
@@ -231,7 +231,7 @@ final class ShardedMerge {
             for (String site : c.admission.present()) {
                 MessageSeal.Opened o;
                 try {
-                    o = c.seal.open(site, n.evidence());
+                    o = c.link.seal().open(site, n.evidence());
                 } catch (MessageSeal.Refused notThisSite) {
                     continue;
                 }
@@ -259,7 +259,7 @@ final class ShardedMerge {
             if (o.round() <= last) {
                 if (c.admission.admitted().get(0).equals(c.self)) { // it missed a merge: the merging site sends it the c.latest
                     Messages.Merged held = c.latest;
-                    c.onRepliesThread(() -> c.send(held.round(), from, held));
+                    c.link.onRepliesThread(() -> c.link.send(held.round(), from, held));
                 }
             } else if (o.samples() < 0 || o.samples() > c.rules.maxSamplesPerRound()) {
                 c.refuse(from, "its offer to round " + o.round() + " claims " + o.samples() + " samples (a round holds 0 to "

@@ -288,7 +288,10 @@ class FederatedSynchroniserTest {
         }
     }
 
-    /** A cluster that does what another does; subclasses change some of it. */
+    /**
+     * A cluster that does what another does; subclasses change some of it: what a site sends and
+     * hears on the federation's channel goes through {@link #send} and {@link #setListener}.
+     */
     private static class Forwarding implements Cluster {
         final Cluster inner;
 
@@ -296,9 +299,14 @@ class FederatedSynchroniserTest {
             this.inner = inner;
         }
 
+        /** Sends on the wrapped cluster's federation channel. */
+        final void forward(String to, byte[] payload) throws ClusterException {
+            inner.channel(SiteLink.CHANNEL).send(to, payload);
+        }
+
         @Override
         public void send(String to, byte[] payload) throws ClusterException {
-            inner.send(to, payload);
+            forward(to, payload);
         }
 
         @Override
@@ -323,12 +331,31 @@ class FederatedSynchroniserTest {
 
         @Override
         public void setListener(Listener listener) {
-            inner.setListener(listener);
+            inner.channel(SiteLink.CHANNEL).setListener(listener);
         }
 
         @Override
         public Channel channel(String name) {
-            return inner.channel(name);
+            Channel wrapped = inner.channel(name);
+            if (!name.equals(SiteLink.CHANNEL)) {
+                return wrapped;
+            }
+            return new Channel() {
+                @Override
+                public String name() {
+                    return wrapped.name();
+                }
+
+                @Override
+                public void send(String to, byte[] payload) throws ClusterException {
+                    Forwarding.this.send(to, payload);
+                }
+
+                @Override
+                public void setListener(Listener listener) {
+                    Forwarding.this.setListener(listener);
+                }
+            };
         }
 
         @Override
@@ -366,11 +393,11 @@ class FederatedSynchroniserTest {
                 throw new ClusterException(inner.self() + " is dead");
             }
             if (to != null || !isTheMerge(payload)) {
-                inner.send(to, payload);
+                forward(to, payload);
                 return;
             }
             if (!onlyTo.equals("nobody")) {
-                inner.send(onlyTo.equals("everyone") ? null : onlyTo, payload);
+                forward(onlyTo.equals("everyone") ? null : onlyTo, payload);
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
                 while (receiver.get().latestRound() < round && System.nanoTime() < deadline) {
                     Thread.onSpinWait();
@@ -745,7 +772,7 @@ class FederatedSynchroniserTest {
                 inner.close();
                 throw new ClusterException(inner.self() + " died before sending its part of round " + round);
             }
-            inner.send(to, sealed);
+            forward(to, sealed);
         }
     }
 

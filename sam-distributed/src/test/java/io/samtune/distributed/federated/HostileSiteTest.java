@@ -167,12 +167,12 @@ class HostileSiteTest {
             this.admission = new SiteAdmission(cluster.self(), compatibility, seal.session(), 10, () -> -1, this::send,
                     line -> { });
             this.attack = attack;
-            cluster.setListener(this);
+            cluster.channel(SiteLink.CHANNEL).setListener(this);
         }
 
         void send(String to, Messages.Message m) {
             try {
-                cluster.send(to, seal.seal(Messages.encode(m)));
+                cluster.channel(SiteLink.CHANNEL).send(to, seal.seal(Messages.encode(m)));
             } catch (ClusterException e) {
                 // the honest sites may have finished
             }
@@ -325,7 +325,7 @@ class HostileSiteTest {
         FederatedSynchroniser b2 = honest("site-b", 2, "replay", second, 0.5);
         FederatedSynchroniser c2 = honest("site-c", 2, "replay", second, 0.5);
         Cluster asA = join(config("site-a", 2, "replay"), "site-a", xs);
-        asA.setListener(new Cluster.Listener() {
+        asA.channel(SiteLink.CHANNEL).setListener(new Cluster.Listener() {
             @Override
             public void onMessage(String from, byte[] payload) {
             }
@@ -338,7 +338,7 @@ class HostileSiteTest {
         Future<float[]> fc = pool.submit(training(c2, -0.2f));
         for (int k = 0; k < 3; k++) {
             for (byte[] m : ofA) {
-                asA.send(null, m);
+                asA.channel(SiteLink.CHANNEL).send(null, m);
             }
             Thread.sleep(200);
         }
@@ -391,7 +391,7 @@ class HostileSiteTest {
         Cluster.Listener poisoner = new Cluster.Listener() {
             void send(String to, Messages.Message m) {
                 try {
-                    cluster.send(to, seal.seal(Messages.encode(m)));
+                    cluster.channel(SiteLink.CHANNEL).send(to, seal.seal(Messages.encode(m)));
                 } catch (ClusterException e) {
                     // the honest sites may have finished
                 }
@@ -430,12 +430,12 @@ class HostileSiteTest {
         admission[0] = new SiteAdmission("site-x", compatibility, seal.session(), 10, () -> -1,
                 (to, m) -> pool.submit(() -> {
                     try {
-                        cluster.send(to, seal.seal(Messages.encode(m)));
+                        cluster.channel(SiteLink.CHANNEL).send(to, seal.seal(Messages.encode(m)));
                     } catch (ClusterException e) {
                         // gone
                     }
                 }), line -> { });
-        cluster.setListener(poisoner);
+        cluster.channel(SiteLink.CHANNEL).setListener(poisoner);
         Future<float[]> fa = pool.submit(training(a, 0.1f));
         Future<float[]> fb = pool.submit(training(b, -0.3f));
         float[] ea;

@@ -1,0 +1,119 @@
+package io.samtune.distributed.federated;
+
+import io.samtune.distributed.federated.aggregation.Aggregation;
+import io.samtune.distributed.federated.aggregation.AggregationState;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The rounds of a {@link RoundCoordinator} merged at one site: each site sends its contribution to
+ * all; the admitted site present first in name order merges the round's contributions in name
+ * order with the {@link Aggregation} and its state, and sends the result, with the state, to all.
+ * It works under the coordinator's lock, on the coordinator's state.
+ */
+final class OneSiteMerge {
+
+    private final RoundCoordinator rounds;
+
+    OneSiteMerge(RoundCoordinator coordinator) {
+        this.rounds = coordinator;
+    }
+
+    /** Sends {@code mine} to every site and waits for the round's merge (merging it here in turn). */
+    Messages.Merged round(Messages.Contribution mine) {
+        byte[] bytes = Messages.encode(mine);
+        rounds.lock.lock();
+        try {
+            rounds.contributions.computeIfAbsent(mine.round(), k -> new TreeMap<>()).put(rounds.self, mine);
+        } finally {
+            rounds.lock.unlock();
+        }
+        rounds.link.sendToAll(mine.round(), bytes);
+        return awaitMerged(mine.round(), "round " + mine.round());
+    }
+
+    /** Waits for the merge of round {@code r} (or a later one), merging it here when it is this site's turn. */
+    Messages.Merged awaitMerged(long r, String what) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(rounds.rules.timeoutSeconds());
+        int said = -1;
+        Messages.Merged mergedHere;
+        rounds.lock.lock();
+        try {
+            while (true) {
+                if (rounds.latest != null && rounds.latest.round() >= r) {
+                    return rounds.latest;
+                }
+                rounds.greetAgainNow();
+                List<String> expected = rounds.admission.admitted();
+                if (expected.size() >= rounds.rules.minPeers()) {
+                    TreeMap<String, Messages.Contribution> got = rounds.contributions.getOrDefault(r, new TreeMap<>());
+                    if (expected.get(0).equals(rounds.self) && got.keySet().containsAll(expected)) {
+                        // with the contributions of admitted sites that sent theirs and left since: a site that
+                        // dies while sending its merge leaves the next to merge the same sites, to the same bits
+                        TreeSet<String> sites = new TreeSet<>(expected);
+                        for (String site : got.keySet()) {
+                            if (rounds.admission.isAdmitted(site)) {
+                                sites.add(site);
+                            }
+                        }
+                        mergedHere = merge(r, List.copyOf(sites), got);
+                        rounds.latest = mergedHere;
+                        rounds.contributions.keySet().removeIf(k -> k <= r);
+                        break;
+                    }
+                } else if (expected.size() != said) {
+                    said = expected.size();
+                    rounds.console.accept("waiting for peers: " + said + " of " + rounds.rules.minPeers() + " present " + expected
+                            + " (" + what + ")");
+                }
+                long wait = deadline - System.nanoTime();
+                if (wait <= 0) {
+                    throw new FederationException(expected.size() < rounds.rules.minPeers()
+                            ? "only " + expected.size() + " of " + rounds.rules.minPeers() + " sites present " + expected
+                                    + " after " + rounds.rules.timeoutSeconds() + " s (" + what + ")" + rounds.lateSiteAdvice()
+                                    + rounds.admission.refusedSummary()
+                            : "no merge of " + what + " within " + rounds.rules.timeoutSeconds() + " s (sites present: "
+                                    + expected + "); raise roundTimeoutSeconds if a site is slow");
+                }
+                rounds.changed.await(Math.min(wait, TimeUnit.MILLISECONDS.toNanos(500)), TimeUnit.NANOSECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new FederationException("interrupted while waiting for " + what, e);
+        } finally {
+            rounds.lock.unlock();
+        }
+        rounds.link.sendToAll(r, Messages.encode(mergedHere));
+        return mergedHere;
+    }
+
+    /** The round's merge of {@code sites}' contributions (under the lock); never one that is not finite. */
+    private Messages.Merged merge(long r, List<String> sites, Map<String, Messages.Contribution> got) {
+        List<Aggregation.SiteUpdate> updates = new ArrayList<>();
+        boolean allFinished = true;
+        boolean anySamples = false;
+        for (String site : sites) {
+            anySamples |= got.get(site).samples() > 0;
+        }
+        for (String site : sites) {
+            Messages.Contribution c = got.get(site);
+            double weight = rounds.rules.siteWeights().getOrDefault(site, 1.0);
+            // no samples since the last round anywhere: the sites' weights alone
+            updates.add(new Aggregation.SiteUpdate(site, c.values(), anySamples ? c.samples() * weight : weight));
+            allFinished &= c.finished();
+        }
+        float[] global = rounds.globalNow();
+        AggregationState state = rounds.stateNow();
+        Aggregation.Result result = rounds.rules.aggregation().aggregate(r, global, updates, state);
+        String bad = Contributions.nonFinite(result.global(), result.state());
+        if (bad != null) {
+            throw new FederationException("the merge of round " + r + " of " + sites + " (" + rounds.rules.aggregation().name()
+                    + ") is not finite: " + bad + "; no site adopts it. Lower the learning rate (or merge's serverLr)");
+        }
+        return new Messages.Merged(r, allFinished, sites, result.global(), result.state());
+    }
+}
