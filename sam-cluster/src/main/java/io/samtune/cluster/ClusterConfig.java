@@ -20,9 +20,13 @@ import javax.net.ssl.SSLContext;
  * @param failureTimeoutMillis how long a silent member is kept before it counts as gone
  * @param tls the TLS context of every connection ({@link ClusterTls}), or null for plain TCP inside a trusted network
  * @param segmentValues the most float32 values in one all-reduce frame
+ * @param joinTimeoutMillis the longest a join may take: when the group's coordinator does not answer
+ *     in that time (a dead member's stale rendezvous entry, a stalled peer), this member starts a
+ *     group of its own, which the others' meet later
  */
 public record ClusterConfig(String group, String member, String bindHost, int bindPort, int portRange, Path rendezvous,
-                            List<String> peers, long failureTimeoutMillis, SSLContext tls, int segmentValues) {
+                            List<String> peers, long failureTimeoutMillis, SSLContext tls, int segmentValues,
+                            long joinTimeoutMillis) {
 
     /** The address listened on unless another is given: {@value}. */
     public static final String DEFAULT_BIND_HOST = "127.0.0.1";
@@ -32,6 +36,8 @@ public record ClusterConfig(String group, String member, String bindHost, int bi
     public static final int DEFAULT_PORT_RANGE = 100;
     /** How long a silent member is kept before it counts as gone: {@value} ms. */
     public static final long DEFAULT_FAILURE_TIMEOUT_MILLIS = 6000;
+    /** The longest a join takes unless another is given: {@value} ms. */
+    public static final long DEFAULT_JOIN_TIMEOUT_MILLIS = 60_000;
 
     /** Validates. */
     public ClusterConfig {
@@ -49,6 +55,9 @@ public record ClusterConfig(String group, String member, String bindHost, int bi
         if (failureTimeoutMillis < 500) {
             throw new IllegalArgumentException("failureTimeoutMillis must be >= 500, got " + failureTimeoutMillis);
         }
+        if (joinTimeoutMillis < 1000) {
+            throw new IllegalArgumentException("joinTimeoutMillis must be >= 1000, got " + joinTimeoutMillis);
+        }
         if (segmentValues < 1) {
             throw new IllegalArgumentException("segmentValues must be >= 1, got " + segmentValues);
         }
@@ -63,7 +72,7 @@ public record ClusterConfig(String group, String member, String bindHost, int bi
     public Builder toBuilder() {
         Builder b = new Builder().setGroup(group).setMember(member).optBindHost(bindHost).optBindPort(bindPort)
                 .optPortRange(portRange).optFailureTimeoutMillis(failureTimeoutMillis).optTls(tls)
-                .optSegmentValues(segmentValues);
+                .optSegmentValues(segmentValues).optJoinTimeoutMillis(joinTimeoutMillis);
         return rendezvous != null ? b.setRendezvous(rendezvous) : b.setPeers(peers);
     }
 
@@ -76,7 +85,7 @@ public record ClusterConfig(String group, String member, String bindHost, int bi
     public String toString() {
         return "ClusterConfig[group " + group + ", member " + member + ", bind " + bindHost + ":" + bindPort + "+"
                 + portRange + ", " + (rendezvous != null ? "rendezvous " + rendezvous : "peers " + peers)
-                + ", failure timeout " + failureTimeoutMillis + " ms, " + (tls != null ? "TLS" : "plain TCP")
+                + ", failure timeout " + failureTimeoutMillis + " ms, join within " + joinTimeoutMillis + " ms, " + (tls != null ? "TLS" : "plain TCP")
                 + ", segments of " + segmentValues + " values]";
     }
 
@@ -92,6 +101,7 @@ public record ClusterConfig(String group, String member, String bindHost, int bi
         private long failureTimeoutMillis = DEFAULT_FAILURE_TIMEOUT_MILLIS;
         private SSLContext tls;
         private int segmentValues = ChunkLayout.DEFAULT_SEGMENT_VALUES;
+        private long joinTimeoutMillis = DEFAULT_JOIN_TIMEOUT_MILLIS;
 
         private Builder() {
         }
@@ -158,13 +168,19 @@ public record ClusterConfig(String group, String member, String bindHost, int bi
             return this;
         }
 
+        /** The longest a join may take (default {@value #DEFAULT_JOIN_TIMEOUT_MILLIS} ms, at least 1000). */
+        public Builder optJoinTimeoutMillis(long millis) {
+            this.joinTimeoutMillis = millis;
+            return this;
+        }
+
         /**
          * @throws IllegalArgumentException naming the missing or invalid setting
          * @throws NullPointerException if the group or member is missing
          */
         public ClusterConfig build() {
             return new ClusterConfig(group, member, bindHost, bindPort, portRange, rendezvous, peers,
-                    failureTimeoutMillis, tls, segmentValues);
+                    failureTimeoutMillis, tls, segmentValues, joinTimeoutMillis);
         }
     }
 }

@@ -144,11 +144,15 @@ public final class JGroupsCluster implements Cluster, Receiver {
             discovery = ping;
         }
         long t = c.failureTimeoutMillis();
+        // each join attempt waits up to join_timeout for discovery and again for the coordinator's answer:
+        // the attempts together stay within the join timeout, whatever the failure timeout
+        long attempt = Math.max(250L, Math.min(Math.max(500L, t / 3), c.joinTimeoutMillis() / 4));
+        int attempts = (int) Math.max(1, c.joinTimeoutMillis() / (2 * attempt));
         return new Protocol[] {tcp, discovery, new MERGE3().setValue("min_interval", 1000L).setValue("max_interval", 3000L),
             new FD_ALL3().setTimeout(t).setInterval(Math.max(250, t / 4)),
             new VERIFY_SUSPECT2().setValue("timeout", Math.max(500L, t / 3)), new NAKACK2().useMcastXmit(false),
             new UNICAST3(), new STABLE(),
-            new GMS().setJoinTimeout(Math.max(500L, t / 3)).setValue("print_local_addr", false), new UFC(), new MFC(),
+            new GMS().setJoinTimeout(attempt).setMaxJoinAttempts(attempts).setValue("print_local_addr", false), new UFC(), new MFC(),
             new FRAG4().setFragSize(Math.max(DEFAULT_FRAG_SIZE, frame))};
     }
 

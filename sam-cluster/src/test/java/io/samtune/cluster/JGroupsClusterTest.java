@@ -100,6 +100,39 @@ class JGroupsClusterTest {
 
     @Test
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void aJoinFacingADeadMembersStaleEntryEndsWithinTheJoinTimeoutWhateverTheFailureTimeout() throws Exception {
+        Path rendezvous = tmp.resolve("rendezvous");
+        Path saved = tmp.resolve("saved");
+        try (JGroupsCluster dead = JGroupsCluster.join(member("rank-0"))) {
+            // what a member killed with -9 leaves behind: its entry, naming it the group's coordinator
+            copyTree(rendezvous, saved);
+        }
+        copyTree(saved, rendezvous);
+        ClusterConfig slowToSuspect = member("rank-1").toBuilder().optFailureTimeoutMillis(60_000)
+                .optJoinTimeoutMillis(4000).build();
+        long t0 = System.nanoTime();
+        try (JGroupsCluster alone = JGroupsCluster.join(slowToSuspect)) {
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            assertThat(seconds).as("a join bounded by 4 s, not by the 60 s failure timeout").isLessThan(12);
+            assertThat(alone.members()).containsExactly("rank-1");
+        }
+    }
+
+    private static void copyTree(Path from, Path to) throws java.io.IOException {
+        try (var files = java.nio.file.Files.walk(from)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Path target = to.resolve(from.relativize(f).toString());
+                if (java.nio.file.Files.isDirectory(f)) {
+                    java.nio.file.Files.createDirectories(target);
+                } else {
+                    java.nio.file.Files.copy(f, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void aMissingMemberIsReportedAfterTheTimeout() throws Exception {
         try (JGroupsCluster a = JGroupsCluster.join(member("rank-0"))) {
             Throwable t = org.assertj.core.api.Assertions.catchThrowable(

@@ -69,7 +69,8 @@ public final class Federation implements TrainingStrategy {
         ClusterTls.Member tls = tls();
         ClusterConfig.Builder b = ClusterConfig.builder().setGroup(config.group()).setMember(config.site())
                 .optBindHost(config.bindHost()).optBindPort(config.bindPort()).optPortRange(0)
-                .optFailureTimeoutMillis(Math.round(config.failureTimeoutSeconds() * 1000)).optTls(tls.context());
+                .optFailureTimeoutMillis(Math.round(config.failureTimeoutSeconds() * 1000)).optTls(tls.context())
+                .optJoinTimeoutMillis(config.roundTimeoutSeconds() * 1000L); // the join, too, waits no longer than a round
         ClusterConfig cc = (config.rendezvous() != null ? b.setRendezvous(config.rendezvous()) : b.setPeers(config.peers()))
                 .build();
         Cluster cluster;
