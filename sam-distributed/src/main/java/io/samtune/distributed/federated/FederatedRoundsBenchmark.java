@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
 public final class FederatedRoundsBenchmark {
 
     private static final String PASSWORD_VARIABLE = "SAMTUNE_BENCHMARK_PASSWORD";
-    private static final int WARM_UP_ROUNDS = 3;
+    private static final int WARM_UP_ROUNDS = 12;
 
     /**
      * One figure.

@@ -27,18 +27,33 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class MessageSeal {
 
-    private static final String SIGNATURE = "SHA256withECDSA";
-    private static final byte[] DOMAIN = "samtune-federation-2".getBytes(StandardCharsets.UTF_8);
+    /** ECDSA as r || s, of a fixed size for the curve, so a message's size is known before it is signed. */
+    private static final String SIGNATURE = "SHA256withECDSAinP1363Format";
+    private static final byte[] DOMAIN = "samtune-federation-3".getBytes(StandardCharsets.UTF_8);
     private static final int MAX_CERTIFICATE = 16 << 10;
     private static final int MAX_SIGNATURE = 1 << 10;
     static final int SESSION_BYTES = 16;
 
-    /** A message that passed: who sent it, in which session, its payload and its size as sent. */
-    record Opened(String from, byte[] session, byte[] payload, byte[] sealed) {
+    /** A message that passed: who sent it, in which session, and where its payload lies in what was sent. */
+    record Opened(String from, byte[] session, byte[] sealed, int payloadOffset, int payloadLength) {
 
         /** Its size as sent. */
         int size() {
             return sealed.length;
+        }
+
+        /** A copy of its payload. */
+        byte[] payload() {
+            return java.util.Arrays.copyOfRange(sealed, payloadOffset, payloadOffset + payloadLength);
+        }
+
+        /**
+         * Its message, read in place.
+         *
+         * @throws IOException when the payload is not a message of this federation
+         */
+        Messages.Message decode() throws java.io.IOException {
+            return Messages.decode(sealed, payloadOffset, payloadLength);
         }
     }
 
@@ -62,6 +77,7 @@ final class MessageSeal {
     private final ClusterTls.Member identity;
     private final byte[] certificate;
     private final byte[] session = new byte[SESSION_BYTES];
+    private final int signatureBytes;
     /** Certificates already checked against the CA, by their encoding. */
     private final Map<ByteBuffer, X509Certificate> checked = new ConcurrentHashMap<>();
 
@@ -80,6 +96,11 @@ final class MessageSeal {
             throw new IllegalArgumentException("this site's certificate cannot be encoded: " + e.getMessage(), e);
         }
         new SecureRandom().nextBytes(session);
+        if (!(identity.key() instanceof java.security.interfaces.ECKey ec)) {
+            throw new IllegalArgumentException("this site's key is " + identity.key().getAlgorithm()
+                    + ", not an EC key: make its keystore with samtune certs site");
+        }
+        this.signatureBytes = 2 * ((ec.getParams().getCurve().getField().getFieldSize() + 7) / 8);
     }
 
     /** This site's session: fresh for every run of it. */
@@ -89,19 +110,44 @@ final class MessageSeal {
 
     /** {@code payload} signed by this site. */
     byte[] seal(byte[] payload) {
+        Messages.Out out = new Messages.Out(12 + certificate.length + SESSION_BYTES + payload.length + signatureBytes);
+        int at = header(out, payload.length);
+        out.write(payload, 0, payload.length);
+        return signed(out, at, payload.length);
+    }
+
+    /** {@code m} signed by this site: written once, into the message sent (no copy of its payload). */
+    byte[] seal(Messages.Message m) {
+        int length = Messages.size(m);
+        Messages.Out out = new Messages.Out(12 + certificate.length + SESSION_BYTES + length + signatureBytes);
+        int at = header(out, length);
+        Messages.write(m, out);
+        return signed(out, at, length);
+    }
+
+    /** Writes what precedes a payload of {@code length} bytes; returns where the payload starts. */
+    private int header(Messages.Out out, int length) {
+        ByteBuffer b = ByteBuffer.allocate(8 + certificate.length + SESSION_BYTES);
+        b.putInt(certificate.length).put(certificate).put(session).putInt(length);
+        out.write(b.array(), 0, b.capacity());
+        return b.capacity();
+    }
+
+    /** Signs the payload at {@code at} and appends the signature; the exact bytes to send. */
+    private byte[] signed(Messages.Out out, int at, int length) {
         byte[] signature;
         try {
             Signature s = Signature.getInstance(SIGNATURE);
             s.initSign(identity.key());
-            signed(s, self, session, payload);
+            signed(s, self, session, sha256(out.array(), at, length));
             signature = s.sign();
         } catch (GeneralSecurityException e) {
             throw new FederationException("cannot sign a message with this site's key: " + e.getMessage(), e);
         }
-        ByteBuffer b = ByteBuffer.allocate(12 + certificate.length + SESSION_BYTES + payload.length + signature.length);
-        b.putInt(certificate.length).put(certificate).put(session).putInt(payload.length).put(payload)
-                .putInt(signature.length).put(signature);
-        return b.array();
+        byte[] n = ByteBuffer.allocate(4).putInt(signature.length).array();
+        out.write(n, 0, 4);
+        out.write(signature, 0, signature.length);
+        return out.size() == out.array().length ? out.array() : out.toByteArray();
     }
 
     /**
@@ -113,13 +159,19 @@ final class MessageSeal {
     Opened open(String from, byte[] sealed) throws Refused {
         byte[] der;
         byte[] sender = new byte[SESSION_BYTES];
-        byte[] payload;
+        int payloadOffset;
+        int payloadLength;
         byte[] signature;
         try {
             ByteBuffer b = ByteBuffer.wrap(sealed);
             der = chunk(b, MAX_CERTIFICATE);
             b.get(sender);
-            payload = chunk(b, Integer.MAX_VALUE);
+            payloadLength = b.getInt();
+            if (payloadLength < 0 || payloadLength > b.remaining()) {
+                throw new IllegalArgumentException("bad length " + payloadLength);
+            }
+            payloadOffset = b.position();
+            b.position(payloadOffset + payloadLength);
             signature = chunk(b, MAX_SIGNATURE);
             if (b.hasRemaining()) {
                 throw new IllegalArgumentException(b.remaining() + " bytes left over");
@@ -136,14 +188,14 @@ final class MessageSeal {
         try {
             Signature s = Signature.getInstance(SIGNATURE);
             s.initVerify(cert.getPublicKey());
-            signed(s, from, sender, payload);
+            signed(s, from, sender, sha256(sealed, payloadOffset, payloadLength));
             if (!s.verify(signature)) {
                 throw new Refused("a message from '" + from + "' does not carry its signature; ignored", false);
             }
         } catch (GeneralSecurityException e) {
             throw new Refused("a message from '" + from + "' has an unusable signature (" + e.getMessage() + ")", false);
         }
-        return new Opened(from, sender, payload, sealed);
+        return new Opened(from, sender, sealed, payloadOffset, payloadLength);
     }
 
     private X509Certificate certificate(String from, byte[] der) throws Refused {
@@ -175,7 +227,8 @@ final class MessageSeal {
         return cert;
     }
 
-    private void signed(Signature s, String name, byte[] sessionOfSender, byte[] payload) throws GeneralSecurityException {
+    private void signed(Signature s, String name, byte[] sessionOfSender, byte[] payloadSha256)
+            throws GeneralSecurityException {
         s.update(DOMAIN);
         s.update((byte) 0);
         s.update(name.getBytes(StandardCharsets.UTF_8));
@@ -183,12 +236,14 @@ final class MessageSeal {
         s.update(group.getBytes(StandardCharsets.UTF_8));
         s.update((byte) 0);
         s.update(sessionOfSender);
-        s.update(sha256(payload));
+        s.update(payloadSha256);
     }
 
-    private static byte[] sha256(byte[] payload) {
+    private static byte[] sha256(byte[] bytes, int offset, int length) {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(payload);
+            MessageDigest d = MessageDigest.getInstance("SHA-256");
+            d.update(bytes, offset, length);
+            return d.digest();
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }

@@ -112,13 +112,145 @@ final class Messages {
 
     @FunctionalInterface
     private interface Body {
-        void write(DataOutputStream out) throws IOException;
+        void write(Sink out) throws IOException;
+    }
+
+    /**
+     * Where a message is written: counted first (nothing stored), then written into an array of
+     * exactly its size, float vectors straight into it: a message of a 16 MB decoder costs one copy
+     * of its values.
+     */
+    static final class Out extends ByteArrayOutputStream {
+        private final boolean counting;
+
+        /** An output that only counts. */
+        Out() {
+            super(0);
+            this.counting = true;
+        }
+
+        /** An output of {@code capacity} bytes. */
+        Out(int capacity) {
+            super(capacity);
+            this.counting = false;
+        }
+
+        @Override
+        public synchronized void write(int b) {
+            if (counting) {
+                count++;
+            } else {
+                super.write(b);
+            }
+        }
+
+        @Override
+        public synchronized void write(byte[] b, int off, int len) {
+            if (counting) {
+                count += len;
+            } else {
+                super.write(b, off, len);
+            }
+        }
+
+        /** Writes {@code v} as little-endian float32. */
+        synchronized void floats(float[] v) {
+            int bytes = Math.multiplyExact(4, v.length);
+            if (!counting) {
+                if (buf.length - count < bytes) {
+                    buf = java.util.Arrays.copyOf(buf, Math.max(2 * buf.length, Math.addExact(count, bytes)));
+                }
+                ByteBuffer.wrap(buf, count, bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().put(v);
+            }
+            count += bytes;
+        }
+
+        /** The array written into (its first {@link #size()} bytes). */
+        byte[] array() {
+            return buf;
+        }
+
+        /** Overwrites the four bytes at {@code at} with {@code value} (network order). */
+        void putInt(int at, int value) {
+            ByteBuffer.wrap(buf).putInt(at, value);
+        }
+    }
+
+    /** Bytes read in place. */
+    private static final class In extends ByteArrayInputStream {
+        In(byte[] bytes, int offset, int length) {
+            super(bytes, offset, length);
+        }
+
+        synchronized float[] floats(int n) {
+            float[] v = new float[n];
+            ByteBuffer.wrap(buf, pos, 4 * n).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(v);
+            pos += 4 * n;
+            return v;
+        }
+    }
+
+    /** A data input from bytes read in place: float vectors are read without a copy of their bytes. */
+    private static final class Source extends DataInputStream {
+        Source(In in) {
+            super(in);
+        }
+
+        /** {@code n} little-endian float32 (their bytes are there: checked by the caller). */
+        float[] floats(int n) {
+            return ((In) in).floats(n);
+        }
+    }
+
+    /** A data output onto an {@link Out}. */
+    static final class Sink extends DataOutputStream {
+        Sink(Out out) {
+            super(out);
+        }
+
+        /** A count, then the values as little-endian float32. */
+        void floats(float[] v) throws IOException {
+            writeInt(v.length);
+            ((Out) out).floats(v);
+        }
     }
 
     /** The bytes of {@code m}. */
     static byte[] encode(Message m) {
+        Out out = new Out(size(m));
+        write(m, out);
+        return out.array();
+    }
+
+    /** The size of {@code m}'s bytes. */
+    static int size(Message m) {
+        Out counter = new Out();
+        write(m, counter);
+        return counter.size();
+    }
+
+    /** Writes {@code m}'s bytes to {@code out}. */
+    static void write(Message m, Out out) {
+        Body body = body(m);
+        try (Sink sink = new Sink(out)) {
+            sink.writeByte(typeOf(m));
+            body.write(sink);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static byte typeOf(Message m) {
+        Class<?> c = m.getClass();
+        return c == Hello.class ? HELLO : c == Refuse.class ? REFUSE : c == Contribution.class ? CONTRIBUTION
+                : c == Merged.class ? MERGED : c == Score.class ? SCORE : c == Done.class ? DONE
+                : c == Latest.class ? LATEST : c == Offer.class ? OFFER : c == Plan.class ? PLAN
+                : c == Slice.class ? SLICE : c == Part.class ? PART : c == Have.class ? HAVE : NEED;
+    }
+
+    private static Body body(Message m) {
         if (m instanceof Hello h) {
-            return bytes(HELLO, out -> {
+            return out -> {
                 writeBytes(out, h.echo());
                 out.writeLong(h.latest());
                 out.writeInt(h.validationSize());
@@ -127,96 +259,96 @@ final class Messages {
                     out.writeUTF(e.getKey());
                     out.writeUTF(e.getValue());
                 }
-            });
+            };
         }
         if (m instanceof Refuse r) {
-            return bytes(REFUSE, out -> {
+            return out -> {
                 out.writeUTF(r.why());
                 writeBytes(out, r.echo());
-            });
+            };
         }
         if (m instanceof Contribution c) {
-            return bytes(CONTRIBUTION, out -> {
+            return out -> {
                 out.writeLong(c.round());
                 out.writeLong(c.samples());
                 out.writeBoolean(c.finished());
-                writeFloats(out, c.values());
-            });
+                out.floats(c.values());
+            };
         }
         if (m instanceof Merged g) {
-            return bytes(MERGED, out -> {
+            return out -> {
                 out.writeLong(g.round());
                 out.writeBoolean(g.allFinished());
                 out.writeInt(g.sites().size());
                 for (String s : g.sites()) {
                     out.writeUTF(s);
                 }
-                writeFloats(out, g.values());
+                out.floats(g.values());
                 out.writeLong(g.state().rounds());
                 out.writeInt(g.state().buffers().size());
                 for (float[] b : g.state().buffers()) {
-                    writeFloats(out, b);
+                    out.floats(b);
                 }
-            });
+            };
         }
         if (m instanceof Score s) {
-            return bytes(SCORE, out -> {
+            return out -> {
                 out.writeLong(s.round());
                 out.writeDouble(s.dice());
                 out.writeInt(s.count());
-            });
+            };
         }
         if (m instanceof Done d) {
-            return bytes(DONE, out -> out.writeLong(d.round()));
+            return out -> out.writeLong(d.round());
         }
         if (m instanceof Offer o) {
-            return bytes(OFFER, out -> {
+            return out -> {
                 out.writeLong(o.round());
                 out.writeLong(o.samples());
                 out.writeBoolean(o.finished());
-            });
+            };
         }
         if (m instanceof Plan p) {
-            return bytes(PLAN, out -> {
+            return out -> {
                 out.writeLong(p.round());
                 writeStrings(out, p.sites());
                 writeStrings(out, p.owners());
-            });
+            };
         }
         if (m instanceof Slice c) {
-            return bytes(SLICE, out -> {
+            return out -> {
                 out.writeLong(c.round());
                 out.writeInt(c.index());
-                writeFloats(out, c.values());
-            });
+                out.floats(c.values());
+            };
         }
         if (m instanceof Part p) {
-            return bytes(PART, out -> {
+            return out -> {
                 out.writeLong(p.round());
                 out.writeInt(p.index());
-                writeFloats(out, p.values());
+                out.floats(p.values());
                 out.writeLong(p.stateRounds());
                 out.writeInt(p.state().size());
                 for (float[] b : p.state()) {
-                    writeFloats(out, b);
+                    out.floats(b);
                 }
-            });
+            };
         }
         if (m instanceof Have h) {
-            return bytes(HAVE, out -> {
+            return out -> {
                 out.writeLong(h.round());
                 writeBytes(out, h.sha256());
-            });
+            };
         }
         if (m instanceof Need n) {
-            return bytes(NEED, out -> {
+            return out -> {
                 out.writeLong(n.round());
                 out.writeUTF(n.why());
                 out.writeInt(n.evidence().length);
                 out.write(n.evidence());
-            });
+            };
         }
-        return bytes(LATEST, out -> { });
+        return out -> { };
     }
 
     /**
@@ -226,7 +358,16 @@ final class Messages {
      *     its bytes, an unknown type, bytes left over)
      */
     static Message decode(byte[] bytes) throws IOException {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+        return decode(bytes, 0, bytes.length);
+    }
+
+    /**
+     * The message in {@code length} bytes of {@code bytes} from {@code offset} (read in place).
+     *
+     * @throws IOException as {@link #decode(byte[])}
+     */
+    static Message decode(byte[] bytes, int offset, int length) throws IOException {
+        try (Source in = new Source(new In(bytes, offset, length))) {
             byte type = in.readByte();
             Message m = switch (type) {
                 case HELLO -> {
@@ -308,17 +449,6 @@ final class Messages {
         return bytes.length == 0 ? -1 : bytes[0];
     }
 
-    private static byte[] bytes(byte type, Body body) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeByte(type);
-            body.write(out);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        return bytes.toByteArray();
-    }
-
     private static int count(int n, int max, String what) throws IOException {
         if (n < 0 || n > max) {
             throw new IOException("a message with " + n + " " + what + " (at most " + max + ")");
@@ -376,6 +506,9 @@ final class Messages {
         int n = in.readInt();
         if (n < 0 || n > in.available() / 4) {
             throw new IOException("a vector of " + n + " values in a message of " + in.available() + " bytes");
+        }
+        if (in instanceof Source source) {
+            return source.floats(n);
         }
         byte[] raw = new byte[4 * n];
         in.readFully(raw);

@@ -25,14 +25,13 @@ final class OneSiteMerge {
 
     /** Sends {@code mine} to every site and waits for the round's merge (merging it here in turn). */
     Messages.Merged round(Messages.Contribution mine) {
-        byte[] bytes = Messages.encode(mine);
         rounds.lock.lock();
         try {
             rounds.contributions.computeIfAbsent(mine.round(), k -> new TreeMap<>()).put(rounds.self, mine);
         } finally {
             rounds.lock.unlock();
         }
-        rounds.link.sendToAll(mine.round(), bytes);
+        rounds.link.say(mine.round(), mine);
         return awaitMerged(mine.round(), "round " + mine.round());
     }
 
@@ -87,7 +86,7 @@ final class OneSiteMerge {
         } finally {
             rounds.lock.unlock();
         }
-        rounds.link.sendToAll(r, Messages.encode(mergedHere));
+        rounds.link.say(r, mergedHere);
         return mergedHere;
     }
 

@@ -55,7 +55,7 @@ final class RoundIntake implements Cluster.Listener {
                     rounds.lock.unlock();
                 }
                 try {
-                    rounds.link.sendToAll(m.round(), Messages.encode(m));
+                    rounds.link.say(m.round(), m);
                 } catch (FederationException e) {
                     rounds.console.accept("could not send the merge of round " + m.round() + " again: " + e.getMessage());
                 }
@@ -74,7 +74,7 @@ final class RoundIntake implements Cluster.Listener {
         }
         Messages.Message m;
         try {
-            m = Messages.decode(opened.payload());
+            m = opened.decode();
         } catch (IOException e) {
             rounds.ignoreOnce(from, "ignored a malformed message from " + from + ": " + e.getMessage());
             return;
@@ -102,7 +102,7 @@ final class RoundIntake implements Cluster.Listener {
         }
         for (MessageSeal.Opened o : released) {
             try {
-                handle(o, Messages.decode(o.payload()));
+                handle(o, o.decode());
             } catch (IOException e) {
                 throw new IllegalStateException("a message decoded before no longer decodes", e);
             }

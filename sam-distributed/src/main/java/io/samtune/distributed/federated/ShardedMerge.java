@@ -236,7 +236,7 @@ final class ShardedMerge {
                     continue;
                 }
                 if (java.util.Arrays.equals(o.session(), c.admission.sessionOf(site))
-                        && Messages.decode(o.payload()) instanceof Messages.Slice slice && slice.round() == n.round()
+                        && o.decode() instanceof Messages.Slice slice && slice.round() == n.round()
                         && Contributions.nonFinite(slice.values(), AggregationState.EMPTY) != null) {
                     accused = site;
                     c.refuse(site, "its slice of round " + n.round() + " "

@@ -60,18 +60,16 @@ final class SiteLink implements AutoCloseable {
         channel.setListener(listener);
     }
 
-    /** Sends {@code m} to every other site. */
-    void say(long round, Messages.Message m) {
-        sendToAll(round, Messages.encode(m));
-    }
-
     /**
-     * Sends an encoded message to every other site.
+     * Sends {@code m} to every other site.
      *
      * @throws FederationException if it cannot be sent
      */
-    void sendToAll(long round, byte[] payload) {
-        byte[] sealed = seal.seal(payload);
+    void say(long round, Messages.Message m) {
+        sendSealed(round, seal.seal(m));
+    }
+
+    private void sendSealed(long round, byte[] sealed) {
         try {
             channel.send(null, sealed);
         } catch (ClusterException e) {
@@ -82,7 +80,7 @@ final class SiteLink implements AutoCloseable {
 
     /** Sends {@code m} to one site; a failure is said on the console (the site left). */
     void send(long round, String to, Messages.Message m) {
-        byte[] sealed = seal.seal(Messages.encode(m));
+        byte[] sealed = seal.seal(m);
         try {
             channel.send(to, sealed);
             count(sent, round, sealed.length);

@@ -14,8 +14,19 @@ import org.junit.jupiter.api.Test;
 /** The wire format: every message read back as written; hostile lengths refused before anything is allocated. */
 class MessagesTest {
 
+    /**
+     * {@code m} written, checked to fill exactly its counted size, and read back in place from the
+     * middle of a larger array (as a sealed message holds it).
+     */
     private static Messages.Message again(Messages.Message m) throws IOException {
-        return Messages.decode(Messages.encode(m));
+        byte[] bytes = Messages.encode(m);
+        assertThat(bytes).as("written into an array of exactly its size").hasSize(Messages.size(m));
+        byte[] around = new byte[bytes.length + 11];
+        Arrays.fill(around, (byte) 0x7f);
+        System.arraycopy(bytes, 0, around, 5, bytes.length);
+        Messages.Message inPlace = Messages.decode(around, 5, bytes.length);
+        assertThat(Messages.encode(inPlace)).as("read in place, written again: the same bytes").isEqualTo(bytes);
+        return Messages.decode(bytes);
     }
 
     @Test

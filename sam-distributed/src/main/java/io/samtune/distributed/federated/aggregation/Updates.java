@@ -86,12 +86,17 @@ final class Updates {
     double[] mean() {
         int n = values[0].length;
         double[] out = new double[n];
-        for (int i = 0; i < n; i++) {
-            double s = 0;
-            for (int k = 0; k < values.length; k++) {
-                s += weights[k] * values[k][i];
+        // site by site over every coordinate: each coordinate still sums its sites in order from 0, the
+        // same arithmetic as a loop over sites per coordinate, but along whole arrays
+        for (int k = 0; k < values.length; k++) {
+            double w = weights[k];
+            float[] v = values[k];
+            for (int i = 0; i < n; i++) {
+                out[i] += w * v[i];
             }
-            out[i] = s / total;
+        }
+        for (int i = 0; i < n; i++) {
+            out[i] /= total;
         }
         return out;
     }
