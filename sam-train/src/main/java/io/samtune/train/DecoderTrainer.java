@@ -35,7 +35,6 @@ public final class DecoderTrainer implements AutoCloseable {
     private TrainingStrategy strategy = TrainingStrategy.SINGLE_DEVICE;
     private TrainingTask task;
     private volatile boolean stopRequested;
-    private final DeviceReplicas replicas;
 
     /** Scores the decoder on the validation part; returns mean Dice. */
     @FunctionalInterface
@@ -68,7 +67,6 @@ public final class DecoderTrainer implements AutoCloseable {
         this.densePe = model.promptEncoder().densePe(manager);
         this.optimizer = config.optimization().newOptimizer(manager);
         this.task = new PromptedSegmentation(config.optimization());
-        this.replicas = new DeviceReplicas(model, parameters);
     }
 
     /**
@@ -86,28 +84,38 @@ public final class DecoderTrainer implements AutoCloseable {
     }
 
     /**
-     * Adds a replica of the model on another device (data parallelism in one process): each
-     * decoder call's batch is shared out over the devices in a fixed order, all their forward and
-     * backward passes run under one gradient collector, the replicas' gradients are summed into this
-     * trainer's model in device order, one update is made, and its weights are copied to every
-     * replica. The result equals one device with the same batch up to the order of sums.
+     * Adds a replica of the model on another device (data parallelism in one process): the
+     * strategy becomes a {@link DeviceReplicas} around the one set before (a later
+     * {@link #setStrategy} replaces it, replicas included).
      *
      * @param replica a model of the same sizes on its own device (its decoder weights are overwritten)
      * @throws IllegalArgumentException if its sizes differ
      */
     public DecoderTrainer addReplica(SamModel replica) {
+        DeviceReplicas replicas = strategy instanceof DeviceReplicas d ? d : new DeviceReplicas(strategy, model, parameters);
         replicas.add(replica);
+        strategy = replicas;
         return this;
     }
 
-    /** The number of devices the decoder trains on (1 plus the replicas). */
+    /** The number of devices the decoder trains on in this process (1 plus the strategy's replicas). */
     public int deviceCount() {
-        return replicas.deviceCount();
+        return strategy instanceof DeviceReplicas d ? d.deviceCount() : 1;
     }
 
-    /** Copies the trained weights to every replica (after an update, a restore or a synchronisation). */
-    private void copyToReplicas() {
-        replicas.copyWeights();
+    /** The model trained. */
+    SamModel model() {
+        return model;
+    }
+
+    /** The trainer's working memory on the model's device. */
+    NDManager manager() {
+        return manager;
+    }
+
+    /** The model's dense positional encoding, on its device. */
+    NDArray densePe() {
+        return densePe;
     }
 
     /** Adds a listener (progress, logging, ...); listeners run in the order added. */
@@ -160,9 +168,14 @@ public final class DecoderTrainer implements AutoCloseable {
      */
     public double computeGradients(List<TrainingExample> batch, double scale) {
         parameters.requireGradients();
-        if (!replicas.isEmpty()) {
-            return replicas.computeGradients(batch, scale, task, manager, densePe);
-        }
+        return strategy.computeGradients(batch, scale, this);
+    }
+
+    /**
+     * {@link #computeGradients} on the trained model alone (what a {@link TrainingStrategy} does
+     * unless it shares the batch over devices).
+     */
+    public double computeOnModel(List<TrainingExample> batch, double scale) {
         try (NDManager step = manager.newSubManager()) {
             try (GradientCollector gc = model.manager().getEngine().newGradientCollector()) {
                 NDArray loss = batchLoss(batch, step, model, densePe);
@@ -202,7 +215,7 @@ public final class DecoderTrainer implements AutoCloseable {
             throw new TrainingDivergedException("loss is " + loss + "; the decoder was not updated");
         }
         applyGradients(config.optimization().learningRate());
-        copyToReplicas();
+        strategy.weightsChanged(parameters);
         return loss;
     }
 
@@ -286,13 +299,12 @@ public final class DecoderTrainer implements AutoCloseable {
         TrainingState state = new TrainingState(plan, parameters, optimizer, validator != null);
         if (restored != null) {
             state.restore(restored.state());
+            strategy.weightsChanged(parameters);
         }
-        copyToReplicas();
         List<TrainingListener> all = listenersOf(validator, run, state, restored);
         try {
             all.forEach(l -> l.onStart(state));
             strategy.start(parameters, state);
-            copyToReplicas();
             int[] order = null;
             boolean stopped = all.stream().anyMatch(l -> l.wantsStop(state));
             while (!stopped && state.hasNextStep()) {
@@ -307,7 +319,6 @@ public final class DecoderTrainer implements AutoCloseable {
                 optimizer.update(parameters, lr);
                 state.completeStep();
                 strategy.afterUpdate(parameters, state);
-                copyToReplicas();
                 all.forEach(l -> l.onStep(state));
                 if (stopRequested && !state.epochEnds()) {
                     throw new TrainingInterruptedException(state.step());
@@ -322,7 +333,6 @@ public final class DecoderTrainer implements AutoCloseable {
                 }
             }
             if (strategy.finish(parameters, state)) {
-                copyToReplicas();
                 for (TrainingListener l : all) {
                     if (l instanceof Checkpoints c) {
                         c.saveFinal(state);
@@ -452,7 +462,6 @@ public final class DecoderTrainer implements AutoCloseable {
     @Override
     public void close() {
         optimizer.close();
-        replicas.close();
         manager.close();
     }
 

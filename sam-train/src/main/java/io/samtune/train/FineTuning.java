@@ -181,6 +181,7 @@ public final class FineTuning {
             listeners.forEach(trainer::addListener);
             List<SamModel> replicas = new ArrayList<>();
             try {
+                DeviceReplicas onDevices = new DeviceReplicas(strategy, model, trainer.parameters());
                 for (String d : config.model().devices().subList(Math.min(1, config.model().devices().size()),
                         config.model().devices().size())) {
                     SamModel r = SamModel.load(config.model().checkpoint(), model.config(),
@@ -190,9 +191,9 @@ public final class FineTuning {
                         r.addAdapters(model.adapters(), config.run().seed());
                     }
                     replicas.add(r);
-                    trainer.addReplica(r);
+                    onDevices.add(r);
                 }
-                try (TrainingStrategy c = strategy) {
+                try (TrainingStrategy c = replicas.isEmpty() ? strategy : onDevices) {
                     // the others are joined before anything is written: a start they refuse leaves the folder as it was
                     c.setUp(new TrainingStrategy.Context(config, model, run, provenance, validator,
                             parts.train().size(), parts.validation().size(), resume));

@@ -11,11 +11,13 @@ import java.util.List;
  * update, what follows the update (a federated round), whether this process writes the run folder
  * ("global zero"), and what the run records. The loop has no other distributed code.
  *
- * <p>Each step: the loop computes the gradients of {@link #shareOf this process's share} of every
- * call, {@link #reduce} combines them, the optimizer updates, then {@link #afterUpdate}. {@link
- * #start} comes before the first step and {@link #finish} after the last. {@link #SINGLE_DEVICE}, the
- * default, does nothing of it; {@link AllReduceGradients} sums gradients over workers, and the
- * data-parallel and federated strategies of {@code sam-distributed} build on the cluster layer.
+ * <p>Each step: the loop has the strategy {@link #computeGradients compute} the gradients of {@link
+ * #shareOf this process's share} of every call, {@link #reduce} combines them, the optimizer
+ * updates, then {@link #afterUpdate}. {@link #start} comes before the first step and {@link #finish}
+ * after the last. {@link #SINGLE_DEVICE}, the default, does nothing of it; {@link DeviceReplicas}
+ * shares each call over copies of the model on several devices of this process (around another
+ * strategy); {@link AllReduceGradients} sums gradients over workers, and the data-parallel and
+ * federated strategies of {@code sam-distributed} build on the cluster layer.
  */
 public interface TrainingStrategy extends AutoCloseable {
 
@@ -78,6 +80,25 @@ public interface TrainingStrategy extends AutoCloseable {
         int from = r * (n / world) + Math.min(r, n % world);
         int size = n / world + (r < n % world ? 1 : 0);
         return call.subList(from, from + size);
+    }
+
+    /**
+     * The forward and backward passes of this process's share of a decoder call: leaves the
+     * trained group's gradients of {@code scale} x the share's loss accumulated. By default one pass
+     * on the trained model ({@link DecoderTrainer#computeOnModel}); a strategy holding copies of the
+     * model on other devices shares the batch out over them.
+     *
+     * @return the share's mean loss (unscaled)
+     */
+    default double computeGradients(List<TrainingExample> share, double scale, DecoderTrainer trainer) {
+        return trainer.computeOnModel(share, scale);
+    }
+
+    /**
+     * The trained weights changed apart from the strategy's own hooks (an update in a custom loop,
+     * a restored checkpoint): a strategy holding copies of them refreshes them.
+     */
+    default void weightsChanged(TrainableParameters parameters) {
     }
 
     /**

@@ -215,4 +215,72 @@ class TrainingLoopTest {
             two.forEach((k, v) -> assertThat(copied.get(k)).as("replica's " + k).containsExactly(v));
         }
     }
+
+    /**
+     * Replicas around a strategy across processes: its hooks run as they would without replicas,
+     * and weights it replaces (a round) reach the replica before the next step.
+     */
+    @Test
+    void replicasWrapTheStrategyAcrossProcessesAndFollowTheWeightsItReplaces() throws Exception {
+        DataSplit split = DecoderTrainerTest.phantomSplit();
+        List<String> calls = new ArrayList<>();
+        String probe = "mask_decoder.iou_token.weight";
+        TrainingStrategy across = new TrainingStrategy() {
+            @Override
+            public void start(TrainableParameters parameters, TrainingView run) {
+                calls.add("start");
+            }
+
+            @Override
+            public Step reduce(TrainableParameters parameters, Step local, TrainingView run) {
+                calls.add("reduce " + local.samples());
+                return local;
+            }
+
+            @Override
+            public void afterUpdate(TrainableParameters parameters, TrainingView run) {
+                calls.add("afterUpdate " + run.step());
+                float[] w = parameters.flatten();
+                java.util.Arrays.fill(w, 0.01f * run.step()); // a round's result: every weight replaced
+                parameters.overwrite(w);
+            }
+
+            @Override
+            public boolean finish(TrainableParameters parameters, TrainingView run) {
+                calls.add("finish");
+                return false;
+            }
+
+            @Override
+            public void close() {
+                calls.add("close");
+            }
+        };
+        try (SamModel model = TinySamTrainReferenceTest.tinyModel(); SamModel replica = TinySamTrainReferenceTest.tinyModel();
+             DecoderTrainer trainer = new DecoderTrainer(model, config())) {
+            DeviceReplicas strategy = new DeviceReplicas(across, model, trainer.parameters()).add(replica);
+            assertThat(strategy.across()).isSameAs(across);
+            trainer.setStrategy(strategy);
+            assertThat(trainer.deviceCount()).isEqualTo(2);
+            float[][] seenByReplica = new float[1][];
+            trainer.addListener(TrainingListener.onStep(run ->
+                    seenByReplica[0] = replica.decoderParameters().get(probe).toFloatArray()));
+            EmbeddingCache cache = new EmbeddingCache(tmp.resolve("cache"), model, IntensityWindow.minMax(), true);
+            SliceTrainingData data = new SliceTrainingData(split.train(), cache,
+                    DataConfig.builder().setFolder(Fixtures.phantoms()).build());
+            TrainingResult r = trainer.fit(data, null, null, false);
+            assertThat(r.steps()).isEqualTo(STEPS);
+            assertThat(seenByReplica[0]).as("the replica holds the round's weights after the last step")
+                    .containsOnly(0.01f * STEPS);
+            strategy.close();
+        }
+        List<String> expected = new ArrayList<>(List.of("start"));
+        for (long step = 1; step <= STEPS; step++) {
+            expected.add("reduce 2");
+            expected.add("afterUpdate " + step);
+        }
+        expected.add("finish");
+        expected.add("close");
+        assertThat(calls).isEqualTo(expected);
+    }
 }
