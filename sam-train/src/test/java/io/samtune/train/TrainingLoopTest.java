@@ -283,4 +283,124 @@ class TrainingLoopTest {
         expected.add("close");
         assertThat(calls).isEqualTo(expected);
     }
+
+    /** A strategy across processes whose every hook says what it is and does something visible. */
+    private static final class Across implements TrainingStrategy {
+        final List<String> calls = new ArrayList<>();
+
+        @Override
+        public boolean isGlobalZero() {
+            return false;
+        }
+
+        @Override
+        public int rank() {
+            return 1;
+        }
+
+        @Override
+        public int worldSize() {
+            return 3;
+        }
+
+        @Override
+        public List<Integer> shareOf(List<Integer> call) {
+            return call; // every worker computes the whole call here
+        }
+
+        @Override
+        public void setUp(Context run) {
+            calls.add("setUp");
+        }
+
+        @Override
+        public void start(TrainableParameters parameters, TrainingView run) {
+            float[] w = parameters.flatten();
+            java.util.Arrays.fill(w, 0.02f); // the others' weights, taken over
+            parameters.overwrite(w);
+        }
+
+        @Override
+        public boolean finish(TrainableParameters parameters, TrainingView run) {
+            float[] w = parameters.flatten();
+            java.util.Arrays.fill(w, -0.03f); // a final round's result
+            parameters.overwrite(w);
+            return true;
+        }
+
+        @Override
+        public void weightsChanged(TrainableParameters parameters) {
+            calls.add("weightsChanged");
+        }
+
+        @Override
+        public void describe(com.google.gson.JsonObject runInfo) {
+            runInfo.addProperty("across", true);
+        }
+
+        @Override
+        public String toString() {
+            return "Across";
+        }
+    }
+
+    /**
+     * Replicas around another strategy give what that strategy gives on one device (batches of 3
+     * split 2 + 1, two calls accumulated), pass every question and hook on, and leave the replica
+     * with the weights the strategy set at the start and at the end.
+     */
+    @Test
+    void replicasAroundAStrategyEqualItOnOneDeviceAndPassItsHooksOn() throws Exception {
+        DataSplit split = DecoderTrainerTest.phantomSplit();
+        TrainingConfig config = TrainingConfig.builder()
+                .optOptimization(OptimizationConfig.builder().optLearningRate(3e-3).optBatchSize(3).optGradAccumulation(2)
+                        .build())
+                .optSchedule(ScheduleConfig.builder().optMaxSteps(2).build())
+                .optRun(RunConfig.builder().optSeed(5).build()).build();
+        double[] losses = new double[2];
+        List<Map<String, float[]>> ends = new ArrayList<>();
+        for (int devices = 1; devices <= 2; devices++) {
+            try (SamModel model = TinySamTrainReferenceTest.tinyModel(); SamModel replica = TinySamTrainReferenceTest.tinyModel();
+                 DecoderTrainer trainer = new DecoderTrainer(model, config)) {
+                Across across = new Across();
+                TrainingStrategy strategy = across;
+                if (devices == 2) {
+                    replica.weights().get("mask_decoder.iou_token.weight").addi(1f);
+                    DeviceReplicas replicas = new DeviceReplicas(across, model, trainer.parameters()).add(replica);
+                    assertThat(replica.decoderParameters().get("mask_decoder.iou_token.weight").toFloatArray())
+                            .as("the trained weights copied when a replica is added")
+                            .containsExactly(model.decoderParameters().get("mask_decoder.iou_token.weight").toFloatArray());
+                    assertThat(replicas.isGlobalZero()).isFalse();
+                    assertThat(replicas.rank()).isEqualTo(1);
+                    assertThat(replicas.worldSize()).isEqualTo(3);
+                    assertThat(replicas.shareOf(List.of(4, 5, 6))).containsExactly(4, 5, 6);
+                    com.google.gson.JsonObject info = new com.google.gson.JsonObject();
+                    replicas.describe(info);
+                    assertThat(info.get("across").getAsBoolean()).isTrue();
+                    replicas.setUp(null);
+                    assertThat(across.calls).containsExactly("setUp");
+                    assertThat(replicas.toString()).isEqualTo("DeviceReplicas[2 devices, Across]");
+                    strategy = replicas;
+                }
+                trainer.setStrategy(strategy);
+                EmbeddingCache cache = new EmbeddingCache(tmp.resolve("cache"), model, IntensityWindow.minMax(), true);
+                SliceTrainingData data = new SliceTrainingData(split.train(), cache,
+                        DataConfig.builder().setFolder(Fixtures.phantoms()).build());
+                data.warmCache(model.manager(), null);
+                trainer.trainStep(List.of(data.load(0, model.manager(), new Random(1))));
+                assertThat(across.calls).as("a custom loop's update is passed on").contains("weightsChanged");
+                TrainingResult r = trainer.fit(data, null, null, false);
+                losses[devices - 1] = r.lastLoss();
+                ends.add(copy(model.decoderParameters()));
+                if (devices == 2) {
+                    assertThat(replica.decoderParameters().get("mask_decoder.iou_token.weight").toFloatArray())
+                            .as("the replica holds the final round's weights").containsOnly(-0.03f);
+                    strategy.close();
+                }
+            }
+        }
+        assertThat(losses[1]).as("the last step's loss").isCloseTo(losses[0], org.assertj.core.data.Offset.offset(1e-5));
+        // the last weights are the final round's; the step before them is in the loss above
+        ends.get(0).forEach((k, v) -> assertThat(ends.get(1).get(k)).as(k).containsExactly(v));
+    }
 }

@@ -170,6 +170,7 @@ public final class FederatedSynchroniser implements AutoCloseable {
         record.addProperty("bytesReceived", in);
         record.addProperty("sha256", sha256(m.values()));
         record.addProperty("mergeRounds", m.state().rounds());
+        record.addProperty("slices", rounds.slicesOf(m.round()));
         console.accept(String.format(Locale.ROOT, "round %d: merged %d site%s %s (%s), received %s", m.round(),
                 m.sites().size(), m.sites().size() == 1 ? "" : "s", m.sites(), config.merge().name(), megabytes(in)));
         if (m.sites().contains(cluster.self()) && (m.allFinished() || m.round() % scoreEvery == 0)) {

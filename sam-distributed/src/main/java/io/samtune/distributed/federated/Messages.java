@@ -35,13 +35,14 @@ final class Messages {
     static final byte PART = 11;
     static final byte HAVE = 12;
     static final byte NEED = 13;
+    static final byte DISTANCES = 14;
     private static final int MAX_STRING = 4096;
     private static final int MAX_ENTRIES = 1024;
     private static final int MAX_BUFFERS = 8;
 
     /** A message of the federation. */
     sealed interface Message permits Hello, Refuse, Contribution, Merged, Score, Done, Latest, Offer, Plan, Slice,
-            Part, Have, Need {
+            Part, Have, Need, Distances {
     }
 
     /**
@@ -105,6 +106,13 @@ final class Messages {
      * that every site can check it and leave the sender out too (else empty).
      */
     record Need(long round, String why, byte[] evidence) implements Message {
+    }
+
+    /**
+     * A slice owner's partial sums of one step of the geometric median's iteration over its slice
+     * (see {@code GeometricMedian.InSlices}): sent to the other owners, who add them up in owner order.
+     */
+    record Distances(long round, int index, int step, double[] partials) implements Message {
     }
 
     private Messages() {
@@ -245,7 +253,8 @@ final class Messages {
         return c == Hello.class ? HELLO : c == Refuse.class ? REFUSE : c == Contribution.class ? CONTRIBUTION
                 : c == Merged.class ? MERGED : c == Score.class ? SCORE : c == Done.class ? DONE
                 : c == Latest.class ? LATEST : c == Offer.class ? OFFER : c == Plan.class ? PLAN
-                : c == Slice.class ? SLICE : c == Part.class ? PART : c == Have.class ? HAVE : NEED;
+                : c == Slice.class ? SLICE : c == Part.class ? PART : c == Have.class ? HAVE
+                : c == Distances.class ? DISTANCES : NEED;
     }
 
     private static Body body(Message m) {
@@ -340,6 +349,17 @@ final class Messages {
                 writeBytes(out, h.sha256());
             };
         }
+        if (m instanceof Distances d) {
+            return out -> {
+                out.writeLong(d.round());
+                out.writeInt(d.index());
+                out.writeInt(d.step());
+                out.writeInt(d.partials().length);
+                for (double v : d.partials()) {
+                    out.writeDouble(v);
+                }
+            };
+        }
         if (m instanceof Need n) {
             return out -> {
                 out.writeLong(n.round());
@@ -432,6 +452,20 @@ final class Messages {
                     byte[] evidence = new byte[n];
                     in.readFully(evidence);
                     yield new Need(round, why, evidence);
+                }
+                case DISTANCES -> {
+                    long round = in.readLong();
+                    int index = in.readInt();
+                    int step = in.readInt();
+                    int n = count(in.readInt(), MAX_ENTRIES + 2, "partial sums");
+                    if (8L * n > in.available()) {
+                        throw new IOException("a message with " + n + " partial sums in " + in.available() + " bytes");
+                    }
+                    double[] partials = new double[n];
+                    for (int i = 0; i < n; i++) {
+                        partials[i] = in.readDouble();
+                    }
+                    yield new Distances(round, index, step, partials);
                 }
                 default -> throw new IOException("a message of unknown type " + type);
             };

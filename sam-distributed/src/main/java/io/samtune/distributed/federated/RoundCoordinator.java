@@ -178,6 +178,16 @@ final class RoundCoordinator implements AutoCloseable {
         }
     }
 
+    /** How many slices {@code round} was merged in (1 when at one site). */
+    int slicesOf(long round) {
+        lock.lock();
+        try {
+            return sharded.slicesOf(round);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Bytes received for {@code round}. */
     long received(long round) {
         return link.received(round);

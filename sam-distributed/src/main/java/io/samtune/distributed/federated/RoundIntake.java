@@ -127,6 +127,8 @@ final class RoundIntake implements Cluster.Listener {
             return h.round();
         } else if (m instanceof Messages.Need n) {
             return n.round();
+        } else if (m instanceof Messages.Distances d) {
+            return d.round();
         }
         return -1;
     }

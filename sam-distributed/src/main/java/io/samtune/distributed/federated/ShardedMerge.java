@@ -2,6 +2,7 @@ package io.samtune.distributed.federated;
 
 import io.samtune.cluster.collective.ChunkLayout;
 import io.samtune.distributed.federated.aggregation.AggregationState;
+import io.samtune.distributed.federated.aggregation.GeometricMedian;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,9 +23,16 @@ final class ShardedMerge {
 
     private final RoundCoordinator c;
     private final Map<Long, ShardedRound> shards = new HashMap<>();
+    /** How many slices the recent rounds adopted here were merged in. */
+    private final Map<Long, Integer> slicesOf = new HashMap<>();
 
     ShardedMerge(RoundCoordinator coordinator) {
         this.c = coordinator;
+    }
+
+    /** How many slices round {@code r} was merged in here (1: at one site, or not in slices; under the lock). */
+    int slicesOf(long r) {
+        return slicesOf.getOrDefault(r, 1);
     }
 
     /** A round merged in slices ({@link ShardedRound}); merged at one site when it cannot complete. */
@@ -89,8 +97,8 @@ final class ShardedMerge {
         if (s.plan == null && present.get(0).equals(c.self) && present.size() >= c.rules.minPeers()
                 && s.offers.keySet().containsAll(present)) {
             // the first merge of a strategy with state starts from this site's weights and state: merged here
-            boolean here = !c.rules.aggregation().perCoordinate()
-                    || (c.latest == null && !c.rules.aggregation().initialState(0).buffers().isEmpty());
+            boolean inSlices = c.rules.aggregation().perCoordinate() || c.rules.aggregation() instanceof GeometricMedian;
+            boolean here = !inSlices || (c.latest == null && !c.rules.aggregation().initialState(0).buffers().isEmpty());
             Messages.Plan plan = new Messages.Plan(r, present, here ? List.of(c.self) : present);
             s.plan = plan;
             actions.add(() -> c.link.say(r, plan));
@@ -122,6 +130,16 @@ final class ShardedMerge {
             s.parts.putIfAbsent(p.part().index(), p.part());
         }
         s.arrived.clear();
+        for (ShardedRound.ReceivedSums d : s.arrivedDistances) {
+            String fault = s.distancesFault(d.from(), d.sums());
+            if (fault != null) {
+                c.refuse(d.from(), fault);
+                return need(s, "the partial sums of " + d.from() + " were refused", actions);
+            }
+            s.distances.computeIfAbsent(d.sums().step(), k -> new HashMap<>()).putIfAbsent(d.sums().index(),
+                    d.sums().partials());
+        }
+        s.arrivedDistances.clear();
         int j = s.ownedBy(c.self);
         // the offers travel apart from the slices and may come after them: both are needed to merge
         if (j >= 0 && !s.parts.containsKey(j) && s.slices.keySet().containsAll(s.plan.sites())
@@ -134,7 +152,12 @@ final class ShardedMerge {
                             new byte[0]), actions);
                 }
             }
-            Messages.Part part = s.merge(j, layout, c.rules.aggregation(), c.globalNow(), c.stateNow(), c.rules.siteWeights());
+            Messages.Part part = c.rules.aggregation() instanceof GeometricMedian
+                    ? iterate(s, j, actions)
+                    : s.merge(j, layout, c.rules.aggregation(), c.globalNow(), c.stateNow(), c.rules.siteWeights());
+            if (part == null) {
+                return ownersLeft(s, actions, deadline); // the other owners' sums of this step are still to come
+            }
             String bad = Contributions.nonFinite(part.values(), new AggregationState(0, part.state()));
             if (bad != null) {
                 throw new FederationException("the merge of round " + r + " of " + s.plan.sites() + " ("
@@ -158,6 +181,8 @@ final class ShardedMerge {
             }
             if (s.haves.keySet().containsAll(c.admission.presentOf(s.plan.sites()))) {
                 c.latest = s.result;
+                slicesOf.put(r, s.plan.owners().size());
+                slicesOf.keySet().removeIf(k -> k < r - 16);
                 c.contributions.keySet().removeIf(k -> k <= r);
                 shards.keySet().removeIf(k -> k <= r);
                 c.changed.signalAll();
@@ -165,6 +190,52 @@ final class ShardedMerge {
             }
             return deadline(s, actions, deadline);
         }
+        return ownersLeft(s, actions, deadline);
+    }
+
+    /**
+     * One or more steps of the geometric median over slice {@code j} (under the lock): starts the
+     * iteration, and takes each step whose partial sums every owner has sent, sending this
+     * owner's sums of the next; the part once the iteration ends, else null.
+     */
+    private Messages.Part iterate(ShardedRound s, int j, List<Runnable> actions) {
+        long r = s.round;
+        int owners = s.plan.owners().size();
+        if (s.weiszfeld == null) {
+            s.weiszfeld = new GeometricMedian.InSlices(s.updates(c.rules.siteWeights()));
+            share(s, j, actions);
+        }
+        while (true) {
+            Map<Integer, double[]> step = s.distances.getOrDefault(s.weiszfeld.steps(), Map.of());
+            if (step.size() < owners) {
+                return null;
+            }
+            List<double[]> byOwner = new ArrayList<>();
+            for (int k = 0; k < owners; k++) {
+                byOwner.add(step.get(k));
+            }
+            s.distances.remove(s.weiszfeld.steps());
+            if (s.weiszfeld.advance(GeometricMedian.InSlices.sum(byOwner))) {
+                return new Messages.Part(r, j, s.weiszfeld.result(), List.of(), c.stateNow().rounds() + 1);
+            }
+            share(s, j, actions);
+        }
+    }
+
+    /** Keeps this owner's partial sums of the step under way and sends them to the other owners. */
+    private void share(ShardedRound s, int j, List<Runnable> actions) {
+        Messages.Distances d = new Messages.Distances(s.round, j, s.weiszfeld.steps(), s.weiszfeld.partials());
+        s.distances.computeIfAbsent(d.step(), k -> new HashMap<>()).put(j, d.partials());
+        for (String owner : s.plan.owners()) {
+            if (!owner.equals(c.self)) {
+                actions.add(() -> c.link.send(s.round, owner, d));
+            }
+        }
+    }
+
+    /** Gives the round up when an owner (or a site whose slice this owner waits for) left; else the deadline. */
+    private Messages.Merged ownersLeft(ShardedRound s, List<Runnable> actions, long deadline) {
+        int j = s.ownedBy(c.self);
         for (int k = 0; k < s.plan.owners().size(); k++) {
             String owner = s.plan.owners().get(k);
             if (!s.parts.containsKey(k) && !c.admission.present().contains(owner)) {
@@ -292,6 +363,10 @@ final class ShardedMerge {
         } else if (m instanceof Messages.Have h) {
             if (ahead(h.round(), last)) {
                 shard(h.round()).haves.putIfAbsent(from, HexFormat.of().formatHex(h.sha256()));
+            }
+        } else if (m instanceof Messages.Distances d) {
+            if (ahead(d.round(), last)) {
+                shard(d.round()).arrivedDistances.add(new ShardedRound.ReceivedSums(from, d));
             }
         } else if (m instanceof Messages.Need n) {
             if (ahead(n.round(), last) && shard(n.round()).need == null) {

@@ -3,6 +3,7 @@ package io.samtune.distributed.federated;
 import io.samtune.cluster.collective.ChunkLayout;
 import io.samtune.distributed.federated.aggregation.Aggregation;
 import io.samtune.distributed.federated.aggregation.AggregationState;
+import io.samtune.distributed.federated.aggregation.GeometricMedian;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -39,9 +40,19 @@ final class ShardedRound {
     boolean haveSent;
     String need;
     Messages.Merged result;
+    /** The geometric median's iteration over the slice this site owns, once it started. */
+    GeometricMedian.InSlices weiszfeld;
+    /** The owners' partial sums as they came, checked against the plan when it is known. */
+    final List<ReceivedSums> arrivedDistances = new ArrayList<>();
+    /** The owners' partial sums by step, then by slice. */
+    final Map<Integer, Map<Integer, double[]>> distances = new HashMap<>();
 
     /** A part and its sender. */
     record Received(String from, Messages.Part part) {
+    }
+
+    /** Partial sums and their sender. */
+    record ReceivedSums(String from, Messages.Distances sums) {
     }
 
     ShardedRound(long round) {
@@ -103,6 +114,13 @@ final class ShardedRound {
                         Map<String, Double> siteWeights) {
         int from = layout.chunkStart(index);
         int to = layout.chunkEnd(index);
+        Aggregation.Result r = aggregation.aggregate(round, Arrays.copyOfRange(global, from, to), updates(siteWeights),
+                slice(state, from, to));
+        return new Messages.Part(round, index, r.global(), r.state().buffers(), r.state().rounds());
+    }
+
+    /** Each site of the plan's slice (the one this site owns), with its weight, in the plan's order. */
+    List<Aggregation.SiteUpdate> updates(Map<String, Double> siteWeights) {
         boolean anySamples = plan.sites().stream().anyMatch(s -> offers.get(s).samples() > 0);
         List<Aggregation.SiteUpdate> updates = new ArrayList<>();
         for (String site : plan.sites()) {
@@ -111,9 +129,28 @@ final class ShardedRound {
             updates.add(new Aggregation.SiteUpdate(site, slices.get(site).values(),
                     anySamples ? offers.get(site).samples() * weight : weight));
         }
-        Aggregation.Result r = aggregation.aggregate(round, Arrays.copyOfRange(global, from, to), updates,
-                slice(state, from, to));
-        return new Messages.Part(round, index, r.global(), r.state().buffers(), r.state().rounds());
+        return updates;
+    }
+
+    /**
+     * Why partial sums from {@code from} cannot be used (not the owner of that slice, another
+     * count, values that are not finite or negative), or null.
+     */
+    String distancesFault(String from, Messages.Distances d) {
+        if (d.index() < 0 || d.index() >= plan.owners().size() || !plan.owners().get(d.index()).equals(from)) {
+            return "it sent partial sums of round " + round + " for slice " + d.index() + ", which it does not own";
+        }
+        if (d.partials().length != plan.sites().size() + 2 || d.step() < 0
+                || d.step() > GeometricMedian.InSlices.LAST_STEP) {
+            return "its partial sums of round " + round + " (step " + d.step() + ") hold " + d.partials().length
+                    + " values, the plan " + (plan.sites().size() + 2);
+        }
+        for (double v : d.partials()) {
+            if (!(v >= 0) || Double.isInfinite(v)) {
+                return "its partial sums of round " + round + " hold " + v;
+            }
+        }
+        return null;
     }
 
     /** The merge, from every part. */

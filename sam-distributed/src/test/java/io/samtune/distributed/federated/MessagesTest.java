@@ -78,6 +78,11 @@ class MessagesTest {
         Messages.Need n = (Messages.Need) again(new Messages.Need(6, "an owner left", new byte[] {4, 5}));
         assertThat(n.why()).isEqualTo("an owner left");
         assertThat(n.evidence()).containsExactly(4, 5);
+        Messages.Distances d = (Messages.Distances) again(new Messages.Distances(6, 2, 17, new double[] {0.5, 1e-300, 7}));
+        assertThat(d.round()).isEqualTo(6);
+        assertThat(d.index()).isEqualTo(2);
+        assertThat(d.step()).isEqualTo(17);
+        assertThat(d.partials()).containsExactly(0.5, 1e-300, 7);
     }
 
     @Test
@@ -102,6 +107,11 @@ class MessagesTest {
         byte[] plan = Messages.encode(new Messages.Plan(1, List.of("a"), List.of("a")));
         ByteBuffer.wrap(plan).putInt(1 + 8, -3);
         assertThatThrownBy(() -> Messages.decode(plan)).hasMessageContaining("-3 names");
+        byte[] sums = Messages.encode(new Messages.Distances(1, 0, 0, new double[] {1, 2}));
+        ByteBuffer.wrap(sums).putInt(1 + 8 + 4 + 4, 1000); // partial sums claimed
+        assertThatThrownBy(() -> Messages.decode(sums)).hasMessageContaining("1000 partial sums in 16 bytes");
+        ByteBuffer.wrap(sums).putInt(1 + 8 + 4 + 4, 5000);
+        assertThatThrownBy(() -> Messages.decode(sums)).hasMessageContaining("5000 partial sums (at most 1026)");
         assertThat(Messages.typeOf(contribution)).isEqualTo(Messages.CONTRIBUTION);
         assertThat(Messages.typeOf(new byte[0])).isEqualTo((byte) -1);
     }

@@ -100,4 +100,146 @@ public record GeometricMedian() implements Aggregation {
     public boolean perCoordinate() {
         return false;
     }
+
+    /**
+     * The same Weiszfeld iteration split by coordinates among owners: each owner iterates over its
+     * slice, and at every step the owners add up their partial sums (each site's squared distance
+     * to the estimate, and how far the last step moved it and its norm) in owner order, so that every
+     * owner takes the same weights and stops at the same step. With one owner it is {@link
+     * GeometricMedian#aggregate} bit for bit; with several the sums are added in another order (a
+     * difference of float rounding).
+     *
+     * <p>Use: {@link #partials()} to send, {@link #advance} with the owners' sums, until it returns
+     * true; then {@link #result()}.
+     */
+    public static final class InSlices {
+        /** The highest step number whose sums are exchanged (the most steps, plus the sums that end them). */
+        public static final int LAST_STEP = STEPS;
+
+        private final Updates slice;
+        private double[] z;
+        private double movedPart;
+        private double normPart;
+        private int step;
+        private boolean done;
+
+        /**
+         * Starts from the weighted mean of the slice.
+         *
+         * @param updates each site's slice of its weights, with its weight, in site-name order
+         * @throws IllegalArgumentException as {@link Aggregation#aggregate} for bad updates
+         */
+        public InSlices(List<SiteUpdate> updates) {
+            if (updates == null || updates.isEmpty()) {
+                throw new IllegalArgumentException("no site updates to aggregate");
+            }
+            this.slice = Updates.of(updates.get(0).values(), updates);
+            this.z = slice.mean();
+        }
+
+        /** The number of partial sums a step exchanges: 2 plus one per site. */
+        public int partialCount() {
+            return 2 + slice.sites();
+        }
+
+        /**
+         * This slice's part of the sums of the step under way: how far the last step moved the
+         * estimate (squared; 0 before the first), its squared norm, then each site's squared distance
+         * to the estimate.
+         */
+        public double[] partials() {
+            double[] out = new double[partialCount()];
+            out[0] = movedPart;
+            out[1] = normPart;
+            for (int k = 0; k < slice.sites(); k++) {
+                float[] x = slice.values(k);
+                double d = 0;
+                for (int i = 0; i < z.length; i++) {
+                    double diff = x[i] - z[i];
+                    d += diff * diff;
+                }
+                out[2 + k] = d;
+            }
+            return out;
+        }
+
+        /** The owners' partials of one step added up in owner order (every owner passes the same list, so gets the same bits). */
+        public static double[] sum(List<double[]> byOwner) {
+            double[] total = new double[byOwner.get(0).length];
+            for (double[] p : byOwner) {
+                if (p.length != total.length) {
+                    throw new IllegalArgumentException("partial sums of " + p.length + " values, expected " + total.length);
+                }
+                for (int c = 0; c < total.length; c++) {
+                    total[c] += p[c];
+                }
+            }
+            return total;
+        }
+
+        /**
+         * One step with the owners' summed partials: stops when the last step moved the estimate
+         * less than the tolerance (or after the most steps), else moves this slice's estimate.
+         *
+         * @return true once the iteration has ended ({@link #result()} holds the slice of the median)
+         */
+        public boolean advance(double[] totals) {
+            if (done) {
+                return true;
+            }
+            if (totals.length != partialCount()) {
+                throw new IllegalArgumentException("sums of " + totals.length + " values, expected " + partialCount());
+            }
+            if (step > 0 && Math.sqrt(totals[0]) <= TOLERANCE * Math.max(1e-30, Math.sqrt(totals[1]))) {
+                done = true;
+                return true;
+            }
+            if (step == STEPS) {
+                done = true;
+                return true;
+            }
+            int sites = slice.sites();
+            double[] w = slice.weights();
+            double[] inverse = new double[sites];
+            double sum = 0;
+            for (int k = 0; k < sites; k++) {
+                inverse[k] = w[k] / Math.max(Math.sqrt(totals[2 + k]), NEAREST);
+                sum += inverse[k];
+            }
+            double[] next = new double[z.length];
+            double moved = 0;
+            double norm = 0;
+            for (int i = 0; i < z.length; i++) {
+                double s = 0;
+                for (int k = 0; k < sites; k++) {
+                    s += inverse[k] * slice.values(k)[i];
+                }
+                next[i] = s / sum;
+                moved += (next[i] - z[i]) * (next[i] - z[i]);
+                norm += next[i] * next[i];
+            }
+            z = next;
+            movedPart = moved;
+            normPart = norm;
+            step++;
+            return false;
+        }
+
+        /** The steps taken so far. */
+        public int steps() {
+            return step;
+        }
+
+        /** This slice of the median, once {@link #advance} returned true. */
+        public float[] result() {
+            if (!done) {
+                throw new IllegalStateException("the iteration has not ended");
+            }
+            float[] out = new float[z.length];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = (float) z[i];
+            }
+            return out;
+        }
+    }
 }
