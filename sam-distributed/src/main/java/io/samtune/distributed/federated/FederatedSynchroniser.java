@@ -94,6 +94,11 @@ public final class FederatedSynchroniser implements AutoCloseable {
         return this;
     }
 
+    /** Makes this site an altered member, for tests (see {@link SiteLink#alter}). */
+    void alterOutgoing(java.util.function.BiFunction<String, Messages.Message, List<Messages.Message>> alter) {
+        rounds.link.alter(alter);
+    }
+
     /** Steps between rounds. */
     public int every() {
         return config.syncEvery();

@@ -306,12 +306,12 @@ final class ShardedMerge {
                 } catch (MessageSeal.Refused notThisSite) {
                     continue;
                 }
-                if (java.util.Arrays.equals(o.session(), c.admission.sessionOf(site))
+                String fault = java.util.Arrays.equals(o.session(), c.admission.sessionOf(site))
                         && o.decode() instanceof Messages.Slice slice && slice.round() == n.round()
-                        && Contributions.nonFinite(slice.values(), AggregationState.EMPTY) != null) {
+                        ? provenFault(n.round(), slice) : null;
+                if (fault != null) {
                     accused = site;
-                    c.refuse(site, "its slice of round " + n.round() + " "
-                            + Contributions.nonFinite(slice.values(), AggregationState.EMPTY) + " (shown by " + from + ")");
+                    c.refuse(site, fault + " (shown by " + from + ")");
                 }
                 break;
             }
@@ -321,6 +321,29 @@ final class ShardedMerge {
         } catch (IOException | RuntimeException e) {
             c.ignoreOnce(from, "ignored the evidence " + from + " showed for round " + n.round() + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * What is wrong with a slice whatever site it went to, or null: values that are not finite, or
+     * (when this site knows the round's plan) an index or a length the plan does not give.
+     */
+    private String provenFault(long round, Messages.Slice slice) {
+        String bad = Contributions.nonFinite(slice.values(), AggregationState.EMPTY);
+        if (bad != null) {
+            return "its slice of round " + round + " " + bad;
+        }
+        ShardedRound s = shards.get(round);
+        if (s == null || s.plan == null || c.length < 0) {
+            return null;
+        }
+        int owners = s.plan.owners().size();
+        if (slice.index() < 0 || slice.index() >= owners) {
+            return "its slice " + slice.index() + " of round " + round + " is not among the plan's " + owners;
+        }
+        ChunkLayout layout = s.layout(c.length);
+        int expected = layout.chunkEnd(slice.index()) - layout.chunkStart(slice.index());
+        return slice.values().length == expected ? null : "its slice " + slice.index() + " of round " + round + " has "
+                + slice.values().length + " values, slice " + slice.index() + " has " + expected;
     }
 
     /** A message of a sharded round (under the coordinator's lock). */

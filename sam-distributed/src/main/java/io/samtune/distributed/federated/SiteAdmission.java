@@ -117,6 +117,9 @@ final class SiteAdmission {
         if (refusedBy.containsKey(site)) {
             return List.of(); // it refused this site: its hello (which may arrive after the refusal) does not undo that
         }
+        if (refusedPeers.containsKey(site)) {
+            return List.of(); // refused for what it sent: a hello of the same run does not undo that, joining again does
+        }
         // answer each session once, and any hello that does not yet echo this site's session (its
         // sender may have missed the answer: a send to a member not yet in the sender's view fails)
         if (!Arrays.equals(answered.get(site), from.session()) || !Arrays.equals(h.echo(), session)) {

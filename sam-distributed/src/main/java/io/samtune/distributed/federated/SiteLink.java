@@ -9,6 +9,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
 import java.util.function.Consumer;
 
 /**
@@ -27,6 +28,8 @@ final class SiteLink implements AutoCloseable {
     private final Consumer<String> console;
     private final Map<Long, Long> sent = new HashMap<>();
     private final Map<Long, Long> received = new HashMap<>();
+    /** What this site sends, changed as a test's altered member would change it (unchanged by default). */
+    private volatile BiFunction<String, Messages.Message, List<Messages.Message>> alter = (to, m) -> List.of(m);
     private final ExecutorService replies = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "federation-replies");
         t.setDaemon(true);
@@ -66,7 +69,18 @@ final class SiteLink implements AutoCloseable {
      * @throws FederationException if it cannot be sent
      */
     void say(long round, Messages.Message m) {
-        sendSealed(round, seal.seal(m));
+        for (Messages.Message sent : alter.apply(null, m)) {
+            sendSealed(round, seal.seal(sent));
+        }
+    }
+
+    /**
+     * Makes this site an altered member, for tests of what honest sites believe: every message it
+     * is about to send (to one site, or to all when the first argument is null) is replaced by what
+     * {@code alter} returns.
+     */
+    void alter(BiFunction<String, Messages.Message, List<Messages.Message>> alter) {
+        this.alter = alter;
     }
 
     private void sendSealed(long round, byte[] sealed) {
@@ -80,12 +94,14 @@ final class SiteLink implements AutoCloseable {
 
     /** Sends {@code m} to one site; a failure is said on the console (the site left). */
     void send(long round, String to, Messages.Message m) {
-        byte[] sealed = seal.seal(m);
-        try {
-            channel.send(to, sealed);
-            count(sent, round, sealed.length);
-        } catch (ClusterException e) {
-            console.accept("could not send to " + to + ": " + e.getMessage());
+        for (Messages.Message one : alter.apply(to, m)) {
+            byte[] sealed = seal.seal(one);
+            try {
+                channel.send(to, sealed);
+                count(sent, round, sealed.length);
+            } catch (ClusterException e) {
+                console.accept("could not send to " + to + ": " + e.getMessage());
+            }
         }
     }
 

@@ -300,6 +300,85 @@ class HostileSiteTest {
         }
     }
 
+    /**
+     * The attacks on a merge in slices, by a member running this project's code with what it sends
+     * altered: offers, slices, a merge it has no turn to send, scores.
+     */
+    enum ShardedAttack {
+        NAN_SLICE((to, m) -> m instanceof Messages.Slice s
+                ? List.of(new Messages.Slice(s.round(), s.index(), filled(s.values().length, Float.NaN))) : List.of(m),
+                "refused site site-x: its slice of round 0 holds NaN", true),
+        SLICE_ONE_VALUE_TOO_MANY((to, m) -> m instanceof Messages.Slice s
+                ? List.of(new Messages.Slice(s.round(), s.index(), java.util.Arrays.copyOf(s.values(), s.values().length + 1)))
+                : List.of(m), "of round 0 has 2 values, slice", true),
+        NEGATIVE_SAMPLES((to, m) -> m instanceof Messages.Offer o
+                ? List.of(new Messages.Offer(o.round(), -5, o.finished())) : List.of(m),
+                "refused site site-x: its offer to round 0 claims -5 samples", true),
+        ABSURD_SAMPLES((to, m) -> m instanceof Messages.Offer o
+                ? List.of(new Messages.Offer(o.round(), 1_000_000_000L, o.finished())) : List.of(m),
+                "its offer to round 0 claims 1000000000 samples (a round holds 0 to 1000)", true),
+        FORGED_FINAL_MODEL((to, m) -> m instanceof Messages.Offer o
+                ? List.of(m, new Messages.Merged(Long.MAX_VALUE, true, List.of("site-x"), filled(3, 0.25f),
+                        io.samtune.distributed.federated.aggregation.AggregationState.EMPTY)) : List.of(m),
+                "held back a merged decoder for round 9223372036854775807 from site-x", false),
+        VALIDATION_LIE((to, m) -> m instanceof Messages.Score s ? List.of(new Messages.Score(s.round(), 7.0, 1000))
+                : List.of(m), "refused the validation score of site-x for round 0: a validation Dice of 7.0", false);
+
+        final java.util.function.BiFunction<String, Messages.Message, List<Messages.Message>> alter;
+        final String named;
+        final boolean leftOut;
+
+        ShardedAttack(java.util.function.BiFunction<String, Messages.Message, List<Messages.Message>> alter, String named,
+                      boolean leftOut) {
+            this.alter = alter;
+            this.named = named;
+            this.leftOut = leftOut;
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(ShardedAttack.class)
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void inAMergeInSlicesTheHonestSitesFinishWithOneFiniteDecoderAndNameTheInsider(ShardedAttack attack) throws Exception {
+        List<String> console = Collections.synchronizedList(new ArrayList<>());
+        String group = "sliced-" + attack.name().toLowerCase(java.util.Locale.ROOT);
+        FederatedSynchroniser a = honest(config("site-a", 3, group).withShardedMerge(true), console, 0.5);
+        FederatedSynchroniser b = honest(config("site-b", 3, group).withShardedMerge(true), console, 0.5);
+        List<String> insiders = Collections.synchronizedList(new ArrayList<>());
+        FederatedSynchroniser x = honest(config("site-x", 3, group).withShardedMerge(true), insiders, 0.5);
+        x.alterOutgoing(attack.alter);
+
+        Future<float[]> fa = pool.submit(training(a, 0.1f));
+        Future<float[]> fb = pool.submit(training(b, -0.3f));
+        pool.submit(training(x, 0.2f)); // the insider's own end does not matter
+        float[] ea;
+        float[] eb;
+        try {
+            ea = fa.get(90, TimeUnit.SECONDS);
+            eb = fb.get(90, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new AssertionError(String.join("\n", console), e);
+        }
+        assertThat(ea).as(String.join("\n", console)).containsExactly(eb);
+        for (float v : ea) {
+            assertThat(Float.isFinite(v)).isTrue();
+            assertThat(v).isNotEqualTo(0.25f).isLessThan(10f);
+        }
+        assertThat(console).as(String.join("\n", console)).anyMatch(l -> l.contains(attack.named));
+        List<String> sites = new ArrayList<>();
+        a.record().getAsJsonArray("rounds").forEach(r -> sites.add(r.getAsJsonObject().get("sites").toString()));
+        if (attack.leftOut) {
+            assertThat(sites).as("site-x never merged").allMatch(s -> s.equals("[\"site-a\",\"site-b\"]"));
+        } else {
+            assertThat(sites).as("site-x took part in slices").allMatch(s -> s.contains("site-x"));
+            a.record().getAsJsonArray("rounds").forEach(r -> assertThat(r.getAsJsonObject().get("slices").getAsInt())
+                    .isEqualTo(3));
+        }
+        if (attack == ShardedAttack.VALIDATION_LIE) {
+            assertThat(a.record().get("bestValDice").getAsDouble()).as("the liar's 7.0 counts as no score").isEqualTo(0.5);
+        }
+    }
+
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void messagesRecordedInAnotherRunAreNotBelieved() throws Exception {
