@@ -43,7 +43,7 @@ import java.util.TreeMap;
  * @param group the federation's name (sites of one federation share it)
  * @param crl the consortium CA's revocation list ({@code samtune certs revoke}), or null
  * @param shardedMerge whether each site merges a slice of the coordinates (a round's traffic and
- *     work shared among the sites) rather than one site merging all
+ *     work shared among the sites; the default) rather than one site merging all
  */
 public record FederationConfig(String site, String bindHost, int bindPort, List<String> peers, Path rendezvous,
                                int minPeers, int startPeers, int syncEvery, Aggregation merge, Map<String, Double> siteWeights,
@@ -101,7 +101,7 @@ public record FederationConfig(String site, String bindHost, int bindPort, List<
                             double clipNorm, double noiseMultiplier, double failureTimeoutSeconds, String group) {
         this(site, bindHost, bindPort, peers, rendezvous, minPeers, startPeers, syncEvery, merge, siteWeights,
                 roundTimeoutSeconds, keystore, ca, allowedSites, proximalMu, clipNorm, noiseMultiplier,
-                failureTimeoutSeconds, group, null, false);
+                failureTimeoutSeconds, group, null, true);
     }
 
     /** These settings with the sharded merge on or off. */
@@ -171,7 +171,7 @@ public record FederationConfig(String site, String bindHost, int bindPort, List<
                 weights(j), j.int32("roundTimeoutSeconds", 120),
                 j.path("keystore", null), j.path("ca", null), strings(j, "allowedSites"), j.number("proximalMu", 0),
                 j.number("clipNorm", 0), j.number("noiseMultiplier", 0), j.number("failureTimeoutSeconds", 6),
-                j.string("group", "samtune-federation"), j.path("crl", null), j.bool("shardedMerge", false));
+                j.string("group", "samtune-federation"), j.path("crl", null), j.bool("shardedMerge", true));
         j.finish();
         return c;
     }

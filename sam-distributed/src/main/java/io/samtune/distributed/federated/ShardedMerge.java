@@ -99,7 +99,9 @@ final class ShardedMerge {
             // the first merge of a strategy with state starts from this site's weights and state: merged here
             boolean inSlices = c.rules.aggregation().perCoordinate() || c.rules.aggregation() instanceof GeometricMedian;
             boolean here = !inSlices || (c.latest == null && !c.rules.aggregation().initialState(0).buffers().isEmpty());
-            Messages.Plan plan = new Messages.Plan(r, present, here ? List.of(c.self) : present);
+            // no more owners than values: every slice holds at least one
+            Messages.Plan plan = new Messages.Plan(r, present, here ? List.of(c.self)
+                    : present.subList(0, Math.min(present.size(), Math.max(1, c.length))));
             s.plan = plan;
             actions.add(() -> c.link.say(r, plan));
         }

@@ -416,15 +416,15 @@ class FederatedSynchroniserTest {
         List<String> console = Collections.synchronizedList(new ArrayList<>());
         // all three present before the first step (startPeers 3): the rounds this test follows are theirs from
         // round 0, however slowly the three find each other on a busy machine
-        FederationConfig ca = allThreeFirst(config("site-a", 2, 2));
+        FederationConfig ca = allThreeFirst(config("site-a", 2, 2)).withShardedMerge(false); // one site merges all
         Certificates.createSite(consortium, ca.site(), ca.keystore().getParent(), PASSWORD);
         var tls = ClusterTls.member(ca.keystore(), PASSWORD, ca.ca(), Set.copyOf(ca.allowedSites()), console::add);
         AtomicReference<FederatedSynchroniser> receiver = new AtomicReference<>();
         // site-a, first in name order, merges every round; it dies sending the merge of round 1
         FederatedSynchroniser a = site(ca, tls, tls, 2, console, inner -> new DiesWhileSendingAMerge(inner, 1, onlyTo,
                 receiver));
-        FederatedSynchroniser b = site(allThreeFirst(config("site-b", 2, 2)), consortium, 2, console);
-        FederatedSynchroniser c = site(allThreeFirst(config("site-c", 2, 2)), consortium, 2, console);
+        FederatedSynchroniser b = site(allThreeFirst(config("site-b", 2, 2)).withShardedMerge(false), consortium, 2, console);
+        FederatedSynchroniser c = site(allThreeFirst(config("site-c", 2, 2)).withShardedMerge(false), consortium, 2, console);
         receiver.set(onlyTo.equals("site-b") || onlyTo.equals("nobody") ? b : c);
         Future<float[]> fa = pool.submit(training(a, weights(0f, 0f), 8, 0.4f, 5, -1, 50));
         Future<float[]> fb = pool.submit(training(b, weights(0f, 0f), 8, -0.1f, 5, -1, 50));

@@ -80,11 +80,12 @@ class HostileSiteTest {
         }
     }
 
+    /** A site's settings; merged at one site, as the wire-format double ({@link Insider}) speaks that protocol. */
     private FederationConfig config(String site, int startPeers, String group) throws IOException {
         return new FederationConfig(site, "127.0.0.1", freePort(), List.of(), tmp.resolve("rendezvous-" + group), 2,
                 startPeers, 2, mean, Map.of(), 20, tmp.resolve(site).resolve(site + ".p12"),
                 tmp.resolve(site).resolve("ca.pem"), List.of("site-a", "site-b", "site-c", "site-x"), 0, 0, 0, 1.5,
-                "fed-" + group);
+                "fed-" + group).withShardedMerge(false);
     }
 
     private ClusterTls.Member certificate(FederationConfig c, String name, List<String> console) throws Exception {
