@@ -32,12 +32,19 @@ final class OneSiteMerge {
             rounds.lock.unlock();
         }
         rounds.link.say(mine.round(), mine);
-        return awaitMerged(mine.round(), "round " + mine.round());
+        return awaitMerged(mine.round(), "round " + mine.round(), true);
     }
 
-    /** Waits for the merge of round {@code r} (or a later one), merging it here when it is this site's turn. */
-    Messages.Merged awaitMerged(long r, String what) {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(rounds.rules.timeoutSeconds());
+    /**
+     * Waits for the merge of round {@code r} (or a later one), merging it here when it is this site's
+     * turn. With {@code leaveOutSilent}, the merging site leaves out, after 4/5 of the round timeout,
+     * the admitted sites that sent it no contribution to the round (when the others are still
+     * {@code minPeers}), so that a member that stays silent cannot stall the federation.
+     */
+    Messages.Merged awaitMerged(long r, String what, boolean leaveOutSilent) {
+        long now = System.nanoTime();
+        long deadline = now + TimeUnit.SECONDS.toNanos(rounds.rules.timeoutSeconds());
+        long leaveOut = leaveOutSilent ? now + TimeUnit.SECONDS.toNanos(rounds.rules.timeoutSeconds()) * 4 / 5 : Long.MAX_VALUE;
         int said = -1;
         Messages.Merged mergedHere;
         rounds.lock.lock();
@@ -50,6 +57,10 @@ final class OneSiteMerge {
                 List<String> expected = rounds.admission.admitted();
                 if (expected.size() >= rounds.rules.minPeers()) {
                     TreeMap<String, Messages.Contribution> got = rounds.contributions.getOrDefault(r, new TreeMap<>());
+                    if (expected.get(0).equals(rounds.self) && System.nanoTime() > leaveOut
+                            && leaveOutSilent(r, expected, got)) {
+                        continue; // the turn and the sites expected are those left
+                    }
                     if (expected.get(0).equals(rounds.self) && got.keySet().containsAll(expected)) {
                         // with the contributions of admitted sites that sent theirs and left since: a site that
                         // dies while sending its merge leaves the next to merge the same sites, to the same bits
@@ -88,6 +99,22 @@ final class OneSiteMerge {
         }
         rounds.link.say(r, mergedHere);
         return mergedHere;
+    }
+
+    /**
+     * Leaves out the expected sites that sent no contribution to round {@code r}, when the others are
+     * still {@code minPeers} (under the lock); true when it left one out.
+     */
+    private boolean leaveOutSilent(long r, List<String> expected, Map<String, Messages.Contribution> got) {
+        List<String> silent = expected.stream().filter(site -> !site.equals(rounds.self) && !got.containsKey(site)).toList();
+        if (silent.isEmpty() || expected.size() - silent.size() < rounds.rules.minPeers()) {
+            return false;
+        }
+        for (String site : silent) {
+            rounds.refuse(site, "it sent no contribution to round " + r + " within " + rounds.rules.timeoutSeconds() * 4 / 5
+                    + " s (4/5 of roundTimeoutSeconds); the round is merged without it");
+        }
+        return true;
     }
 
     /** The round's merge of {@code sites}' contributions (under the lock); never one that is not finite. */

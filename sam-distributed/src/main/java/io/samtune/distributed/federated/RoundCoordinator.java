@@ -129,7 +129,7 @@ final class RoundCoordinator implements AutoCloseable {
         }
         link.send(-1, from, new Messages.Latest());
         try {
-            return oneSite.awaitMerged(round, "the merged decoder of round " + round + " from " + from);
+            return oneSite.awaitMerged(round, "the merged decoder of round " + round + " from " + from, false);
         } finally {
             lock.lock();
             try {
