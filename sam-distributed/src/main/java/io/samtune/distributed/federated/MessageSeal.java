@@ -110,7 +110,7 @@ final class MessageSeal {
 
     /** {@code payload} signed by this site. */
     byte[] seal(byte[] payload) {
-        Messages.Out out = new Messages.Out(12 + certificate.length + SESSION_BYTES + payload.length + signatureBytes);
+        MessageWriter.Out out = new MessageWriter.Out(12 + certificate.length + SESSION_BYTES + payload.length + signatureBytes);
         int at = header(out, payload.length);
         out.write(payload, 0, payload.length);
         return signed(out, at, payload.length);
@@ -119,14 +119,14 @@ final class MessageSeal {
     /** {@code m} signed by this site: written once, into the message sent (no copy of its payload). */
     byte[] seal(Messages.Message m) {
         int length = Messages.size(m);
-        Messages.Out out = new Messages.Out(12 + certificate.length + SESSION_BYTES + length + signatureBytes);
+        MessageWriter.Out out = new MessageWriter.Out(12 + certificate.length + SESSION_BYTES + length + signatureBytes);
         int at = header(out, length);
         Messages.write(m, out);
         return signed(out, at, length);
     }
 
     /** Writes what precedes a payload of {@code length} bytes; returns where the payload starts. */
-    private int header(Messages.Out out, int length) {
+    private int header(MessageWriter.Out out, int length) {
         ByteBuffer b = ByteBuffer.allocate(8 + certificate.length + SESSION_BYTES);
         b.putInt(certificate.length).put(certificate).put(session).putInt(length);
         out.write(b.array(), 0, b.capacity());
@@ -134,7 +134,7 @@ final class MessageSeal {
     }
 
     /** Signs the payload at {@code at} and appends the signature; the exact bytes to send. */
-    private byte[] signed(Messages.Out out, int at, int length) {
+    private byte[] signed(MessageWriter.Out out, int at, int length) {
         byte[] signature;
         try {
             Signature s = Signature.getInstance(SIGNATURE);

@@ -103,13 +103,21 @@ final class RoundCoordinator implements AutoCloseable {
             lock.unlock();
         }
         link.say(-1, admission.hello(new byte[0]));
-        await(() -> admission.admitted().size() >= needed, () -> "only " + admission.admitted().size() + " of "
+        // a site refused for what it sent has shown up: it counts towards the sites awaited (it takes no part),
+        // so that the sites that refused it start with the others rather than wait for it in vain
+        await(() -> admission.admitted().size() >= needed || (admission.admitted().size() >= rules.minPeers()
+                && admission.admitted().size() + refusedPresent() >= needed), () -> "only " + admission.admitted().size() + " of "
                 + needed + " sites present " + admission.admitted() + " after " + rules.timeoutSeconds() + " s"
                 + lateSiteAdvice() + admission.refusedSummary(),
                 () -> "waiting for peers: " + admission.admitted().size() + " of " + needed + " present "
                         + admission.admitted());
         console.accept(admission.admitted().size() + " of " + needed + " sites present " + admission.admitted()
                 + "; training starts");
+    }
+
+    /** The present members refused for what they sent (under the lock). */
+    private int refusedPresent() {
+        return (int) admission.refused().keySet().stream().filter(admission.present()::contains).count();
     }
 
     /** The latest merged decoder of the admitted site holding the newest, or null when none holds one. */

@@ -37,7 +37,7 @@ final class ServerStateFile {
             out.writeLong(state.rounds());
             out.writeInt(state.buffers().size());
             for (float[] b : state.buffers()) {
-                Messages.writeFloats(out, b);
+                MessageWriter.writeFloats(out, b);
             }
         }
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -71,7 +71,7 @@ final class ServerStateFile {
             }
             List<float[]> buffers = new ArrayList<>();
             for (int i = 0; i < n; i++) {
-                float[] b = Messages.readFloats(in);
+                float[] b = MessageReader.readFloats(in);
                 if (b.length != length) {
                     throw new IOException(file + ": a state of " + b.length + " values, the decoder has " + length);
                 }

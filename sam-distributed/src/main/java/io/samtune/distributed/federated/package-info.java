@@ -6,8 +6,10 @@
  * sees them). Beneath: {@code RoundCoordinator} (the rounds and their state, as the training thread
  * sees them), {@code RoundIntake} (what the other sites say), {@code SiteLink} (the federation's
  * channel of the group, sealed messages, bytes counted), {@code OneSiteMerge} (rounds merged at one
- * site) and {@code ShardedMerge} (rounds merged in slices), {@code SiteAdmission} (who takes part: proofs of identity and shared
- * settings), {@code MessageSeal} (signatures), {@code Messages} (the wire format),
+ * site) and {@code ShardedMerge} (rounds merged in slices, with {@code ShardedRound} and
+ * {@code ShardedIntake}), {@code SiteAdmission} (who takes part: proofs of identity and shared
+ * settings), {@code MessageSeal} (signatures), {@code Messages} (the message types; {@code MessageWriter} and
+ * {@code MessageReader}: the wire format),
  * {@code FederatedValidation}, {@code UpdatePrivacy} and {@code ProximalTerm}; the merges themselves
  * are in {@link io.samtune.distributed.federated.aggregation}. The consortium's certificates:
  * {@link io.samtune.distributed.federated.Certificates}. docs/federated.md is the user's guide.
