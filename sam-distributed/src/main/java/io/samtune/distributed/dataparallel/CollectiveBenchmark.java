@@ -20,13 +20,13 @@ import java.util.concurrent.TimeUnit;
  * The cost of one all-reduce of the cluster layer: {@code members} processes on 127.0.0.1 (one per
  * member, plain TCP or TLS 1.3), each summing a float32 vector of {@code values} over and over. Per
  * member it measures the wall time of a round, the process CPU time a round costs and the bytes the
- * process writes to its sockets in a round (Linux's {@code /proc/self/io}), after five warm-up rounds.
+ * process writes to its sockets in a round (Linux's {@code /proc/self/io}), after twelve warm-up rounds.
  */
 public final class CollectiveBenchmark {
 
     /** Password of the benchmark's throw-away keystores, given to the member processes. */
     private static final String PASSWORD_VARIABLE = "SAMTUNE_BENCHMARK_PASSWORD";
-    private static final int WARM_UP_ROUNDS = 5;
+    private static final int WARM_UP_ROUNDS = 12;
 
     /**
      * One figure.

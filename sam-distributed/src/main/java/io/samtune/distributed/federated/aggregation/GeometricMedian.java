@@ -41,12 +41,15 @@ public record GeometricMedian() implements Aggregation {
     public Result aggregate(long round, float[] global, List<SiteUpdate> updates, AggregationState state) {
         Updates u = Updates.of(global, updates);
         Stateless.check(name(), state, global.length);
-        double[] z = weiszfeld(u, u.mean());
+        return new Result(toFloats(weiszfeld(u, u.mean())), Stateless.next(state));
+    }
+
+    private static float[] toFloats(double[] z) {
         float[] out = new float[z.length];
         for (int i = 0; i < out.length; i++) {
             out[i] = (float) z[i];
         }
-        return new Result(out, Stateless.next(state));
+        return out;
     }
 
     /** Iterates from start; the summation orders are Merge's, so are the bits. */
@@ -235,11 +238,7 @@ public record GeometricMedian() implements Aggregation {
             if (!done) {
                 throw new IllegalStateException("the iteration has not ended");
             }
-            float[] out = new float[z.length];
-            for (int i = 0; i < out.length; i++) {
-                out[i] = (float) z[i];
-            }
-            return out;
+            return toFloats(z);
         }
     }
 }

@@ -46,6 +46,11 @@ class GeometricMedianInSlicesTest {
             }
         }
         steps[0] = slices.get(0).steps();
+        double[] again = GeometricMedian.InSlices.sum(List.of(slices.get(0).partials()));
+        float[] first = slices.get(0).result();
+        assertThat(slices.get(0).advance(again)).as("an ended iteration stays ended").isTrue();
+        assertThat(slices.get(0).steps()).isEqualTo(steps[0]);
+        assertThat(slices.get(0).result()).containsExactly(first);
         float[] out = new float[n];
         for (int j = 0; j < owners; j++) {
             float[] part = slices.get(j).result();
