@@ -62,20 +62,31 @@ public interface Aggregation {
     /** The name in federation.json: "mean", "coordmedian", "trimmedmean", "geomedian", "fedavgm", "fedadam", "fedyogi". */
     String name();
 
-    /** The settings as JSON: {"strategy": name, ...settings}; Aggregations.parse(toJson()) equals this. */
-    JsonObject toJson();
+    /**
+     * The settings as JSON: {"strategy": name, ...settings}; Aggregations.parse(toJson()) equals
+     * this. By default the name alone (a strategy with settings adds them).
+     */
+    default JsonObject toJson() {
+        JsonObject o = new JsonObject();
+        o.addProperty("strategy", name());
+        return o;
+    }
 
-    /** One line for logs, e.g. "fedadam (serverLr 0.01, beta1 0.9, beta2 0.99, tau 0.001)". */
-    String describe();
+    /** One line for logs, e.g. "fedadam (serverLr 0.01, beta1 0.9, beta2 0.99, tau 0.001)"; by default the name. */
+    default String describe() {
+        return name();
+    }
 
     /**
      * The state before the first round, for weight vectors of {@code length} values
      * ({@link AggregationState#EMPTY} when stateless).
      *
      * @param length the number of values in the global weights
-     * @return the state to pass to the first {@link #aggregate} call
+     * @return the state to pass to the first {@link #aggregate} call; by default none (a stateless strategy)
      */
-    AggregationState initialState(int length);
+    default AggregationState initialState(int length) {
+        return AggregationState.EMPTY;
+    }
 
     /**
      * The round's new global weights. The returned state counts this round ({@code rounds} one more

@@ -37,8 +37,7 @@ public record TrimmedMean(int trim) implements Aggregation {
 
     @Override
     public JsonObject toJson() {
-        JsonObject o = new JsonObject();
-        o.addProperty("strategy", name());
+        JsonObject o = Aggregation.super.toJson();
         o.addProperty("trim", trim);
         return o;
     }
@@ -46,11 +45,6 @@ public record TrimmedMean(int trim) implements Aggregation {
     @Override
     public String describe() {
         return name() + " (trim " + trim + ")";
-    }
-
-    @Override
-    public AggregationState initialState(int length) {
-        return AggregationState.EMPTY;
     }
 
     @Override

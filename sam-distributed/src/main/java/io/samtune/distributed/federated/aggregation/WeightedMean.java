@@ -1,6 +1,5 @@
 package io.samtune.distributed.federated.aggregation;
 
-import com.google.gson.JsonObject;
 import java.util.List;
 
 /**
@@ -12,23 +11,6 @@ public record WeightedMean() implements Aggregation {
     @Override
     public String name() {
         return "mean";
-    }
-
-    @Override
-    public JsonObject toJson() {
-        JsonObject o = new JsonObject();
-        o.addProperty("strategy", name());
-        return o;
-    }
-
-    @Override
-    public String describe() {
-        return name();
-    }
-
-    @Override
-    public AggregationState initialState(int length) {
-        return AggregationState.EMPTY;
     }
 
     @Override
