@@ -202,6 +202,10 @@ class TrainingLoopTest {
             replica.weights().get("mask_decoder.iou_token.weight").addi(1f); // overwritten by the trainer's weights
             trainer.addReplica(replica);
             assertThat(trainer.deviceCount()).isEqualTo(2);
+            assertThat(trainer.strategy()).isInstanceOf(DeviceReplicas.class);
+            assertThat(trainer.strategy().isGlobalZero()).as("one device's answers, passed on").isTrue();
+            assertThat(trainer.strategy().worldSize()).isEqualTo(1);
+            assertThat(trainer.strategy().finish(trainer.parameters(), null)).isFalse();
             EmbeddingCache cache = new EmbeddingCache(tmp.resolve("cache"), model, IntensityWindow.minMax(), true);
             SliceTrainingData data = new SliceTrainingData(split.train(), cache,
                     DataConfig.builder().setFolder(Fixtures.phantoms()).optBoxJitter(2).build());
@@ -315,17 +319,21 @@ class TrainingLoopTest {
 
         @Override
         public void start(TrainableParameters parameters, TrainingView run) {
-            float[] w = parameters.flatten();
-            java.util.Arrays.fill(w, 0.02f); // the others' weights, taken over
-            parameters.overwrite(w);
+            scale(parameters, 0.9f); // the others' weights, taken over
         }
 
         @Override
         public boolean finish(TrainableParameters parameters, TrainingView run) {
-            float[] w = parameters.flatten();
-            java.util.Arrays.fill(w, -0.03f); // a final round's result
-            parameters.overwrite(w);
+            scale(parameters, -1f); // a final round's result
             return true;
+        }
+
+        private static void scale(TrainableParameters parameters, float factor) {
+            float[] w = parameters.flatten();
+            for (int i = 0; i < w.length; i++) {
+                w[i] *= factor;
+            }
+            parameters.overwrite(w);
         }
 
         @Override
@@ -359,6 +367,7 @@ class TrainingLoopTest {
                 .optRun(RunConfig.builder().optSeed(5).build()).build();
         double[] losses = new double[2];
         List<Map<String, float[]>> ends = new ArrayList<>();
+        List<List<float[]>> steps = new ArrayList<>();
         for (int devices = 1; devices <= 2; devices++) {
             try (SamModel model = TinySamTrainReferenceTest.tinyModel(); SamModel replica = TinySamTrainReferenceTest.tinyModel();
                  DecoderTrainer trainer = new DecoderTrainer(model, config)) {
@@ -383,24 +392,38 @@ class TrainingLoopTest {
                     strategy = replicas;
                 }
                 trainer.setStrategy(strategy);
+                List<float[]> afterEachStep = new ArrayList<>();
+                steps.add(afterEachStep);
+                trainer.addListener(TrainingListener.onStep(run -> afterEachStep.add(trainer.parameters().flatten())));
                 EmbeddingCache cache = new EmbeddingCache(tmp.resolve("cache"), model, IntensityWindow.minMax(), true);
                 SliceTrainingData data = new SliceTrainingData(split.train(), cache,
                         DataConfig.builder().setFolder(Fixtures.phantoms()).build());
                 data.warmCache(model.manager(), null);
                 trainer.trainStep(List.of(data.load(0, model.manager(), new Random(1))));
                 assertThat(across.calls).as("a custom loop's update is passed on").contains("weightsChanged");
+                if (devices == 2) {
+                    assertThat(replica.decoderParameters().get("mask_decoder.iou_token.weight").toFloatArray())
+                            .as("a custom loop's update reaches the replica")
+                            .containsExactly(model.decoderParameters().get("mask_decoder.iou_token.weight").toFloatArray());
+                }
                 TrainingResult r = trainer.fit(data, null, null, false);
                 losses[devices - 1] = r.lastLoss();
                 ends.add(copy(model.decoderParameters()));
                 if (devices == 2) {
                     assertThat(replica.decoderParameters().get("mask_decoder.iou_token.weight").toFloatArray())
-                            .as("the replica holds the final round's weights").containsOnly(-0.03f);
+                            .as("the replica holds the final round's weights")
+                            .containsExactly(model.decoderParameters().get("mask_decoder.iou_token.weight").toFloatArray());
+                    assertThat(strategy.finish(trainer.parameters(), null)).as("the wrapped strategy's answer").isTrue();
                     strategy.close();
                 }
             }
         }
         assertThat(losses[1]).as("the last step's loss").isCloseTo(losses[0], org.assertj.core.data.Offset.offset(1e-5));
-        // the last weights are the final round's; the step before them is in the loss above
-        ends.get(0).forEach((k, v) -> assertThat(ends.get(1).get(k)).as(k).containsExactly(v));
+        for (int step = 0; step < steps.get(0).size(); step++) {
+            assertThat(maxDiff(steps.get(1).get(step), steps.get(0).get(step))).as("weights after step %d", step + 1)
+                    .isLessThanOrEqualTo(1e-5);
+        }
+        assertThat(steps.get(1)).hasSameSizeAs(steps.get(0)).hasSize(2);
+        ends.get(0).forEach((k, v) -> assertThat(maxDiff(ends.get(1).get(k), v)).as(k).isLessThanOrEqualTo(1e-5));
     }
 }
