@@ -22,7 +22,7 @@ import javax.net.ssl.SSLContext;
  * @param segmentValues the most float32 values in one all-reduce frame
  * @param joinTimeoutMillis the longest a join may take: when the group's coordinator does not answer
  *     in that time (a dead member's stale rendezvous entry, a stalled peer), this member starts a
- *     group of its own, which the others' meet later
+ *     group of its own, which the others meet later
  */
 public record ClusterConfig(String group, String member, String bindHost, int bindPort, int portRange, Path rendezvous,
                             List<String> peers, long failureTimeoutMillis, SSLContext tls, int segmentValues,

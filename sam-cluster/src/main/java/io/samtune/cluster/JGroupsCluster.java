@@ -147,7 +147,7 @@ public final class JGroupsCluster implements Cluster, Receiver {
         // each join attempt waits up to join_timeout for discovery and again for the coordinator's answer:
         // the attempts together stay within the join timeout, whatever the failure timeout
         long attempt = Math.max(250L, Math.min(Math.max(500L, t / 3), c.joinTimeoutMillis() / 4));
-        int attempts = (int) Math.max(1, c.joinTimeoutMillis() / (2 * attempt));
+        int attempts = (int) Math.max(1, Math.min(10, c.joinTimeoutMillis() / (2 * attempt))); // 10: JGroups' own
         return new Protocol[] {tcp, discovery, new MERGE3().setValue("min_interval", 1000L).setValue("max_interval", 3000L),
             new FD_ALL3().setTimeout(t).setInterval(Math.max(250, t / 4)),
             new VERIFY_SUSPECT2().setValue("timeout", Math.max(500L, t / 3)), new NAKACK2().useMcastXmit(false),

@@ -96,7 +96,8 @@ public final class DeviceReplicas implements TrainingStrategy {
     /**
      * The share split over the model and its replicas in device order (contiguous, the first
      * devices one larger when it does not divide); one gradient collector over every pass; each
-     * part's loss weighted by its size, so the summed gradients are those of the whole share.
+     * part's loss weighted by its size, so the summed gradients are those of the whole share. (The
+     * wrapped strategy's own {@code computeGradients} is not called: the replicas compute the share.)
      */
     @Override
     public double computeGradients(List<TrainingExample> batch, double scale, DecoderTrainer trainer) {

@@ -55,19 +55,10 @@ final class MessageReader {
     }
 
     /**
-     * The message in {@code bytes}.
+     * The message in {@code length} bytes of {@code bytes} from {@code offset} (read in place).
      *
      * @throws IOException when it is not a message of this federation (truncated, a count beyond
      *     its bytes, an unknown type, bytes left over)
-     */
-    static Message decode(byte[] bytes) throws IOException {
-        return decode(bytes, 0, bytes.length);
-    }
-
-    /**
-     * The message in {@code length} bytes of {@code bytes} from {@code offset} (read in place).
-     *
-     * @throws IOException as {@link #decode(byte[])}
      */
     static Message decode(byte[] bytes, int offset, int length) throws IOException {
         try (Source in = new Source(new In(bytes, offset, length))) {
@@ -111,7 +102,7 @@ final class MessageReader {
                 case LATEST -> new Latest();
                 case OFFER -> new Offer(in.readLong(), in.readLong(), in.readBoolean());
                 case PLAN -> new Plan(in.readLong(), readStrings(in), readStrings(in));
-                case SLICE -> new Slice(in.readLong(), in.readInt(), readFloats(in));
+                case SLICE -> new Slice(in.readLong(), in.readInt(), in.readInt(), readFloats(in));
                 case PART -> {
                     long round = in.readLong();
                     int index = in.readInt();

@@ -42,11 +42,6 @@ final class MessageSeal {
             return sealed.length;
         }
 
-        /** A copy of its payload. */
-        byte[] payload() {
-            return java.util.Arrays.copyOfRange(sealed, payloadOffset, payloadOffset + payloadLength);
-        }
-
         /**
          * Its message, read in place.
          *
@@ -106,14 +101,6 @@ final class MessageSeal {
     /** This site's session: fresh for every run of it. */
     byte[] session() {
         return session.clone();
-    }
-
-    /** {@code payload} signed by this site. */
-    byte[] seal(byte[] payload) {
-        MessageWriter.Out out = new MessageWriter.Out(12 + certificate.length + SESSION_BYTES + payload.length + signatureBytes);
-        int at = header(out, payload.length);
-        out.write(payload, 0, payload.length);
-        return signed(out, at, payload.length);
     }
 
     /** {@code m} signed by this site: written once, into the message sent (no copy of its payload). */

@@ -206,6 +206,7 @@ final class MessageWriter {
             return out -> {
                 out.writeLong(c.round());
                 out.writeInt(c.index());
+                out.writeInt(c.owners());
                 out.floats(c.values());
             };
         }

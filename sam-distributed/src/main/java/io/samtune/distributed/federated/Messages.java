@@ -76,8 +76,12 @@ final class Messages {
     record Plan(long round, List<String> sites, List<String> owners) implements Message {
     }
 
-    /** A site's weights in slice {@code index} of a sharded round, sent to that slice's owner. */
-    record Slice(long round, int index, float[] values) implements Message {
+    /**
+     * A site's weights in slice {@code index} of {@code owners} slices of a sharded round, sent to
+     * that slice's owner: the slice says which cut it belongs to, so its length proves by itself
+     * whether it is one.
+     */
+    record Slice(long round, int index, int owners, float[] values) implements Message {
     }
 
     /** Slice {@code index} of a round's merge, from its owner, with the strategy's state in that slice. */

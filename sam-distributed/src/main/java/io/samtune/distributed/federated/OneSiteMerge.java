@@ -47,6 +47,7 @@ final class OneSiteMerge {
         long leaveOut = leaveOutSilent ? now + TimeUnit.SECONDS.toNanos(rounds.rules.timeoutSeconds()) * 4 / 5 : Long.MAX_VALUE;
         int said = -1;
         Messages.Merged mergedHere;
+        java.util.Set<String> skipped = new java.util.TreeSet<>(); // admitted during the wait: merged without, not refused
         rounds.lock.lock();
         try {
             while (true) {
@@ -58,13 +59,14 @@ final class OneSiteMerge {
                 if (expected.size() >= rounds.rules.minPeers()) {
                     TreeMap<String, Messages.Contribution> got = rounds.contributions.getOrDefault(r, new TreeMap<>());
                     if (expected.get(0).equals(rounds.self) && System.nanoTime() > leaveOut
-                            && leaveOutSilent(r, expected, got)) {
+                            && leaveOutSilent(r, expected, got, now, skipped)) {
                         continue; // the turn and the sites expected are those left
                     }
-                    if (expected.get(0).equals(rounds.self) && got.keySet().containsAll(expected)) {
+                    List<String> awaited = expected.stream().filter(site -> !skipped.contains(site)).toList();
+                    if (expected.get(0).equals(rounds.self) && got.keySet().containsAll(awaited)) {
                         // with the contributions of admitted sites that sent theirs and left since: a site that
                         // dies while sending its merge leaves the next to merge the same sites, to the same bits
-                        TreeSet<String> sites = new TreeSet<>(expected);
+                        TreeSet<String> sites = new TreeSet<>(awaited);
                         for (String site : got.keySet()) {
                             if (rounds.admission.isAdmitted(site)) {
                                 sites.add(site);
@@ -72,6 +74,7 @@ final class OneSiteMerge {
                         }
                         mergedHere = merge(r, List.copyOf(sites), got);
                         rounds.latest = mergedHere;
+                        rounds.sharded.forget(r);
                         rounds.contributions.keySet().removeIf(k -> k <= r);
                         break;
                     }
@@ -103,16 +106,25 @@ final class OneSiteMerge {
 
     /**
      * Leaves out the expected sites that sent no contribution to round {@code r}, when the others are
-     * still {@code minPeers} (under the lock); true when it left one out.
+     * still {@code minPeers} (under the lock): a site admitted before the wait began had the whole
+     * time and is refused (named) until it joins again; one admitted since is only merged without in
+     * this round ({@code skipped}). True when it left one out.
      */
-    private boolean leaveOutSilent(long r, List<String> expected, Map<String, Messages.Contribution> got) {
-        List<String> silent = expected.stream().filter(site -> !site.equals(rounds.self) && !got.containsKey(site)).toList();
-        if (silent.isEmpty() || expected.size() - silent.size() < rounds.rules.minPeers()) {
+    private boolean leaveOutSilent(long r, List<String> expected, Map<String, Messages.Contribution> got, long waitBegan,
+                                   java.util.Set<String> skipped) {
+        List<String> silent = expected.stream().filter(site -> !site.equals(rounds.self) && !got.containsKey(site)
+                && !skipped.contains(site)).toList();
+        if (silent.isEmpty() || expected.size() - skipped.size() - silent.size() < rounds.rules.minPeers()) {
             return false;
         }
         for (String site : silent) {
-            rounds.refuse(site, "it sent no contribution to round " + r + " within " + rounds.rules.timeoutSeconds() * 4 / 5
-                    + " s (4/5 of roundTimeoutSeconds); the round is merged without it");
+            if (rounds.admission.admittedAt(site) <= waitBegan) {
+                rounds.refuse(site, "it sent no contribution to round " + r + " within " + rounds.rules.timeoutSeconds() * 4 / 5
+                        + " s (4/5 of roundTimeoutSeconds); the round is merged without it");
+            } else {
+                skipped.add(site);
+                rounds.console.accept("round " + r + ": merged without " + site + ", admitted while the round was under way");
+            }
         }
         return true;
     }

@@ -115,9 +115,9 @@ final class RoundCoordinator implements AutoCloseable {
                 + "; training starts");
     }
 
-    /** The present members refused for what they sent (under the lock). */
+    /** The present members refused for what they sent (not for their settings; under the lock). */
     private int refusedPresent() {
-        return (int) admission.refused().keySet().stream().filter(admission.present()::contains).count();
+        return (int) admission.misbehaved().stream().filter(admission.present()::contains).count();
     }
 
     /** The latest merged decoder of the admitted site holding the newest, or null when none holds one. */

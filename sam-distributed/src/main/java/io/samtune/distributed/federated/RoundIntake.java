@@ -200,6 +200,7 @@ final class RoundIntake implements Cluster.Listener {
             return;
         }
         rounds.latest = g;
+        rounds.sharded.forget(g.round());
         rounds.contributions.keySet().removeIf(k -> k <= g.round());
         rounds.changed.signalAll();
     }

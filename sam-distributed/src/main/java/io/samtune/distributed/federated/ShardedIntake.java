@@ -31,8 +31,8 @@ final class ShardedIntake {
 
     /**
      * A refused slice shown by {@code from} (under the lock): when its sender sealed it in this run,
-     * for that round, and it is not finite, this site leaves the sender out too, so that all sites
-     * merge the round at one site without it.
+     * for that round, and it proves its fault by itself ({@link #provenFault}), this site leaves the
+     * sender out too, so that all sites merge the round at one site without it.
      */
     private void checkEvidence(String from, Messages.Need n) {
         try {
@@ -62,26 +62,26 @@ final class ShardedIntake {
     }
 
     /**
-     * What is wrong with a slice whatever site it went to, or null: values that are not finite, or
-     * (when this site knows the round's plan) an index or a length the plan does not give.
+     * What a slice proves wrong by itself, whatever site it went to and whatever plan that site holds,
+     * or null: values that are not finite, or a length that is not that of slice {@code index} of
+     * {@code owners} slices of the decoder.
      */
     private String provenFault(long round, Messages.Slice slice) {
         String bad = Contributions.nonFinite(slice.values(), AggregationState.EMPTY);
         if (bad != null) {
             return "its slice of round " + round + " " + bad;
         }
-        ShardedRound s = sharded.existing(round);
-        if (s == null || s.plan == null || c.length < 0) {
+        if (c.length < 0) {
             return null;
         }
-        int owners = s.plan.owners().size();
-        if (slice.index() < 0 || slice.index() >= owners) {
-            return "its slice " + slice.index() + " of round " + round + " is not among the plan's " + owners;
+        if (slice.owners() < 1 || slice.owners() > c.length || slice.index() < 0 || slice.index() >= slice.owners()) {
+            return "its slice " + slice.index() + " of " + slice.owners() + " of round " + round + " cannot be one of a "
+                    + c.length + "-value decoder";
         }
-        ChunkLayout layout = s.layout(c.length);
+        ChunkLayout layout = ChunkLayout.of(c.length, slice.owners());
         int expected = layout.chunkEnd(slice.index()) - layout.chunkStart(slice.index());
         return slice.values().length == expected ? null : "its slice " + slice.index() + " of round " + round + " has "
-                + slice.values().length + " values, slice " + slice.index() + " has " + expected;
+                + slice.values().length + " values, slice " + slice.index() + " of " + slice.owners() + " has " + expected;
     }
 
     /** A message of a sharded round (under the coordinator's lock). */
@@ -119,7 +119,7 @@ final class ShardedIntake {
             }
         } else if (m instanceof Messages.Part p) {
             if (ahead(p.round(), last)) {
-                sharded.shard(p.round()).arrived.add(new ShardedRound.Received(from, p));
+                sharded.shard(p.round()).arrived.putIfAbsent(from, new ShardedRound.Received(from, p));
             }
         } else if (m instanceof Messages.Have h) {
             if (ahead(h.round(), last)) {
@@ -127,7 +127,12 @@ final class ShardedIntake {
             }
         } else if (m instanceof Messages.Distances d) {
             if (ahead(d.round(), last)) {
-                sharded.shard(d.round()).arrivedDistances.add(new ShardedRound.ReceivedSums(from, d));
+                ShardedRound s = sharded.shard(d.round());
+                // an owner is at most one step ahead of this one (it needs this one's sums to move on), never behind
+                int at = s.weiszfeld == null ? 0 : s.weiszfeld.steps();
+                if (d.step() >= at && d.step() <= at + 1) {
+                    s.arrivedDistances.putIfAbsent(from + "/" + d.step(), new ShardedRound.ReceivedSums(from, d));
+                }
             }
         } else if (m instanceof Messages.Need n) {
             if (ahead(n.round(), last) && sharded.shard(n.round()).need == null) {

@@ -113,7 +113,7 @@ final class ShardedMerge {
         if (s.plan.sites().contains(c.self) && !s.slicesSent) {
             s.slicesSent = true;
             for (int j = 0; j < s.plan.owners().size(); j++) {
-                Messages.Slice slice = new Messages.Slice(r, j, java.util.Arrays.copyOfRange(s.mine,
+                Messages.Slice slice = new Messages.Slice(r, j, s.plan.owners().size(), java.util.Arrays.copyOfRange(s.mine,
                         layout.chunkStart(j), layout.chunkEnd(j)));
                 String owner = s.plan.owners().get(j);
                 if (owner.equals(c.self)) {
@@ -124,7 +124,7 @@ final class ShardedMerge {
             }
         }
         int buffers = c.stateNow().buffers().size();
-        for (ShardedRound.Received p : s.arrived) {
+        for (ShardedRound.Received p : s.arrived.values()) {
             String fault = s.partFault(p.from(), p.part(), layout, buffers);
             if (fault != null) {
                 c.refuse(p.from(), fault);
@@ -133,7 +133,7 @@ final class ShardedMerge {
             s.parts.putIfAbsent(p.part().index(), p.part());
         }
         s.arrived.clear();
-        for (ShardedRound.ReceivedSums d : s.arrivedDistances) {
+        for (ShardedRound.ReceivedSums d : s.arrivedDistances.values()) {
             String fault = s.distancesFault(d.from(), d.sums());
             if (fault != null) {
                 c.refuse(d.from(), fault);
@@ -280,6 +280,11 @@ final class ShardedMerge {
         actions.add(() -> c.link.say(r, new Messages.Need(r, why, evidence)));
         c.changed.signalAll();
         return null;
+    }
+
+    /** Forgets the rounds up to {@code r}, merged (under the lock). */
+    void forget(long r) {
+        shards.keySet().removeIf(k -> k <= r);
     }
 
     /** The round {@code r} as this site holds it, or null. */

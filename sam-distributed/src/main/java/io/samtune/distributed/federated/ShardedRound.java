@@ -14,7 +14,8 @@ import java.util.TreeMap;
 /**
  * One round merged in slices: every site offers, the site whose turn it is plans (the sites, and
  * the owner of each coordinate slice), every site sends each owner its slice, each owner merges
- * its slice (the same arithmetic as a merge of all, on fewer coordinates) and sends the part to
+ * its slice (the same arithmetic as a merge of all, on fewer coordinates; for the geometric median
+ * its iteration over the slice, the owners adding up their partial sums at each step) and sends the part to
  * every site, and a site holding every part says so. A site adopts the merge once every site of
  * the plan still present holds it, so that when a site cannot complete the round (an owner left
  * before sending its part, a slice refused) no site has adopted it and all merge it at one site
@@ -31,8 +32,8 @@ final class ShardedRound {
     /** The slices as their senders sealed them: the evidence when one is refused. */
     final Map<String, byte[]> sealedSlices = new HashMap<>();
     final Map<Integer, Messages.Part> parts = new HashMap<>();
-    /** Parts as they came, believed once checked against the plan. */
-    final List<Received> arrived = new ArrayList<>();
+    /** Parts as they came (one per sender until checked), believed once checked against the plan. */
+    final Map<String, Received> arrived = new java.util.LinkedHashMap<>();
     final Map<String, String> haves = new TreeMap<>();
     Messages.Plan plan;
     float[] mine;
@@ -43,7 +44,7 @@ final class ShardedRound {
     /** The geometric median's iteration over the slice this site owns, once it started. */
     GeometricMedian.InSlices weiszfeld;
     /** The owners' partial sums as they came, checked against the plan when it is known. */
-    final List<ReceivedSums> arrivedDistances = new ArrayList<>();
+    final Map<String, ReceivedSums> arrivedDistances = new java.util.LinkedHashMap<>();
     /** The owners' partial sums by step, then by slice. */
     final Map<Integer, Map<Integer, double[]>> distances = new HashMap<>();
 
@@ -86,7 +87,7 @@ final class ShardedRound {
             return "it sent a slice of round " + round + " without being in its plan";
         }
         int expected = layout.chunkEnd(index) - layout.chunkStart(index);
-        if (s.index() != index || s.values().length != expected) {
+        if (s.index() != index || s.owners() != plan.owners().size() || s.values().length != expected) {
             return "its slice " + s.index() + " of round " + round + " has " + s.values().length + " values, slice "
                     + index + " has " + expected;
         }

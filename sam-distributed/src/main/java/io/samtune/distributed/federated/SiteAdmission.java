@@ -48,6 +48,10 @@ final class SiteAdmission {
     private final Map<String, List<MessageSeal.Opened>> pending = new HashMap<>();
     private final Map<String, String> refusedPeers = new TreeMap<>();
     private final Map<String, String> refusedBy = new TreeMap<>();
+    /** The sites refused for what they sent (not for their settings). */
+    private final java.util.Set<String> misbehaved = new java.util.TreeSet<>();
+    /** When each site was admitted (System.nanoTime). */
+    private final Map<String, Long> admittedAt = new HashMap<>();
 
     /**
      * @param self this site's name
@@ -83,6 +87,7 @@ final class SiteAdmission {
         // a site that (re)joins is judged afresh: refusals of an earlier run of it no longer hold
         refusedBy.keySet().removeAll(joined);
         refusedPeers.keySet().removeAll(joined);
+        misbehaved.removeAll(joined);
         for (String s : joined) {
             if (!s.equals(self)) {
                 outbox.send(s, hello(new byte[0]));
@@ -130,7 +135,9 @@ final class SiteAdmission {
             return List.of();
         }
         proven.put(site, from.session());
-        accepted.add(site);
+        if (accepted.add(site)) {
+            admittedAt.put(site, System.nanoTime());
+        }
         peerLatest.put(site, h.latest());
         validationSizes.put(site, Math.max(0, h.validationSize()));
         List<MessageSeal.Opened> kept = new ArrayList<>();
@@ -173,7 +180,18 @@ final class SiteAdmission {
 
     /** Leaves {@code site} out of the rounds until it joins again; true the first time. */
     boolean refuse(String site, String why) {
+        misbehaved.add(site);
         return exclude(refusedPeers, site, why);
+    }
+
+    /** The sites refused for what they sent (their settings matched), until they join again. */
+    java.util.Set<String> misbehaved() {
+        return java.util.Collections.unmodifiableSet(misbehaved);
+    }
+
+    /** When {@code site} was admitted last (System.nanoTime), or Long.MAX_VALUE if it is not. */
+    long admittedAt(String site) {
+        return accepted.contains(site) ? admittedAt.getOrDefault(site, Long.MIN_VALUE) : Long.MAX_VALUE;
     }
 
     private boolean exclude(Map<String, String> reasons, String site, String why) {

@@ -173,7 +173,7 @@ class HostileSiteTest {
 
         void send(String to, Messages.Message m) {
             try {
-                cluster.channel(SiteLink.CHANNEL).send(to, seal.seal(Messages.encode(m)));
+                cluster.channel(SiteLink.CHANNEL).send(to, seal.seal(m));
             } catch (ClusterException e) {
                 // the honest sites may have finished
             }
@@ -189,7 +189,7 @@ class HostileSiteTest {
             recorded.computeIfAbsent(from, k -> Collections.synchronizedList(new ArrayList<>())).add(sealed);
             try {
                 MessageSeal.Opened o = seal.open(from, sealed);
-                Messages.Message m = Messages.decode(o.payload());
+                Messages.Message m = o.decode();
                 if (m instanceof Messages.Hello h) {
                     admission.onHello(o, h);
                 } else if (m instanceof Messages.Contribution c
@@ -318,11 +318,14 @@ class HostileSiteTest {
      */
     enum ShardedAttack {
         NAN_SLICE((to, m) -> m instanceof Messages.Slice s
-                ? List.of(new Messages.Slice(s.round(), s.index(), filled(s.values().length, Float.NaN))) : List.of(m),
+                ? List.of(new Messages.Slice(s.round(), s.index(), s.owners(), filled(s.values().length, Float.NaN)))
+                : List.of(m),
                 "refused site site-x: its slice of round 0 holds NaN", true),
-        SLICE_ONE_VALUE_TOO_MANY((to, m) -> m instanceof Messages.Slice s
-                ? List.of(new Messages.Slice(s.round(), s.index(), java.util.Arrays.copyOf(s.values(), s.values().length + 1)))
-                : List.of(m), "of round 0 has 2 values, slice", true),
+        // to site-b alone: site-a learns of it from the slice site-b shows
+        SLICE_ONE_VALUE_TOO_MANY((to, m) -> m instanceof Messages.Slice s && "site-b".equals(to)
+                ? List.of(new Messages.Slice(s.round(), s.index(), s.owners(),
+                        java.util.Arrays.copyOf(s.values(), s.values().length + 1)))
+                : List.of(m), "of round 0 has 2 values, slice 1 of 3 has 1 (shown by site-b)", true),
         NEGATIVE_SAMPLES((to, m) -> m instanceof Messages.Offer o
                 ? List.of(new Messages.Offer(o.round(), -5, o.finished())) : List.of(m),
                 "refused site site-x: its offer to round 0 claims -5 samples", true),
@@ -504,7 +507,7 @@ class HostileSiteTest {
         Cluster.Listener poisoner = new Cluster.Listener() {
             void send(String to, Messages.Message m) {
                 try {
-                    cluster.channel(SiteLink.CHANNEL).send(to, seal.seal(Messages.encode(m)));
+                    cluster.channel(SiteLink.CHANNEL).send(to, seal.seal(m));
                 } catch (ClusterException e) {
                     // the honest sites may have finished
                 }
@@ -519,7 +522,7 @@ class HostileSiteTest {
             public synchronized void onMessage(String from, byte[] sealed) {
                 try {
                     MessageSeal.Opened o = seal.open(from, sealed);
-                    Messages.Message m = Messages.decode(o.payload());
+                    Messages.Message m = o.decode();
                     if (m instanceof Messages.Hello h) {
                         admission[0].onHello(o, h);
                     } else if (m instanceof Messages.Offer offer
@@ -530,7 +533,7 @@ class HostileSiteTest {
                         var layout = io.samtune.cluster.collective.ChunkLayout.of(3, plan.owners().size());
                         for (int j = 0; j < plan.owners().size(); j++) {
                             if (!plan.owners().get(j).equals("site-x")) {
-                                send(plan.owners().get(j), new Messages.Slice(plan.round(), j,
+                                send(plan.owners().get(j), new Messages.Slice(plan.round(), j, plan.owners().size(),
                                         filled(layout.chunkEnd(j) - layout.chunkStart(j), Float.NaN)));
                             }
                         }
@@ -543,7 +546,7 @@ class HostileSiteTest {
         admission[0] = new SiteAdmission("site-x", compatibility, seal.session(), 10, () -> -1,
                 (to, m) -> pool.submit(() -> {
                     try {
-                        cluster.channel(SiteLink.CHANNEL).send(to, seal.seal(Messages.encode(m)));
+                        cluster.channel(SiteLink.CHANNEL).send(to, seal.seal(m));
                     } catch (ClusterException e) {
                         // gone
                     }

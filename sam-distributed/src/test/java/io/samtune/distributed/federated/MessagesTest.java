@@ -66,7 +66,7 @@ class MessagesTest {
         Messages.Plan p = (Messages.Plan) again(new Messages.Plan(6, List.of("a", "b", "c"), List.of("a", "b")));
         assertThat(p.sites()).containsExactly("a", "b", "c");
         assertThat(p.owners()).containsExactly("a", "b");
-        Messages.Slice sl = (Messages.Slice) again(new Messages.Slice(6, 1, v));
+        Messages.Slice sl = (Messages.Slice) again(new Messages.Slice(6, 1, 3, v));
         assertThat(sl.index()).isEqualTo(1);
         assertThat(sl.values()).containsExactly(v);
         Messages.Part pt = (Messages.Part) again(new Messages.Part(6, 2, v, List.of(v, v), 9));

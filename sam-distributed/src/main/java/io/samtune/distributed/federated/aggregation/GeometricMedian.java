@@ -6,7 +6,8 @@ import java.util.List;
  * "geomedian": the weighted geometric median of the whole vectors, bit for bit as
  * the former closed merge GEOMEDIAN: Weiszfeld's iteration from the weighted
  * mean, at most 200 steps, until a step moves less than 1e-9 of the norm (distances floored at 1e-12).
- * Stateless; tolerates fewer than half the sites being faulty.
+ * Stateless; tolerates fewer than half the sites' contributions being faulty (merged in slices
+ * ({@link InSlices}), each owner's partial sums weigh every site, so the owners are trusted).
  */
 public record GeometricMedian() implements Aggregation {
 
