@@ -80,6 +80,13 @@ class HostileSiteTest {
         }
     }
 
+    /** {@code c} merged in slices with {@code merge}. */
+    private static FederationConfig sliced(FederationConfig c, Aggregation merge) {
+        return new FederationConfig(c.site(), c.bindHost(), c.bindPort(), c.peers(), c.rendezvous(), c.minPeers(),
+                c.startPeers(), c.syncEvery(), merge, c.siteWeights(), c.roundTimeoutSeconds(), c.keystore(), c.ca(),
+                c.allowedSites(), c.proximalMu(), c.clipNorm(), c.noiseMultiplier(), c.failureTimeoutSeconds(), c.group());
+    }
+
     /** A site's settings; merged at one site, as the wire-format double ({@link Insider}) speaks that protocol. */
     private FederationConfig config(String site, int startPeers, String group) throws IOException {
         return new FederationConfig(site, "127.0.0.1", freePort(), List.of(), tmp.resolve("rendezvous-" + group), 2,
@@ -242,6 +249,12 @@ class HostileSiteTest {
         return new Messages.Contribution(c.round(), 5, c.finished(), c.values().clone());
     }
 
+    private static double[] filled(int n, double v) {
+        double[] out = new double[n];
+        java.util.Arrays.fill(out, v);
+        return out;
+    }
+
     private static float[] filled(int n, float v) {
         float[] out = new float[n];
         java.util.Arrays.fill(out, v);
@@ -337,7 +350,11 @@ class HostileSiteTest {
                         io.samtune.distributed.federated.aggregation.AggregationState.EMPTY)) : List.of(m),
                 "held back a merged decoder for round 9223372036854775807 from site-x", false),
         VALIDATION_LIE((to, m) -> m instanceof Messages.Score s ? List.of(new Messages.Score(s.round(), 7.0, 1000))
-                : List.of(m), "refused the validation score of site-x for round 0: a validation Dice of 7.0", false);
+                : List.of(m), "refused the validation score of site-x for round 0: a validation Dice of 7.0", false),
+        /** The geometric median in slices: partial sums no owner can have (a negative squared distance). */
+        NEGATIVE_DISTANCES((to, m) -> m instanceof Messages.Distances d
+                ? List.of(new Messages.Distances(d.round(), d.index(), d.step(), filled(d.partials().length, -1.0)))
+                : List.of(m), "refused site site-x: its partial sums of round 0 hold -1.0", true);
 
         final java.util.function.BiFunction<String, Messages.Message, List<Messages.Message>> alter;
         final String named;
@@ -357,10 +374,11 @@ class HostileSiteTest {
     void inAMergeInSlicesTheHonestSitesFinishWithOneFiniteDecoderAndNameTheInsider(ShardedAttack attack) throws Exception {
         List<String> console = Collections.synchronizedList(new ArrayList<>());
         String group = "sliced-" + attack.name().toLowerCase(java.util.Locale.ROOT);
-        FederatedSynchroniser a = honest(config("site-a", 3, group).withShardedMerge(true), console, 0.5);
-        FederatedSynchroniser b = honest(config("site-b", 3, group).withShardedMerge(true), console, 0.5);
+        Aggregation merge = Aggregations.parse(attack == ShardedAttack.NEGATIVE_DISTANCES ? "geomedian" : "mean");
+        FederatedSynchroniser a = honest(sliced(config("site-a", 3, group), merge), console, 0.5);
+        FederatedSynchroniser b = honest(sliced(config("site-b", 3, group), merge), console, 0.5);
         List<String> insiders = Collections.synchronizedList(new ArrayList<>());
-        FederatedSynchroniser x = honest(config("site-x", 3, group).withShardedMerge(true), insiders, 0.5);
+        FederatedSynchroniser x = honest(sliced(config("site-x", 3, group), merge), insiders, 0.5);
         x.alterOutgoing(attack.alter);
 
         pool.submit(training(x, 0.2f)); // the insider's own end does not matter
