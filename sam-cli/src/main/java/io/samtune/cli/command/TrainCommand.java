@@ -154,33 +154,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--federation", paramLabel = "FILE", description = "Train as one site of a federation: its federation.json (keystore password from SAMTUNE_KEYSTORE_PASSWORD). The sites merge their decoders every syncEvery steps; only decoder weights, sample counts and validation scores leave this site.")
     Path federation;
 
-    @Option(names = "--rank", paramLabel = "R", description = "This worker's rank when several processes share each step (default: RANK, else SLURM_PROCID, else 0). Rank 0 writes --out.")
-    Integer rank;
-
-    @Option(names = "--world-size", paramLabel = "N", description = "Processes sharing each step (default: WORLD_SIZE, else SLURM_NTASKS, else 1); --batch-size stays the global batch.")
-    Integer worldSize;
-
-    @Option(names = "--rendezvous", paramLabel = "DIR", description = "A folder every worker sees, where they find each other (JGroups FILE_PING).")
-    Path rendezvous;
-
-    @Option(names = "--peers", paramLabel = "HOST:PORT,...", split = ",", description = "The workers' addresses in rank order (JGroups TCPPING); rank R listens on the R-th.")
-    List<String> peers;
-
-    @Option(names = "--bind", paramLabel = "HOST", description = "The address a worker listens on with --rendezvous (default: ${DEFAULT-VALUE}; the node's address across nodes).")
-    String bind = "127.0.0.1";
-
-    @Option(names = "--keystore", paramLabel = "P12", description = "TLS between data-parallel workers: this worker's keystore (samtune certs site; password from SAMTUNE_KEYSTORE_PASSWORD). Needs --ca; peers are accepted when that CA signed their certificate.")
-    Path keystore;
-
-    @Option(names = "--ca", paramLabel = "PEM", description = "TLS between data-parallel workers: the CA certificate every worker's keystore was issued by (samtune certs ca).")
-    Path ca;
-
-    @Option(names = "--worker-timeout", paramLabel = "S", description = "Seconds to wait for the workers at the start and for each step's sum (default: ${DEFAULT-VALUE}).")
-    int workerTimeout = 300;
-
-    @Option(names = "--step-digests", paramLabel = "DIR", description = "Data-parallel workers: after every step each"
-            + " appends the SHA-256 of its weights to DIR/rank-NNNN.txt (equal files: every worker holds the same bits).")
-    Path stepDigests;
+    @Mixin
+    WorkerOptions workers = new WorkerOptions();
 
     @Option(names = "--resume", description = "Continue the run saved in --out.")
     boolean resume;
@@ -216,7 +191,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
         if (devices == null && model.device().equalsIgnoreCase("auto")) {
             // one process per GPU under torchrun or SLURM: LOCAL_RANK (SLURM_LOCALID) picks this worker's GPU
-            String gpu = Commands.localGpu(io.samtune.cluster.Launch.resolve(rank, worldSize, System.getenv()));
+            String gpu = Commands.localGpu(workers.launch(spec));
             if (gpu != null) {
                 m.optDevice(gpu);
             }
@@ -353,62 +328,6 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    /** The data-parallel collaboration of this worker, from --rendezvous or --peers. */
-    private io.samtune.distributed.dataparallel.DataParallel dataParallel(io.samtune.cluster.Launch launch, PrintWriter err) {
-        if (federation != null) {
-            throw Commands.badOption(spec, "--federation and data-parallel workers (world size " + launch.worldSize()
-                    + " from " + launch.source() + ") cannot be combined; run one site per process");
-        }
-        boolean hasPeers = peers != null && !peers.isEmpty();
-        if ((rendezvous == null) == !hasPeers) {
-            throw Commands.badOption(spec, "world size " + launch.worldSize() + " (from " + launch.source() + ") needs"
-                    + " exactly one of --rendezvous DIR (a shared folder) and --peers HOST:PORT,... (rank order)");
-        }
-        io.samtune.cluster.ClusterConfig.Builder cc = io.samtune.cluster.ClusterConfig.builder()
-                .setGroup("samtune-data-parallel").setMember(launch.memberName());
-        if (hasPeers) {
-            if (peers.size() != launch.worldSize()) {
-                throw Commands.badOption(spec, "--peers lists " + peers.size() + " addresses for world size "
-                        + launch.worldSize() + "; give one per rank, in rank order");
-            }
-            io.samtune.cluster.HostPort mine;
-            try {
-                mine = io.samtune.cluster.HostPort.parse(peers.get(launch.rank()), "each --peers entry");
-                for (String p : peers) {
-                    io.samtune.cluster.HostPort.parse(p, "each --peers entry");
-                }
-            } catch (IllegalArgumentException e) {
-                throw Commands.badOption(spec, e.getMessage());
-            }
-            cc.optBindHost(mine.host()).optBindPort(mine.port()).optPortRange(0).setPeers(peers);
-        } else {
-            cc.optBindHost(bind).setRendezvous(rendezvous);
-        }
-        java.util.function.Consumer<String> console = line -> {
-            err.println(line);
-            err.flush();
-        };
-        if (keystore != null || ca != null) {
-            if (keystore == null || ca == null) {
-                throw Commands.badOption(spec, "TLS between workers needs both --keystore P12 and --ca PEM");
-            }
-            char[] password = CertsCommand.password(spec);
-            try {
-                io.samtune.cluster.ClusterTls.Member tls = io.samtune.cluster.ClusterTls.member(keystore, password, ca,
-                        null, console);
-                cc.optTls(tls.context());
-                console.accept("TLS 1.3 between workers: this worker's certificate names '" + tls.name()
-                        + "'; peers need a certificate from " + ca);
-            } catch (IOException e) {
-                throw Commands.badOption(spec, "--keystore " + e.getMessage());
-            } finally {
-                java.util.Arrays.fill(password, '\0');
-            }
-        }
-        return new io.samtune.distributed.dataparallel.DataParallel(launch, cc.build(),
-                java.time.Duration.ofSeconds(Math.max(1, workerTimeout)), console).setStepDigests(stepDigests);
-    }
-
     @Override
     public Integer call() throws Exception {
         PrintWriter o = spec.commandLine().getOut();
@@ -463,21 +382,9 @@ public final class TrainCommand implements Callable<Integer> {
                         }
                     }
                 });
-        io.samtune.cluster.Launch launch;
-        try {
-            launch = io.samtune.cluster.Launch.resolve(rank, worldSize, System.getenv());
-        } catch (IllegalArgumentException e) {
-            throw Commands.badOption(spec, e.getMessage());
-        }
-        if (launch.worldSize() > 1) {
-            job.setStrategy(dataParallel(launch, err));
-        } else if (keystore != null || ca != null) {
-            throw Commands.badOption(spec, "--keystore and --ca secure data-parallel workers (world size > 1, from"
-                    + " --world-size, WORLD_SIZE or SLURM_NTASKS); a federation's keystore goes in federation.json");
-        }
-        if (launch.worldSize() == 1 && stepDigests != null) {
-            throw Commands.badOption(spec, "--step-digests compares data-parallel workers (world size > 1, from"
-                    + " --world-size, WORLD_SIZE or SLURM_NTASKS)");
+        io.samtune.train.TrainingStrategy workerStrategy = workers.strategy(spec, federation != null, err);
+        if (workerStrategy != null) {
+            job.setStrategy(workerStrategy);
         }
         if (federation != null) {
             io.samtune.distributed.federated.FederationConfig site;
