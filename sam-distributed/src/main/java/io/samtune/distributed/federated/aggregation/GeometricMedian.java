@@ -1,5 +1,6 @@
 package io.samtune.distributed.federated.aggregation;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -43,37 +44,62 @@ public record GeometricMedian() implements Aggregation {
         double[] z = start;
         double[] next = new double[n];
         double[] inverse = new double[sites];
+        double[] distances = new double[sites];
         for (int step = 0; step < STEPS; step++) {
-            double sum = 0;
             for (int k = 0; k < sites; k++) {
-                float[] x = u.values(k);
-                double d = 0;
-                for (int i = 0; i < n; i++) {
-                    double diff = x[i] - z[i];
-                    d += diff * diff;
-                }
-                inverse[k] = w[k] / Math.max(Math.sqrt(d), NEAREST);
-                sum += inverse[k];
+                distances[k] = squaredDistance(u.values(k), z);
             }
-            double moved = 0;
-            double norm = 0;
-            for (int i = 0; i < n; i++) {
-                double s = 0;
-                for (int k = 0; k < sites; k++) {
-                    s += inverse[k] * u.values(k)[i];
-                }
-                next[i] = s / sum;
-                moved += (next[i] - z[i]) * (next[i] - z[i]);
-                norm += next[i] * next[i];
-            }
+            double sum = weigh(w, distances, inverse);
+            double[] movedNorm = moveTo(u, inverse, sum, z, next);
             double[] t = z;
             z = next;
             next = t;
-            if (Math.sqrt(moved) <= TOLERANCE * Math.max(1e-30, Math.sqrt(norm))) {
+            if (converged(movedNorm[0], movedNorm[1])) {
                 break;
             }
         }
         return z;
+    }
+
+    /** The squared distance of a site's values to the estimate, summed in order. */
+    private static double squaredDistance(float[] x, double[] z) {
+        double d = 0;
+        for (int i = 0; i < z.length; i++) {
+            double diff = x[i] - z[i];
+            d += diff * diff;
+        }
+        return d;
+    }
+
+    /** Each site's weight over its distance (floored) into {@code inverse}; returns their sum in site order. */
+    private static double weigh(double[] w, double[] squaredDistances, double[] inverse) {
+        double sum = 0;
+        for (int k = 0; k < w.length; k++) {
+            inverse[k] = w[k] / Math.max(Math.sqrt(squaredDistances[k]), NEAREST);
+            sum += inverse[k];
+        }
+        return sum;
+    }
+
+    /** One Weiszfeld step from {@code z} into {@code next}; returns how far it moved (squared) and the squared norm. */
+    private static double[] moveTo(Updates u, double[] inverse, double sum, double[] z, double[] next) {
+        double moved = 0;
+        double norm = 0;
+        for (int i = 0; i < z.length; i++) {
+            double s = 0;
+            for (int k = 0; k < inverse.length; k++) {
+                s += inverse[k] * u.values(k)[i];
+            }
+            next[i] = s / sum;
+            moved += (next[i] - z[i]) * (next[i] - z[i]);
+            norm += next[i] * next[i];
+        }
+        return new double[] {moved, norm};
+    }
+
+    /** Whether a step that moved the estimate by sqrt(moved) to a norm of sqrt(norm) ends the iteration. */
+    private static boolean converged(double moved, double norm) {
+        return Math.sqrt(moved) <= TOLERANCE * Math.max(1e-30, Math.sqrt(norm));
     }
 
     @Override
@@ -138,13 +164,7 @@ public record GeometricMedian() implements Aggregation {
             out[0] = movedPart;
             out[1] = normPart;
             for (int k = 0; k < slice.sites(); k++) {
-                float[] x = slice.values(k);
-                double d = 0;
-                for (int i = 0; i < z.length; i++) {
-                    double diff = x[i] - z[i];
-                    d += diff * diff;
-                }
-                out[2 + k] = d;
+                out[2 + k] = squaredDistance(slice.values(k), z);
             }
             return out;
         }
@@ -176,7 +196,7 @@ public record GeometricMedian() implements Aggregation {
             if (totals.length != partialCount()) {
                 throw new IllegalArgumentException("sums of " + totals.length + " values, expected " + partialCount());
             }
-            if (step > 0 && Math.sqrt(totals[0]) <= TOLERANCE * Math.max(1e-30, Math.sqrt(totals[1]))) {
+            if (step > 0 && converged(totals[0], totals[1])) {
                 done = true;
                 return true;
             }
@@ -184,29 +204,13 @@ public record GeometricMedian() implements Aggregation {
                 done = true;
                 return true;
             }
-            int sites = slice.sites();
-            double[] w = slice.weights();
-            double[] inverse = new double[sites];
-            double sum = 0;
-            for (int k = 0; k < sites; k++) {
-                inverse[k] = w[k] / Math.max(Math.sqrt(totals[2 + k]), NEAREST);
-                sum += inverse[k];
-            }
+            double[] inverse = new double[slice.sites()];
+            double sum = weigh(slice.weights(), Arrays.copyOfRange(totals, 2, totals.length), inverse);
             double[] next = new double[z.length];
-            double moved = 0;
-            double norm = 0;
-            for (int i = 0; i < z.length; i++) {
-                double s = 0;
-                for (int k = 0; k < sites; k++) {
-                    s += inverse[k] * slice.values(k)[i];
-                }
-                next[i] = s / sum;
-                moved += (next[i] - z[i]) * (next[i] - z[i]);
-                norm += next[i] * next[i];
-            }
+            double[] movedNorm = moveTo(slice, inverse, sum, z, next);
             z = next;
-            movedPart = moved;
-            normPart = norm;
+            movedPart = movedNorm[0];
+            normPart = movedNorm[1];
             step++;
             return false;
         }
