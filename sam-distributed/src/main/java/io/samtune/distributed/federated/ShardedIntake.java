@@ -8,8 +8,8 @@ import java.util.HexFormat;
 /**
  * What a sharded round hears ({@link ShardedMerge}): offers, plans, slices, parts, partial sums,
  * the sites' holdings and their calls to merge at one site, each kept for its round, and the
- * evidence a site shows of a refused slice, believed only when it proves the fault by itself. It
- * works under the coordinator's lock, on the coordinator's state.
+ * evidence a site shows of a refused slice, part or partial sums, believed only when it proves the
+ * fault by itself. It works under the coordinator's lock, on the coordinator's state.
  */
 final class ShardedIntake {
 
@@ -30,9 +30,9 @@ final class ShardedIntake {
     }
 
     /**
-     * A refused slice shown by {@code from} (under the lock): when its sender sealed it in this run,
-     * for that round, and it proves its fault by itself ({@link #provenFault}), this site leaves the
-     * sender out too, so that all sites merge the round at one site without it.
+     * A refused slice, part or partial sums shown by {@code from} (under the lock): when its sender
+     * sealed it in this run, for that round, and it proves its fault by itself ({@link #provenFault}),
+     * this site leaves the sender out too, so that all sites merge the round at one site without it.
      */
     private void checkEvidence(String from, Messages.Need n) {
         try {
@@ -45,8 +45,7 @@ final class ShardedIntake {
                     continue;
                 }
                 String fault = java.util.Arrays.equals(o.session(), c.admission.sessionOf(site))
-                        && o.decode() instanceof Messages.Slice slice && slice.round() == n.round()
-                        ? provenFault(n.round(), slice) : null;
+                        ? provenFault(n.round(), o.decode()) : null;
                 if (fault != null) {
                     accused = site;
                     c.refuse(site, fault + " (shown by " + from + ")");
@@ -62,10 +61,22 @@ final class ShardedIntake {
     }
 
     /**
-     * What a slice proves wrong by itself, whatever site it went to and whatever plan that site holds,
-     * or null: values that are not finite, or a length that is not that of slice {@code index} of
-     * {@code owners} slices of the decoder.
+     * What a message of {@code round} proves wrong by itself, whatever site it went to and whatever
+     * plan that site holds, or null: a part whose values or state are not finite, partial sums that
+     * are negative or not finite or of a step the iteration never takes, a slice whose values are not
+     * finite or whose length is not that of slice {@code index} of {@code owners} slices of the decoder.
      */
+    private String provenFault(long round, Messages.Message m) {
+        if (m instanceof Messages.Part p && p.round() == round) {
+            return ShardedRound.partValuesFault(p);
+        }
+        if (m instanceof Messages.Distances d && d.round() == round) {
+            return ShardedRound.sumsFault(d);
+        }
+        return m instanceof Messages.Slice slice && slice.round() == round ? provenFault(round, slice) : null;
+    }
+
+    /** What a slice proves wrong by itself (see {@link #provenFault(long, Messages.Message)}), or null. */
     private String provenFault(long round, Messages.Slice slice) {
         String bad = Contributions.nonFinite(slice.values(), AggregationState.EMPTY);
         if (bad != null) {
@@ -119,7 +130,7 @@ final class ShardedIntake {
             }
         } else if (m instanceof Messages.Part p) {
             if (ahead(p.round(), last)) {
-                sharded.shard(p.round()).arrived.putIfAbsent(from, new ShardedRound.Received(from, p));
+                sharded.shard(p.round()).arrived.putIfAbsent(from, new ShardedRound.Received(from, p, sealed));
             }
         } else if (m instanceof Messages.Have h) {
             if (ahead(h.round(), last)) {
@@ -131,7 +142,7 @@ final class ShardedIntake {
                 // an owner is at most one step ahead of this one (it needs this one's sums to move on), never behind
                 int at = s.weiszfeld == null ? 0 : s.weiszfeld.steps();
                 if (d.step() >= at && d.step() <= at + 1) {
-                    s.arrivedDistances.putIfAbsent(from + "/" + d.step(), new ShardedRound.ReceivedSums(from, d));
+                    s.arrivedDistances.putIfAbsent(from + "/" + d.step(), new ShardedRound.ReceivedSums(from, d, sealed));
                 }
             }
         } else if (m instanceof Messages.Need n) {

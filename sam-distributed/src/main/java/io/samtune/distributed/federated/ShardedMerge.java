@@ -128,7 +128,7 @@ final class ShardedMerge {
             String fault = s.partFault(p.from(), p.part(), layout, buffers);
             if (fault != null) {
                 c.refuse(p.from(), fault);
-                return need(s, "the part of " + p.from() + " was refused", actions);
+                return need(s, "the part of " + p.from() + " was refused", p.sealed(), actions);
             }
             s.parts.putIfAbsent(p.part().index(), p.part());
         }
@@ -137,7 +137,7 @@ final class ShardedMerge {
             String fault = s.distancesFault(d.from(), d.sums());
             if (fault != null) {
                 c.refuse(d.from(), fault);
-                return need(s, "the partial sums of " + d.from() + " were refused", actions);
+                return need(s, "the partial sums of " + d.from() + " were refused", d.sealed(), actions);
             }
             s.distances.computeIfAbsent(d.sums().step(), k -> new HashMap<>()).putIfAbsent(d.sums().index(),
                     d.sums().partials());
@@ -273,7 +273,10 @@ final class ShardedMerge {
         return need(s, why, new byte[0], actions);
     }
 
-    /** As {@link #need(ShardedRound, String, List)}, showing the refused slice as its sender sealed it. */
+    /**
+     * As {@link #need(ShardedRound, String, List)}, showing the refused slice, part or partial sums as
+     * their sender sealed them, so that the sites that have not seen them yet refuse the sender too.
+     */
     private Messages.Merged need(ShardedRound s, String why, byte[] evidence, List<Runnable> actions) {
         s.need = why;
         long r = s.round;

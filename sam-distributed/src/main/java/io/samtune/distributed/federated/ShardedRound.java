@@ -48,12 +48,12 @@ final class ShardedRound {
     /** The owners' partial sums by step, then by slice. */
     final Map<Integer, Map<Integer, double[]>> distances = new HashMap<>();
 
-    /** A part and its sender. */
-    record Received(String from, Messages.Part part) {
+    /** A part, its sender and the part as sealed (the evidence when it is refused). */
+    record Received(String from, Messages.Part part, byte[] sealed) {
     }
 
-    /** Partial sums and their sender. */
-    record ReceivedSums(String from, Messages.Distances sums) {
+    /** Partial sums, their sender and the sums as sealed (the evidence when they are refused). */
+    record ReceivedSums(String from, Messages.Distances sums, byte[] sealed) {
     }
 
     ShardedRound(long round) {
@@ -106,8 +106,7 @@ final class ShardedRound {
             return "its part " + p.index() + " of round " + round + " has " + p.values().length + " values, the slice "
                     + expected;
         }
-        String bad = Contributions.nonFinite(p.values(), new AggregationState(0, p.state()));
-        return bad == null ? null : "its part of round " + round + " " + bad;
+        return partValuesFault(p);
     }
 
     /** The owner's part: the strategy on slice {@code index} of every site's weights, the global and the state. */
@@ -141,17 +140,33 @@ final class ShardedRound {
         if (d.index() < 0 || d.index() >= plan.owners().size() || !plan.owners().get(d.index()).equals(from)) {
             return "it sent partial sums of round " + round + " for slice " + d.index() + ", which it does not own";
         }
-        if (d.partials().length != plan.sites().size() + 2 || d.step() < 0
-                || d.step() > GeometricMedian.InSlices.LAST_STEP) {
+        if (d.partials().length != plan.sites().size() + 2) {
             return "its partial sums of round " + round + " (step " + d.step() + ") hold " + d.partials().length
                     + " values, the plan " + (plan.sites().size() + 2);
         }
+        return sumsFault(d);
+    }
+
+    /**
+     * What partial sums prove wrong by themselves, whatever plan a site holds, or null: a step the
+     * iteration never takes, values that are negative or not finite.
+     */
+    static String sumsFault(Messages.Distances d) {
+        if (d.step() < 0 || d.step() > GeometricMedian.InSlices.LAST_STEP) {
+            return "its partial sums of round " + d.round() + " are of step " + d.step();
+        }
         for (double v : d.partials()) {
             if (!(v >= 0) || Double.isInfinite(v)) {
-                return "its partial sums of round " + round + " hold " + v;
+                return "its partial sums of round " + d.round() + " hold " + v;
             }
         }
         return null;
+    }
+
+    /** What a part proves wrong by itself, or null: values or state that are not finite. */
+    static String partValuesFault(Messages.Part p) {
+        String bad = Contributions.nonFinite(p.values(), new AggregationState(0, p.state()));
+        return bad == null ? null : "its part of round " + p.round() + " " + bad;
     }
 
     /** The merge, from every part. */

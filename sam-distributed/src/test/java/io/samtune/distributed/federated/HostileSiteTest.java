@@ -351,10 +351,21 @@ class HostileSiteTest {
                 "held back a merged decoder for round 9223372036854775807 from site-x", false),
         VALIDATION_LIE((to, m) -> m instanceof Messages.Score s ? List.of(new Messages.Score(s.round(), 7.0, 1000))
                 : List.of(m), "refused the validation score of site-x for round 0: a validation Dice of 7.0", false),
-        /** The geometric median in slices: partial sums no owner can have (a negative squared distance). */
-        NEGATIVE_DISTANCES((to, m) -> m instanceof Messages.Distances d
+        /**
+         * The geometric median in slices: partial sums no owner can have (a negative squared
+         * distance), to site-b alone: site-a learns of them from the sums site-b shows.
+         */
+        NEGATIVE_DISTANCES((to, m) -> m instanceof Messages.Distances d && "site-b".equals(to)
                 ? List.of(new Messages.Distances(d.round(), d.index(), d.step(), filled(d.partials().length, -1.0)))
-                : List.of(m), "refused site site-x: its partial sums of round 0 hold -1.0", true);
+                : List.of(m), "its partial sums of round 0 hold -1.0 (shown by site-b)", true),
+        /**
+         * A merged part that is not finite: whichever site refuses it first shows it to the other,
+         * which then leaves site-x out of that round's merge at one site too.
+         */
+        NAN_PART((to, m) -> m instanceof Messages.Part p
+                ? List.of(new Messages.Part(p.round(), p.index(), filled(p.values().length, Float.NaN), p.state(),
+                        p.stateRounds()))
+                : List.of(m), "refused site site-x: its part of round 0 holds NaN", true);
 
         final java.util.function.BiFunction<String, Messages.Message, List<Messages.Message>> alter;
         final String named;
