@@ -201,27 +201,30 @@ final class RoundCoordinator implements AutoCloseable {
         return link.received(round);
     }
 
-    /** Scores the merged decoder with the round's sites (see {@link FederatedValidation}). */
+    /**
+     * Scores the merged decoder with the round's sites still admitted (one refused since sends no
+     * score this site believes; see {@link FederatedValidation}).
+     */
     double score(Messages.Merged m, float[] weights) {
         Messages.Score mine = validation.score(m.round());
         link.say(m.round(), mine);
         return validation.combine(mine, weights, () -> {
             lock.lock();
             try {
-                return admission.presentOf(m.sites());
+                return admission.admittedOf(m.sites());
             } finally {
                 lock.unlock();
             }
         }, rules.timeoutSeconds());
     }
 
-    /** Tells the sites this one holds the last round's decoder, and waits (a while) for theirs. */
+    /** Tells the sites this one holds the last round's decoder, and waits (a while) for those still admitted. */
     void finish(Messages.Merged m) {
         link.say(m.round(), new Messages.Done(m.round()));
         lock.lock();
         try {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(Math.min(30, rules.timeoutSeconds()));
-            while (!admission.presentOf(m.sites()).stream().allMatch(s -> s.equals(self)
+            while (!admission.admittedOf(m.sites()).stream().allMatch(s -> s.equals(self)
                     || done.getOrDefault(m.round(), new TreeSet<>()).contains(s)) && System.nanoTime() < deadline) {
                 changed.await(200, TimeUnit.MILLISECONDS);
             }

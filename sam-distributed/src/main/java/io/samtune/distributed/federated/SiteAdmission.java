@@ -227,6 +227,14 @@ final class SiteAdmission {
         return accepted.contains(site);
     }
 
+    /**
+     * The given sites admitted and present now (this site included), in name order: those whose
+     * messages are believed, so the only ones worth waiting for.
+     */
+    List<String> admittedOf(Collection<String> sites) {
+        return presentOf(sites).stream().filter(accepted::contains).toList();
+    }
+
     /** The given sites that are present now, in name order. */
     List<String> presentOf(Collection<String> sites) {
         List<String> out = new ArrayList<>();

@@ -407,6 +407,28 @@ class HostileSiteTest {
     }
 
     /**
+     * A member merged into round 0 that, instead of scoring the merge, gets itself refused (an offer
+     * to round 1 claiming -5 samples): the honest sites score round 0 without waiting for it (they
+     * no longer believe what it sends), leave it out after, and finish.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aMemberRefusedAfterTheMergeIsNotAwaitedForItsScore() throws Exception {
+        List<String> console = Collections.synchronizedList(new ArrayList<>());
+        FederatedSynchroniser a = honest(sliced(config("site-a", 3, "refused-late"), mean), console, 0.5);
+        FederatedSynchroniser b = honest(sliced(config("site-b", 3, "refused-late"), mean), console, 0.5);
+        FederatedSynchroniser x = honest(sliced(config("site-x", 3, "refused-late"), mean),
+                Collections.synchronizedList(new ArrayList<>()), 0.5);
+        x.alterOutgoing((to, m) -> m instanceof Messages.Score s
+                ? List.of(new Messages.Offer(s.round() + 1, -5, false)) : List.of(m));
+        pool.submit(training(x, 0.2f));
+        // waiting for its score, an honest site would stop with "no validation scores of round 0"
+        List<String> sites = finishTogether(a, b, console, "refused site site-x: its offer to round 1 claims -5 samples");
+        assertThat(sites.get(0)).isEqualTo("[\"site-a\",\"site-b\",\"site-x\"]");
+        assertThat(sites.subList(1, sites.size())).allMatch(s -> s.equals("[\"site-a\",\"site-b\"]"));
+    }
+
+    /**
      * A member admitted with a genuine certificate that then says nothing (no offer, no
      * contribution): the sites merge in slices until that round's slices time out, then at one
      * site, where the merging site leaves it out after 4/5 of the round timeout; the federation goes
