@@ -85,8 +85,9 @@ final class FederatedValidation {
 
     /**
      * Waits (under the lock) for the scores of {@code sites} for {@code round}, this site's
-     * {@code mine} among them, and keeps the merged decoder when it is the best so far; returns
-     * the weighted mean Dice, NaN when no site scored.
+     * {@code mine} among them, at most {@code timeoutSeconds} (then it scores with those that came
+     * and names the others), and keeps the merged decoder when it is the best so far; returns the
+     * weighted mean Dice, NaN when no site scored.
      */
     double combine(Messages.Score mine, float[] merged, java.util.function.Supplier<List<String>> sites,
                    int timeoutSeconds) {
@@ -100,8 +101,11 @@ final class FederatedValidation {
             while (!scores.get(round).keySet().containsAll(sites.get())) {
                 long wait = deadline - System.nanoTime();
                 if (wait <= 0) {
-                    throw new FederationException("no validation scores of round " + round + " from " + sites.get()
-                            + " within " + timeoutSeconds + " s");
+                    List<String> missing = new java.util.ArrayList<>(sites.get());
+                    missing.removeAll(scores.get(round).keySet());
+                    console.accept("round " + round + ": no validation score from " + missing + " within " + timeoutSeconds
+                            + " s; scored without");
+                    break;
                 }
                 changed.await(Math.min(wait, TimeUnit.MILLISECONDS.toNanos(500)), TimeUnit.NANOSECONDS);
             }

@@ -13,6 +13,10 @@ import java.util.Map;
  */
 final class Messages {
 
+    /** The last round a site may say it holds or merge: far beyond any federation's, and never near overflow. */
+    static final long MAX_ROUND = Integer.MAX_VALUE;
+
+
     static final byte HELLO = 1;
     static final byte REFUSE = 2;
     static final byte CONTRIBUTION = 3;

@@ -120,29 +120,47 @@ final class RoundCoordinator implements AutoCloseable {
         return (int) admission.misbehaved().stream().filter(admission.present()::contains).count();
     }
 
-    /** The latest merged decoder of the admitted site holding the newest, or null when none holds one. */
+    /**
+     * The latest merged decoder of the admitted site holding the newest, or null when none holds one.
+     * A holder that sends none within the round timeout is refused and the next one asked; one that
+     * leaves, or is refused for what it sends, is passed over likewise.
+     */
     Messages.Merged takeOverLatest() {
-        String from;
-        long round;
-        lock.lock();
-        try {
-            from = admission.holderOfLatest();
-            round = from == null ? -1 : admission.latestOf(from);
-            askedFrom = from;
-        } finally {
-            lock.unlock();
-        }
-        if (from == null) {
-            return null;
-        }
-        link.send(-1, from, new Messages.Latest());
-        try {
-            return oneSite.awaitMerged(round, "the merged decoder of round " + round + " from " + from, false);
-        } finally {
+        while (true) {
+            String from;
+            long round;
             lock.lock();
             try {
-                askedFrom = null;
+                from = admission.holderOfLatest();
+                round = from == null ? -1 : admission.latestOf(from);
+                askedFrom = from;
             } finally {
+                lock.unlock();
+            }
+            if (from == null) {
+                return null;
+            }
+            link.send(-1, from, new Messages.Latest());
+            lock.lock();
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(rules.timeoutSeconds());
+                while ((latest == null || latest.round() < round) && admission.admitted().contains(from)) {
+                    long wait = deadline - System.nanoTime();
+                    if (wait <= 0) {
+                        refuse(from, "it said it holds the merged decoder of round " + round + " but sent none within "
+                                + rules.timeoutSeconds() + " s");
+                        break;
+                    }
+                    changed.await(Math.min(wait, TimeUnit.MILLISECONDS.toNanos(500)), TimeUnit.NANOSECONDS);
+                }
+                if (latest != null && latest.round() >= round) {
+                    return latest;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new FederationException("interrupted while taking over the merged decoder of round " + round, e);
+            } finally {
+                askedFrom = null;
                 lock.unlock();
             }
         }

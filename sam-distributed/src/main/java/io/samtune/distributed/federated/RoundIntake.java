@@ -192,6 +192,11 @@ final class RoundIntake implements Cluster.Listener {
         if (rounds.latest != null && g.round() <= rounds.latest.round()) {
             return;
         }
+        if (!from.equals(turn) && (g.round() < rounds.admission.latestOf(from) || g.round() > Messages.MAX_ROUND)) {
+            rounds.refuse(from, "it sent the merged decoder of round " + g.round() + " when asked for the one of round "
+                    + rounds.admission.latestOf(from) + " it said it holds");
+            return;
+        }
         String bad = rounds.length >= 0 && g.values().length != rounds.length
                 ? "it has " + g.values().length + " values, the decoder " + rounds.length
                 : Contributions.nonFinite(g.values(), g.state());

@@ -79,6 +79,9 @@ final class ShardedMerge {
                 return done;
             }
             if (fallback != null) {
+                if (!s.needSaid) { // heard from another site: said on, so that a call sent to some sites reaches all
+                    c.link.say(r, new Messages.Need(r, fallback, new byte[0]));
+                }
                 c.console.accept("round " + r + ": merged at one site instead of in slices: " + fallback);
                 c.lock.lock();
                 try {
@@ -173,7 +176,7 @@ final class ShardedMerge {
         if (!s.haveSent && s.parts.size() == s.plan.owners().size()) {
             s.result = s.assemble(c.length);
             s.haveSent = true;
-            byte[] sha = HexFormat.of().parseHex(FederatedSynchroniser.sha256(s.result.values()));
+            byte[] sha = digestOf(s.result);
             s.haves.put(c.self, HexFormat.of().formatHex(sha));
             actions.add(() -> c.link.say(r, new Messages.Have(r, sha)));
         }
@@ -279,10 +282,26 @@ final class ShardedMerge {
      */
     private Messages.Merged need(ShardedRound s, String why, byte[] evidence, List<Runnable> actions) {
         s.need = why;
+        s.needSaid = true;
         long r = s.round;
         actions.add(() -> c.link.say(r, new Messages.Need(r, why, evidence)));
         c.changed.signalAll();
         return null;
+    }
+
+    /**
+     * What a site holding merge {@code m} says it holds: SHA-256 over the values' SHA-256, whether
+     * every site finished, and the sites merged, so that sites told apart (a member offering
+     * "finished" to some sites only) do not adopt the round as one.
+     */
+    static byte[] digestOf(Messages.Merged m) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest((FederatedSynchroniser.sha256(m.values())
+                    + "/" + m.allFinished() + "/" + String.join(",", m.sites())).getBytes(
+                    java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+        }
     }
 
     /** Forgets the rounds up to {@code r}, merged (under the lock). */

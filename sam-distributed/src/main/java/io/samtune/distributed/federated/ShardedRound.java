@@ -39,7 +39,10 @@ final class ShardedRound {
     float[] mine;
     boolean slicesSent;
     boolean haveSent;
+    /** Why this round is merged at one site instead, once a site could not complete it. */
     String need;
+    /** Whether this site has said so to the others. */
+    boolean needSaid;
     Messages.Merged result;
     /** The geometric median's iteration over the slice this site owns, once it started. */
     GeometricMedian.InSlices weiszfeld;

@@ -120,7 +120,16 @@ final class SiteAdmission {
             return List.of();
         }
         if (refusedBy.containsKey(site)) {
-            return List.of(); // it refused this site: its hello (which may arrive after the refusal) does not undo that
+            refusedThoughMatching(site);
+            return List.of(); // its hello (which may arrive after the refusal) does not undo that
+        }
+        if (h.latest() < -1 || h.latest() > Messages.MAX_ROUND) {
+            if (refuse(site, "it says it holds the merged decoder of round " + h.latest() + " (rounds run from 0 to "
+                    + Messages.MAX_ROUND + ")")) {
+                console.accept("refused site " + site + ": " + refusedPeers.get(site) + "; it takes no part until it"
+                        + " joins again");
+            }
+            return List.of();
         }
         if (refusedPeers.containsKey(site)) {
             return List.of(); // refused for what it sent: a hello of the same run does not undo that, joining again does
@@ -152,8 +161,26 @@ final class SiteAdmission {
 
     /** A refusal of this site, believed when it answers this site's session. */
     void onRefuse(MessageSeal.Opened from, Messages.Refuse r) {
-        if (Arrays.equals(r.echo(), session) && exclude(refusedBy, from.from(), r.why())) {
+        if (!Arrays.equals(r.echo(), session)) {
+            return;
+        }
+        boolean matched = accepted.contains(from.from());
+        if (exclude(refusedBy, from.from(), r.why())) {
             console.accept(r.why());
+        }
+        if (matched) {
+            refusedThoughMatching(from.from());
+        }
+    }
+
+    /**
+     * {@code site} refused this one although their settings match (sites whose settings differ refuse
+     * each other): it sent what this code never sends, and counts among the sites refused for that.
+     */
+    private void refusedThoughMatching(String site) {
+        if (misbehaved.add(site)) {
+            console.accept("refused site " + site + ": it refused this site although their settings match; it takes no"
+                    + " part until it joins again");
         }
     }
 
@@ -246,11 +273,11 @@ final class SiteAdmission {
         return out;
     }
 
-    /** The admitted site (not this one) holding the latest merged round, or null when none holds one. */
+    /** The admitted site present (not this one) holding the latest merged round, or null when none holds one. */
     String holderOfLatest() {
         String from = null;
         long best = -1;
-        for (String s : accepted) {
+        for (String s : admitted()) {
             long l = peerLatest.getOrDefault(s, -1L);
             if (!s.equals(self) && l > best) {
                 best = l;

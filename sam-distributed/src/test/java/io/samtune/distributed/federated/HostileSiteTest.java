@@ -428,6 +428,78 @@ class HostileSiteTest {
         assertThat(sites.subList(1, sites.size())).allMatch(s -> s.equals("[\"site-a\",\"site-b\"]"));
     }
 
+    /** {@code c} with a round timeout of {@code seconds}, merged in slices (the default). */
+    private static FederationConfig timeout(FederationConfig c, int seconds) {
+        return new FederationConfig(c.site(), c.bindHost(), c.bindPort(), c.peers(), c.rendezvous(), c.minPeers(),
+                c.startPeers(), c.syncEvery(), c.merge(), c.siteWeights(), seconds, c.keystore(), c.ca(),
+                c.allowedSites(), c.proximalMu(), c.clipNorm(), c.noiseMultiplier(), c.failureTimeoutSeconds(), c.group());
+    }
+
+    /**
+     * Two honest sites and site-x, running this code with what it sends altered by {@code alter}, all
+     * merging in slices with a round timeout of {@code seconds}; returns the sites merged in each
+     * round at site-a.
+     */
+    private List<String> againstAlteredMember(String group, int seconds,
+                                              BiFunction<String, Messages.Message, List<Messages.Message>> alter,
+                                              String named) throws Exception {
+        List<String> console = Collections.synchronizedList(new ArrayList<>());
+        // site-x first, altered before the others join: its hellos to them are altered too
+        FederatedSynchroniser x = honest(timeout(config("site-x", 3, group), seconds),
+                Collections.synchronizedList(new ArrayList<>()), 0.5);
+        x.alterOutgoing(alter);
+        FederatedSynchroniser a = honest(timeout(config("site-a", 3, group), seconds), console, 0.5);
+        FederatedSynchroniser b = honest(timeout(config("site-b", 3, group), seconds), console, 0.5);
+        pool.submit(training(x, 0.2f));
+        return finishTogether(a, b, console, named);
+    }
+
+    /**
+     * A member saying it holds a merged decoder it never sends (its honest code holds none), or one
+     * of a round beyond any: the honest sites, which ask the holder of the newest merge for it at
+     * their start, refuse it (after the round timeout, or at once) instead of stopping, and go on.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(longs = {3, Long.MAX_VALUE})
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aMemberClaimingAMergeItDoesNotSendIsRefused(long claimed) throws Exception {
+        List<String> sites = againstAlteredMember("claims-" + (claimed == 3 ? "three" : "max"), 6,
+                (to, m) -> m instanceof Messages.Hello h
+                        ? List.of(new Messages.Hello(h.echo(), claimed, h.validationSize(), h.compatibility())) : List.of(m),
+                claimed == 3 ? "refused site site-x: it said it holds the merged decoder of round 3 but sent none within 6 s"
+                        : "refused site site-x: it says it holds the merged decoder of round 9223372036854775807");
+        assertThat(sites).as("site-x never merged").allMatch(s -> s.equals("[\"site-a\",\"site-b\"]"));
+    }
+
+    /**
+     * A member refusing site-b alone, as if their settings differed, though they match (sites whose
+     * settings differ refuse each other): site-b does not believe it, counts it as present for
+     * {@code startPeers} (so it starts with the others) and the honest sites finish alike (each
+     * round merged at one site once its slices time out, as site-a still merges site-x).
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aRefusalFromAMemberWhoseSettingsMatchIsNotBelieved() throws Exception {
+        againstAlteredMember("lying-refusal", 6, (to, m) -> m instanceof Messages.Hello h && "site-b".equals(to)
+                        && h.echo().length > 0
+                        ? List.of(m, new Messages.Refuse("site site-x refused site site-b: syncEvery differs", h.echo()))
+                        : List.of(m),
+                "refused site site-x: it refused this site although their settings match");
+    }
+
+    /**
+     * A member merged in every round that never sends its validation score: the honest sites score
+     * each round without it once the round timeout has passed, say so, and finish.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aMemberWithholdingItsScoresDoesNotStopTheSites() throws Exception {
+        List<String> sites = againstAlteredMember("no-scores", 6,
+                (to, m) -> m instanceof Messages.Score ? List.of() : List.of(m),
+                "no validation score from [site-x] within 6 s; scored without");
+        assertThat(sites).as("site-x merged").allMatch(s -> s.contains("site-x"));
+    }
+
     /**
      * A member admitted with a genuine certificate that then says nothing (no offer, no
      * contribution): the sites merge in slices until that round's slices time out, then at one

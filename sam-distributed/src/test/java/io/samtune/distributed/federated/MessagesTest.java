@@ -133,4 +133,19 @@ class MessagesTest {
             Float.POSITIVE_INFINITY})))).isEqualTo("holds Infinity in its aggregation state");
         assertThat(Contributions.nonFinite(new float[] {1, 2}, AggregationState.EMPTY)).isNull();
     }
+
+    /** What a site says it holds tells merges apart by their values, by whether every site finished, and by their sites. */
+    @Test
+    void theDigestOfAMergeCoversItsValuesItsEndAndItsSites() {
+        float[] v = {0.5f, -1f, 2f};
+        Messages.Merged m = new Messages.Merged(3, false, List.of("site-a", "site-b"), v,
+                AggregationState.EMPTY);
+        byte[] d = ShardedMerge.digestOf(m);
+        assertThat(d).hasSize(32).containsExactly(ShardedMerge.digestOf(new Messages.Merged(3, false,
+                List.of("site-a", "site-b"), v.clone(), AggregationState.EMPTY)));
+        assertThat(ShardedMerge.digestOf(new Messages.Merged(3, true, m.sites(), v, m.state()))).isNotEqualTo(d);
+        assertThat(ShardedMerge.digestOf(new Messages.Merged(3, false, List.of("site-a"), v, m.state()))).isNotEqualTo(d);
+        assertThat(ShardedMerge.digestOf(new Messages.Merged(3, false, m.sites(), new float[] {0.5f, -1f, 2.0000002f},
+                m.state()))).isNotEqualTo(d);
+    }
 }
