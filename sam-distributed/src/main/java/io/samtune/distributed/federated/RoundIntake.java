@@ -181,7 +181,7 @@ final class RoundIntake implements Cluster.Listener {
 
     private void onMerged(String from, Messages.Merged g) {
         String turn = rounds.admission.admitted().get(0);
-        if (!from.equals(turn) && !from.equals(rounds.askedFrom)) {
+        if (!from.equals(turn) && !from.equals(rounds.askedFrom) && !rounds.sharded.assembledHere(g)) {
             if (rounds.latest == null || g.round() > rounds.latest.round()) {
                 rounds.heldBack.put(from, g);
             }
@@ -192,7 +192,8 @@ final class RoundIntake implements Cluster.Listener {
         if (rounds.latest != null && g.round() <= rounds.latest.round()) {
             return;
         }
-        if (!from.equals(turn) && (g.round() < rounds.admission.latestOf(from) || g.round() > Messages.MAX_ROUND)) {
+        if (from.equals(rounds.askedFrom) && !from.equals(turn) && !rounds.sharded.assembledHere(g)
+                && (g.round() < rounds.admission.latestOf(from) || g.round() > Messages.MAX_ROUND)) {
             rounds.refuse(from, "it sent the merged decoder of round " + g.round() + " when asked for the one of round "
                     + rounds.admission.latestOf(from) + " it said it holds");
             return;
@@ -208,5 +209,8 @@ final class RoundIntake implements Cluster.Listener {
         rounds.sharded.forget(g.round());
         rounds.contributions.keySet().removeIf(k -> k <= g.round());
         rounds.changed.signalAll();
+        if (turn.equals(rounds.self)) { // the merging site took the round from another: the sites waiting on it get it
+            rounds.link.onRepliesThread(() -> rounds.link.say(g.round(), g));
+        }
     }
 }

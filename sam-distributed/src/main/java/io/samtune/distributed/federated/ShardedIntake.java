@@ -146,6 +146,12 @@ final class ShardedIntake {
                 }
             }
         } else if (m instanceof Messages.Need n) {
+            if (c.latest != null && n.round() == last) {
+                // this site adopted the round before the sender gave it up: it sends the merge, which the sender
+                // takes when it assembled the same itself
+                Messages.Merged held = c.latest;
+                c.link.onRepliesThread(() -> c.link.send(held.round(), from, held));
+            }
             if (ahead(n.round(), last) && sharded.shard(n.round()).need == null) {
                 sharded.shard(n.round()).need = from + " could not complete it (" + n.why() + ")";
             }

@@ -23,6 +23,8 @@ final class ShardedMerge {
     private final RoundCoordinator c;
     private final Map<Long, ShardedRound> shards = new HashMap<>();
     private final ShardedIntake intake;
+    /** The merges this site assembled in the recent rounds, kept when it gives a round up ({@link #assembledHere}). */
+    private final Map<Long, Messages.Merged> assembled = new HashMap<>();
     /** How many slices the recent rounds adopted here were merged in. */
     private final Map<Long, Integer> slicesOf = new HashMap<>();
 
@@ -175,6 +177,8 @@ final class ShardedMerge {
         }
         if (!s.haveSent && s.parts.size() == s.plan.owners().size()) {
             s.result = s.assemble(c.length);
+            assembled.put(r, s.result);
+            assembled.keySet().removeIf(k -> k < r - 2);
             s.haveSent = true;
             byte[] sha = digestOf(s.result);
             s.haves.put(c.self, HexFormat.of().formatHex(sha));
@@ -291,17 +295,31 @@ final class ShardedMerge {
 
     /**
      * What a site holding merge {@code m} says it holds: SHA-256 over the values' SHA-256, whether
-     * every site finished, and the sites merged, so that sites told apart (a member offering
-     * "finished" to some sites only) do not adopt the round as one.
+     * every site finished, the sites merged and the aggregation's state, so that sites told apart (a
+     * member offering "finished" to some sites only) do not adopt the round as one.
      */
     static byte[] digestOf(Messages.Merged m) {
+        StringBuilder held = new StringBuilder(FederatedSynchroniser.sha256(m.values())).append('/').append(m.allFinished())
+                .append('/').append(String.join(",", m.sites())).append('/').append(m.state().rounds());
+        for (float[] buffer : m.state().buffers()) {
+            held.append('/').append(FederatedSynchroniser.sha256(buffer));
+        }
         try {
-            return java.security.MessageDigest.getInstance("SHA-256").digest((FederatedSynchroniser.sha256(m.values())
-                    + "/" + m.allFinished() + "/" + String.join(",", m.sites())).getBytes(
+            return java.security.MessageDigest.getInstance("SHA-256").digest(held.toString().getBytes(
                     java.nio.charset.StandardCharsets.UTF_8));
         } catch (java.security.NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is missing from this JDK", e);
         }
+    }
+
+    /**
+     * Whether {@code m} is the merge this site assembled for its round itself (same digest): a
+     * site that adopted the round before this one gave it up sends it, and this site takes it
+     * from any site, as it trusts nothing it did not compute.
+     */
+    boolean assembledHere(Messages.Merged m) {
+        Messages.Merged mine = assembled.get(m.round());
+        return mine != null && java.util.Arrays.equals(digestOf(mine), digestOf(m));
     }
 
     /** Forgets the rounds up to {@code r}, merged (under the lock). */

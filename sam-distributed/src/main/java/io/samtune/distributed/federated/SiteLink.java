@@ -29,7 +29,7 @@ final class SiteLink implements AutoCloseable {
     private final Map<Long, Long> sent = new HashMap<>();
     private final Map<Long, Long> received = new HashMap<>();
     /** What this site sends, changed as a test's altered member would change it (unchanged by default). */
-    private volatile BiFunction<String, Messages.Message, List<Messages.Message>> alter = (to, m) -> List.of(m);
+    private volatile BiFunction<String, Messages.Message, List<Messages.Message>> alter;
     private final ExecutorService replies = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "federation-replies");
         t.setDaemon(true);
@@ -69,14 +69,20 @@ final class SiteLink implements AutoCloseable {
      * @throws FederationException if it cannot be sent
      */
     void say(long round, Messages.Message m) {
-        for (Messages.Message sent : alter.apply(null, m)) {
-            sendSealed(round, seal.seal(sent));
+        if (alter != null) { // an altered member: what it says may differ for each site
+            for (String to : cluster.members()) {
+                if (!to.equals(cluster.self())) {
+                    send(round, to, m);
+                }
+            }
+            return;
         }
+        sendSealed(round, seal.seal(m));
     }
 
     /**
      * Makes this site an altered member, for tests of what honest sites believe: every message it
-     * is about to send (to one site, or to all when the first argument is null) is replaced by what
+     * is about to send to a site (what it says to all, to each in turn) is replaced by what
      * {@code alter} returns.
      */
     void alter(BiFunction<String, Messages.Message, List<Messages.Message>> alter) {
@@ -94,7 +100,7 @@ final class SiteLink implements AutoCloseable {
 
     /** Sends {@code m} to one site; a failure is said on the console (the site left). */
     void send(long round, String to, Messages.Message m) {
-        for (Messages.Message one : alter.apply(to, m)) {
+        for (Messages.Message one : alter == null ? List.of(m) : alter.apply(to, m)) {
             byte[] sealed = seal.seal(one);
             try {
                 channel.send(to, sealed);

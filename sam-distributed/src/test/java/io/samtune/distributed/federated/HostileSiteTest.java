@@ -298,7 +298,8 @@ class HostileSiteTest {
             assertThat(Float.isFinite(v)).isTrue();
             assertThat(v).isNotEqualTo(0.25f).isLessThan(10f);
         }
-        assertThat(console).as(String.join("\n", console)).anyMatch(l -> l.contains(named));
+        assertThat(console).as(String.join("\n", console)).anyMatch(l -> l.contains(named))
+                .noneMatch(l -> l.startsWith("refused site site-a") || l.startsWith("refused site site-b"));
         List<String> sites = new ArrayList<>();
         a.record().getAsJsonArray("rounds").forEach(r -> sites.add(r.getAsJsonObject().get("sites").toString()));
         return sites;
@@ -485,6 +486,22 @@ class HostileSiteTest {
                         ? List.of(m, new Messages.Refuse("site site-x refused site site-b: syncEvery differs", h.echo()))
                         : List.of(m),
                 "refused site site-x: it refused this site although their settings match");
+    }
+
+    /**
+     * A member telling site-b it holds each merge in slices and site-a that it could not complete
+     * it: site-b adopts the round while site-a gives it up; site-a takes the merge site-b sends it
+     * (the one it assembled itself) instead of waiting for site-b's contribution, and the honest
+     * sites end alike, neither refused.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aSiteGivingUpARoundOthersAdoptedTakesTheirMerge() throws Exception {
+        List<String> sites = againstAlteredMember("split-have", 6, (to, m) -> m instanceof Messages.Have h
+                        && !"site-b".equals(to) ? List.of(new Messages.Need(h.round(), "a merge of its own", new byte[0]))
+                        : List.of(m),
+                "site-x could not complete it (a merge of its own)");
+        assertThat(sites).as("site-x merged").allMatch(s -> s.contains("site-x"));
     }
 
     /**
