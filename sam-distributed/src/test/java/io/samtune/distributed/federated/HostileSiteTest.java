@@ -505,6 +505,19 @@ class HostileSiteTest {
     }
 
     /**
+     * A member telling site-b it has not finished while it tells site-a it has: the two would hold
+     * one decoder but disagree on whether the federation ended; what each says it holds differs,
+     * so the last round is merged at one site and both end together.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void aMemberTellingTheSitesApartOnItsEndDoesNotSplitThem() throws Exception {
+        againstAlteredMember("split-end", 6, (to, m) -> m instanceof Messages.Offer o && "site-b".equals(to)
+                        ? List.of(new Messages.Offer(o.round(), o.samples(), false)) : List.of(m),
+                "the sites hold different merges");
+    }
+
+    /**
      * A member merged in every round that never sends its validation score: the honest sites score
      * each round without it once the round timeout has passed, say so, and finish.
      */
