@@ -45,7 +45,7 @@ final class ShardedIntake {
                     continue;
                 }
                 String fault = java.util.Arrays.equals(o.session(), c.admission.sessionOf(site))
-                        ? provenFault(n.round(), o.decode()) : null;
+                        ? provenFault(n.round(), o.decode(), site, from) : null;
                 if (fault != null) {
                     accused = site;
                     c.refuse(site, fault + " (shown by " + from + ")");
@@ -61,22 +61,40 @@ final class ShardedIntake {
     }
 
     /**
-     * What a message of {@code round} proves wrong by itself, whatever site it went to and whatever
-     * plan that site holds, or null: a part whose values or state are not finite, partial sums that
-     * are negative or not finite or of a step the iteration never takes, a slice whose values are not
-     * finite or whose length is not that of slice {@code index} of {@code owners} slices of the decoder.
+     * What a message of {@code round} from {@code accused}, shown by {@code shower}, proves wrong, or
+     * null. By itself, whatever site it went to and whatever plan that site holds: a part whose values
+     * or state are not finite, partial sums that are negative or not finite or of a step the iteration
+     * never takes, a slice whose values are not finite or whose length is not that of slice
+     * {@code index} of {@code owners} slices of the decoder. Against the round's plan, when this site
+     * holds it (the plan of the site whose turn it is, as the shower's): a slice that is not the
+     * shower's to merge, partial sums or a part of a slice the accused does not own, or of another size.
      */
-    private String provenFault(long round, Messages.Message m) {
+    private String provenFault(long round, Messages.Message m, String accused, String shower) {
+        String fault = null;
         if (m instanceof Messages.Part p && p.round() == round) {
-            return ShardedRound.partValuesFault(p);
+            fault = ShardedRound.partValuesFault(p);
+        } else if (m instanceof Messages.Distances d && d.round() == round) {
+            fault = ShardedRound.sumsFault(d);
+        } else if (m instanceof Messages.Slice slice && slice.round() == round) {
+            fault = provenFault(round, slice);
+        } else {
+            return null;
         }
-        if (m instanceof Messages.Distances d && d.round() == round) {
-            return ShardedRound.sumsFault(d);
+        ShardedRound s = sharded.existing(round);
+        if (fault != null || s == null || s.plan == null || c.length < 0) {
+            return fault;
         }
-        return m instanceof Messages.Slice slice && slice.round() == round ? provenFault(round, slice) : null;
+        ChunkLayout layout = s.layout(c.length);
+        if (m instanceof Messages.Part p) {
+            return s.partFault(accused, p, layout, c.stateNow().buffers().size());
+        } else if (m instanceof Messages.Distances d) {
+            return s.distancesFault(accused, d);
+        }
+        int j = s.ownedBy(shower);
+        return j < 0 ? null : s.sliceFault(accused, (Messages.Slice) m, j, layout);
     }
 
-    /** What a slice proves wrong by itself (see {@link #provenFault(long, Messages.Message)}), or null. */
+    /** What a slice proves wrong by itself (see {@link #provenFault(long, Messages.Message, String, String)}), or null. */
     private String provenFault(long round, Messages.Slice slice) {
         String bad = Contributions.nonFinite(slice.values(), AggregationState.EMPTY);
         if (bad != null) {

@@ -89,8 +89,12 @@ final class ShardedRound {
         if (!plan.sites().contains(from)) {
             return "it sent a slice of round " + round + " without being in its plan";
         }
+        if (s.index() != index || s.owners() != plan.owners().size()) {
+            return "it sent slice " + s.index() + " of " + s.owners() + " of round " + round + " to the owner of slice "
+                    + index + " of " + plan.owners().size();
+        }
         int expected = layout.chunkEnd(index) - layout.chunkStart(index);
-        if (s.index() != index || s.owners() != plan.owners().size() || s.values().length != expected) {
+        if (s.values().length != expected) {
             return "its slice " + s.index() + " of round " + round + " has " + s.values().length + " values, slice "
                     + index + " has " + expected;
         }

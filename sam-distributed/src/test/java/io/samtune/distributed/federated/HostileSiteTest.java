@@ -340,6 +340,13 @@ class HostileSiteTest {
                 ? List.of(new Messages.Slice(s.round(), s.index(), s.owners(),
                         java.util.Arrays.copyOf(s.values(), s.values().length + 1)))
                 : List.of(m), "of round 0 has 2 values, slice 1 of 3 has 1 (shown by site-b)", true),
+        /**
+         * To site-b alone, another owner's slice of the right length (each holds one value): only the
+         * plan shows it wrong, which site-a holds too, so site-a believes the slice site-b shows.
+         */
+        SLICE_OF_ANOTHER_OWNER((to, m) -> m instanceof Messages.Slice s && "site-b".equals(to)
+                ? List.of(new Messages.Slice(s.round(), (s.index() + 1) % s.owners(), s.owners(), s.values()))
+                : List.of(m), "it sent slice 2 of 3 of round 0 to the owner of slice 1 of 3 (shown by site-b)", true),
         NEGATIVE_SAMPLES((to, m) -> m instanceof Messages.Offer o
                 ? List.of(new Messages.Offer(o.round(), -5, o.finished())) : List.of(m),
                 "refused site site-x: its offer to round 0 claims -5 samples", true),
