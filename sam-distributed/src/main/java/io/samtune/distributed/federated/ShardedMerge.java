@@ -23,7 +23,10 @@ final class ShardedMerge {
     private final RoundCoordinator c;
     private final Map<Long, ShardedRound> shards = new HashMap<>();
     private final ShardedIntake intake;
-    /** The merges this site assembled in the recent rounds, kept when it gives a round up ({@link #assembledHere}). */
+    /**
+     * The merges this site assembled for rounds it has not adopted yet, kept when it gives one up
+     * ({@link #assembledHere}).
+     */
     private final Map<Long, Messages.Merged> assembled = new HashMap<>();
     /** How many slices the recent rounds adopted here were merged in. */
     private final Map<Long, Integer> slicesOf = new HashMap<>();
@@ -178,7 +181,6 @@ final class ShardedMerge {
         if (!s.haveSent && s.parts.size() == s.plan.owners().size()) {
             s.result = s.assemble(c.length);
             assembled.put(r, s.result);
-            assembled.keySet().removeIf(k -> k < r - 2);
             s.haveSent = true;
             byte[] sha = digestOf(s.result);
             s.haves.put(c.self, HexFormat.of().formatHex(sha));
@@ -194,7 +196,7 @@ final class ShardedMerge {
                 slicesOf.put(r, s.plan.owners().size());
                 slicesOf.keySet().removeIf(k -> k < r - 16);
                 c.contributions.keySet().removeIf(k -> k <= r);
-                shards.keySet().removeIf(k -> k <= r);
+                forget(r);
                 c.changed.signalAll();
                 return s.result;
             }
@@ -322,9 +324,10 @@ final class ShardedMerge {
         return mine != null && java.util.Arrays.equals(digestOf(mine), digestOf(m));
     }
 
-    /** Forgets the rounds up to {@code r}, merged (under the lock). */
+    /** Forgets the rounds up to {@code r}, merged (under the lock), and the merges assembled for them. */
     void forget(long r) {
         shards.keySet().removeIf(k -> k <= r);
+        assembled.keySet().removeIf(k -> k <= r);
     }
 
     /** The round {@code r} as this site holds it, or null. */
