@@ -636,7 +636,18 @@ class HostileSiteTest {
         // site-b's genuine certificate, under the name site-a, speaking the protocol as site-b would
         FederationConfig bc = config("site-b", 2, "claim");
         ClusterTls.Member bs = certificate(bc, "site-b", console);
-        Cluster claimed = join(config("site-a", 2, "claim"), "site-a", bs);
+        // two members of one name: JGroups may leave the second alone in a group of its own; it joins again until in
+        Cluster claimed = null;
+        for (int attempt = 0; attempt < 4 && (claimed == null || !claimed.members().contains("site-c")); attempt++) {
+            if (claimed != null) {
+                claimed.close();
+            }
+            claimed = join(config("site-a", 2, "claim"), "site-a", bs);
+            for (int wait = 0; wait < 20 && !claimed.members().contains("site-c"); wait++) {
+                Thread.sleep(250);
+            }
+        }
+        assertThat(claimed.members()).as("the member claiming site-a's name is in the group").contains("site-c");
         new Insider(claimed, bs, bc.group(), compatibility(), (x, i) -> List.of(honestCopy(x)));
         Future<float[]> fa = pool.submit(training(a, 0.1f));
         Future<float[]> fc = pool.submit(training(c, -0.3f));
